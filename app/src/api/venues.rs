@@ -1,0 +1,15 @@
+use crate::domain::error::AppError;
+use crate::domain::venue::VenueOverview;
+use leptos::prelude::*;
+
+/// Every venue with its resources and services.
+#[server(prefix = "/api", endpoint = "venues")]
+pub async fn list_venues() -> Result<Vec<VenueOverview>, AppError> {
+    let state = super::state()?;
+    crate::backend::catalog::overview(state.engine.db())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "listing venues failed");
+            AppError::Internal
+        })
+}

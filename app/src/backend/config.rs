@@ -1,0 +1,176 @@
+//! Settings, from the environment with defaults that need no set-up.
+
+use super::db::{DbOptions, SqliteDurability};
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The embedded default: a SQLite file, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/slotkeeper.db";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_LOG: &str = "info,sqlx=warn,tower_sessions=warn";
+
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: `sqlite://path` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// `SLOTKEEPER_ADDR` (else `LEPTOS_SITE_ADDR`): where to listen.
+    pub addr: SocketAddr,
+    /// `RUST_LOG`: a tracing filter.
+    pub log_filter: String,
+    pub db: DbOptions,
+    /// `SLOTKEEPER_DEMO_DATA` (default on): seed the demo venues into an
+    /// empty database.
+    pub demo_data: bool,
+    /// `SLOTKEEPER_HOLD_SWEEP_SECONDS`: how often lapsed holds are expired.
+    pub hold_sweep_every: Duration,
+    /// `SLOTKEEPER_SECURE_COOKIES`: mark the session cookie Secure (set it
+    /// when served over https).
+    pub secure_cookies: bool,
+}
+
+/// A setting that could not be read; start-up stops with this message.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, SettingError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let addr_text = var("SLOTKEEPER_ADDR")
+            .or_else(|| var("LEPTOS_SITE_ADDR"))
+            .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let addr = addr_text.parse().map_err(|_| SettingError {
+            name: "SLOTKEEPER_ADDR",
+            message: format!("{addr_text:?} is not an address like 127.0.0.1:3000"),
+        })?;
+        let flag = |name: &'static str, default: bool| -> Result<bool, SettingError> {
+            match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None => Ok(default),
+                Some("1" | "true" | "yes" | "on") => Ok(true),
+                Some("0" | "false" | "no" | "off") => Ok(false),
+                Some(other) => Err(SettingError {
+                    name,
+                    message: format!("{other:?} is not on or off"),
+                }),
+            }
+        };
+        let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| range.contains(n))
+                    .ok_or_else(|| SettingError {
+                        name,
+                        message: format!(
+                            "{v:?} is not a whole number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    }),
+            }
+        };
+        let durability = match var("SLOTKEEPER_SQLITE_SYNC").as_deref() {
+            None | Some("full") => SqliteDurability::Full,
+            Some("normal") => SqliteDurability::Normal,
+            Some(other) => {
+                return Err(SettingError {
+                    name: "SLOTKEEPER_SQLITE_SYNC",
+                    message: format!("{other:?} is neither full nor normal"),
+                })
+            }
+        };
+        Ok(Settings {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            addr,
+            log_filter: var("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            db: DbOptions {
+                pool_size: number("DATABASE_POOL_SIZE", 8, 1..=200)? as u32,
+                sqlite_durability: durability,
+                ..DbOptions::default()
+            },
+            demo_data: flag("SLOTKEEPER_DEMO_DATA", true)?,
+            hold_sweep_every: Duration::from_secs(number("SLOTKEEPER_HOLD_SWEEP_SECONDS", 30, 1..=3600)?),
+            secure_cookies: flag("SLOTKEEPER_SECURE_COOKIES", false)?,
+        })
+    }
+}
+
+/// The database URL may carry a password: `Debug` shows it redacted.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("addr", &self.addr)
+            .field("log_filter", &self.log_filter)
+            .field("db", &self.db)
+            .field("demo_data", &self.demo_data)
+            .field("hold_sweep_every", &self.hold_sweep_every)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_the_app_runs_on_a_local_sqlite_file() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
+        assert!(s.demo_data);
+        assert_eq!(s.db.sqlite_durability, SqliteDurability::Full);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_variable_named() {
+        assert_eq!(settings(&[("SLOTKEEPER_ADDR", "nowhere")]).unwrap_err().name, "SLOTKEEPER_ADDR");
+        assert_eq!(settings(&[("DATABASE_POOL_SIZE", "0")]).unwrap_err().name, "DATABASE_POOL_SIZE");
+        assert_eq!(settings(&[("SLOTKEEPER_DEMO_DATA", "maybe")]).unwrap_err().name, "SLOTKEEPER_DEMO_DATA");
+        assert_eq!(settings(&[("SLOTKEEPER_SQLITE_SYNC", "off")]).unwrap_err().name, "SLOTKEEPER_SQLITE_SYNC");
+    }
+
+    #[test]
+    fn database_passwords_never_reach_the_logs() {
+        let s = settings(&[("DATABASE_URL", "postgres://app:hunter2@db.internal/slotkeeper")]).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("postgres://app:***@db.internal/slotkeeper"));
+    }
+}

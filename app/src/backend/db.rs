@@ -1,0 +1,221 @@
+//! Database handles for SQLite and Postgres, and how their errors are read.
+//!
+//! Both engines speak the same SQL (see `store`); what differs is how a
+//! write transaction takes its lock, how connections are set up, and the
+//! error codes. `Db` picks the engine from the URL at start-up.
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
+use std::future::Future;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::store::Store;
+
+/// How durable SQLite commits are. `Full` is the default: a confirmation
+/// shown to a customer survives a power cut. `Normal` is about ten times
+/// faster in WAL mode but can lose the last commits on power loss, freeing
+/// a slot someone holds a confirmation for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqliteDurability {
+    Full,
+    Normal,
+}
+
+/// Connection settings beyond the URL.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// Connections in the pool (Postgres) or in the read pool (SQLite; its
+    /// writes go through a single connection, SQLite having one writer).
+    pub pool_size: u32,
+    pub acquire_timeout: Duration,
+    pub sqlite_durability: SqliteDurability,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            acquire_timeout: Duration::from_secs(10),
+            sqlite_durability: SqliteDurability::Full,
+        }
+    }
+}
+
+/// A connected database: the embedded SQLite file or a shared Postgres.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+/// SQLite has one writer at a time. Writes queue for the one connection of
+/// `write` (in order, without SQLite's sleeping busy handler); reads use
+/// `read` and, in WAL mode, never wait for the writer.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub write: SqlitePool,
+    pub read: SqlitePool,
+}
+
+#[derive(Clone, Debug)]
+pub struct PgDb {
+    pub pool: PgPool,
+}
+
+/// Runs `$body` with `$b` bound to the concrete backend of `$db`.
+macro_rules! with_backend {
+    ($db:expr, |$b:ident| $body:expr) => {
+        match $db {
+            $crate::backend::db::Db::Sqlite($b) => $body,
+            $crate::backend::db::Db::Postgres($b) => $body,
+        }
+    };
+}
+pub(crate) use with_backend;
+
+impl Db {
+    /// Connects to `url` (`sqlite:…` or `postgres:…`); a SQLite file and
+    /// its folder are created when missing.
+    pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url)?
+                .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(250));
+            let pool = PgPoolOptions::new()
+                .max_connections(options.pool_size)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            Ok(Db::Postgres(PgDb { pool }))
+        } else if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(match options.sqlite_durability {
+                    SqliteDurability::Full => SqliteSynchronous::Full,
+                    SqliteDurability::Normal => SqliteSynchronous::Normal,
+                })
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(250));
+            if let Some(dir) = Path::new(connect.get_filename()).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+                }
+            }
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(options.pool_size)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect.read_only(true))
+                .await?;
+            Ok(Db::Sqlite(SqliteDb { write, read }))
+        } else {
+            Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres:".into(),
+            ))
+        }
+    }
+
+    /// Brings the schema up to date. Safe to run from several instances at
+    /// once: sqlx takes a database lock while migrating.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(db) => sqlx::migrate!("../migrations/sqlite").run(&db.write).await,
+            Db::Postgres(db) => sqlx::migrate!("../migrations/postgres").run(&db.pool).await,
+        }
+    }
+
+    /// "sqlite" or "postgres", for logs and test names.
+    pub fn engine_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(db) => {
+                db.read.close().await;
+                db.write.close().await;
+            }
+            Db::Postgres(db) => db.pool.close().await,
+        }
+    }
+}
+
+/// Opens the transactions the engine runs in.
+pub trait Backend: Send + Sync {
+    type Tx: Store + Send + 'static;
+
+    /// A transaction that may write. It holds the lock that serialises
+    /// bookers from its first statement (SQLite) or from `lock_resources`
+    /// (Postgres).
+    fn begin_write(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send;
+
+    /// A read-only transaction: one consistent snapshot, no lock.
+    fn begin_read(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send;
+}
+
+impl Backend for SqliteDb {
+    type Tx = Transaction<'static, Sqlite>;
+
+    async fn begin_write(&self) -> Result<Self::Tx, sqlx::Error> {
+        // IMMEDIATE takes the write lock now: a deferred BEGIN would read,
+        // then fail to upgrade with SQLITE_BUSY, which no timeout fixes.
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn begin_read(&self) -> Result<Self::Tx, sqlx::Error> {
+        self.read.begin().await
+    }
+}
+
+impl Backend for PgDb {
+    type Tx = Transaction<'static, Postgres>;
+
+    async fn begin_write(&self) -> Result<Self::Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    async fn begin_read(&self) -> Result<Self::Tx, sqlx::Error> {
+        self.pool.begin_with("BEGIN READ ONLY").await
+    }
+}
+
+/// Postgres unique_violation and SQLite's SQLITE_CONSTRAINT_UNIQUE (2067)
+/// and SQLITE_CONSTRAINT_PRIMARYKEY (1555). Matched by code, never by text.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    db_code(e).is_some_and(|c| matches!(c.as_str(), "23505" | "2067" | "1555"))
+}
+
+/// Failures that a fresh attempt of the whole transaction can cure:
+/// serialization failure and deadlock (Postgres), SQLITE_BUSY and its
+/// extended codes, and a pool that had no connection free in time.
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    if matches!(e, sqlx::Error::PoolTimedOut) {
+        return true;
+    }
+    db_code(e).is_some_and(|c| {
+        matches!(
+            c.as_str(),
+            "40001" | "40P01" | "5" | "261" | "517" | "773" | "6" | "262"
+        )
+    })
+}
+
+fn db_code(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}

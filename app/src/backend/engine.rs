@@ -1,0 +1,853 @@
+//! The booking engine: hold, book, confirm, release, cancel, availability.
+//!
+//! Each operation is one transaction, as `shared/BOOKING-PROTOCOL.md`
+//! describes: lock the resources (Postgres `FOR UPDATE` in id order; SQLite
+//! `BEGIN IMMEDIATE`), expire lapsed holds, check the venue's rules and the
+//! claims, insert the booking and its claims under the unique index,
+//! commit. Every read and write of an attempt goes through that
+//! transaction. Nothing here knows about HTTP or Leptos.
+
+use crate::domain::booking::{
+    Alternative, AlternativeKind, Availability, Booking, BookingError, BookingRequest,
+    BookingStatus, Offer, ResourceChoice, RuleViolation, SlotView,
+};
+use crate::domain::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
+use crate::domain::schedule::{self, Ambiguity};
+use crate::domain::venue::ResourceSummary;
+use chrono::{NaiveDate, Timelike};
+use chrono_tz::Tz;
+use rand::Rng;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::day::{kind_of, Day, Need, Openness};
+use super::db::{is_transient, is_unique_violation, with_backend, Backend, Db};
+use super::store::{BookingRow, NewBooking, Overlap, ResourceRow, Store, VenueRow};
+use crate::domain::venue::ResourceKind;
+
+/// Attempts of one operation when the database reports a transient failure.
+const MAX_ATTEMPTS: u32 = 6;
+/// How far the next-open-day alternative looks ahead.
+const NEXT_DAY_SEARCH_DAYS: i64 = 14;
+/// At most this many other resources are offered at the requested time.
+const OTHER_RESOURCE_ALTERNATIVES: usize = 3;
+
+/// The engine's idea of now, in UTC seconds. Tests set it by hand.
+#[derive(Clone, Debug)]
+pub enum Clock {
+    System,
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    pub fn manual(at: i64) -> Clock {
+        Clock::Manual(Arc::new(AtomicI64::new(at)))
+    }
+
+    pub fn now(&self) -> i64 {
+        match self {
+            Clock::System => chrono::Utc::now().timestamp(),
+            Clock::Manual(t) => t.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a manual clock; a system clock ignores it.
+    pub fn set(&self, at: i64) {
+        if let Clock::Manual(t) = self {
+            t.store(at, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Who is acting: the customer themself, or staff of the venue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user: UserId,
+    pub is_staff: bool,
+}
+
+impl Actor {
+    pub fn customer(user: UserId) -> Self {
+        Self {
+            user,
+            is_staff: false,
+        }
+    }
+
+    pub fn staff(user: UserId) -> Self {
+        Self {
+            user,
+            is_staff: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Hold,
+    Book,
+}
+
+/// How an attempt ended, before it becomes a `BookingError`.
+#[derive(Debug)]
+enum Failure {
+    Refused(BookingError),
+    /// The slot is claimed; alternatives are computed after the rollback.
+    Taken,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Db(e)
+    }
+}
+
+impl From<RuleViolation> for Failure {
+    fn from(v: RuleViolation) -> Self {
+        Failure::Refused(BookingError::Rejected(v))
+    }
+}
+
+impl From<BookingError> for Failure {
+    fn from(e: BookingError) -> Self {
+        Failure::Refused(e)
+    }
+}
+
+/// Turns what is left of a failure into the caller's error, logging the
+/// internal cause once, here.
+fn settle(f: Failure) -> BookingError {
+    match f {
+        Failure::Refused(e) => e,
+        Failure::Taken => BookingError::SlotTaken {
+            alternatives: Vec::new(),
+        },
+        Failure::Db(e) if is_transient(&e) => {
+            tracing::warn!(error = %e, "database still busy after retries");
+            BookingError::Busy
+        }
+        Failure::Db(e) => {
+            tracing::error!(error = %e, "booking engine database error");
+            BookingError::Internal
+        }
+    }
+}
+
+/// Runs `op` again, after a jittered, growing pause, while it fails with a
+/// transient database error; at most `MAX_ATTEMPTS` times.
+async fn retrying<T, F, Fut>(mut op: F) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(Failure::Db(e)) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                let ceiling_ms = 4u64 << attempt.min(6);
+                let pause = rand::thread_rng().gen_range(1..=ceiling_ms);
+                tracing::debug!(attempt, pause_ms = pause, error = %e, "retrying transaction");
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The booking engine over one database.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    db: Db,
+    clock: Clock,
+}
+
+impl Engine {
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Places a hold: the slot is claimed until the venue's hold time runs
+    /// out, unless confirmed first.
+    #[tracing::instrument(skip_all, fields(venue = %req.venue, customer = %req.customer))]
+    pub async fn hold(&self, req: &BookingRequest) -> Result<Booking, BookingError> {
+        self.place(req, Mode::Hold).await
+    }
+
+    /// Books directly: hold and confirm in one transaction.
+    #[tracing::instrument(skip_all, fields(venue = %req.venue, customer = %req.customer))]
+    pub async fn book(&self, req: &BookingRequest) -> Result<Booking, BookingError> {
+        self.place(req, Mode::Book).await
+    }
+
+    async fn place(&self, req: &BookingRequest, mode: Mode) -> Result<Booking, BookingError> {
+        with_backend!(&self.db, |b| self.place_on(b, req, mode).await)
+    }
+
+    async fn place_on<B: Backend>(
+        &self,
+        b: &B,
+        req: &BookingRequest,
+        mode: Mode,
+    ) -> Result<Booking, BookingError> {
+        let result = retrying(|| attempt_place(b, self.clock.now(), req, mode)).await;
+        match result {
+            Ok(booking) => Ok(booking),
+            Err(Failure::Taken) => Err(self.slot_taken(b, req).await),
+            // The unique indexes caught what the checks did not see: a
+            // concurrent request with the same idempotency key, or a claim.
+            // Told apart by looking, not by reading the error's text.
+            Err(Failure::Db(e)) if is_unique_violation(&e) => match self.replay(b, req).await {
+                Ok(Some(existing)) => Ok(existing),
+                Ok(None) => Err(self.slot_taken(b, req).await),
+                Err(f) => Err(settle(f)),
+            },
+            Err(f) => Err(settle(f)),
+        }
+    }
+
+    /// The booking this customer already made with this idempotency key.
+    async fn replay<B: Backend>(
+        &self,
+        b: &B,
+        req: &BookingRequest,
+    ) -> Result<Option<Booking>, Failure> {
+        let mut tx = b.begin_read().await?;
+        match tx
+            .booking_by_key(req.customer.0, req.idempotency_key.as_str())
+            .await?
+        {
+            Some(row) => Ok(Some(booking_from_row(&mut tx, row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn slot_taken<B: Backend>(&self, b: &B, req: &BookingRequest) -> BookingError {
+        let alternatives = match alternatives(b, self.clock.now(), req).await {
+            Ok(a) => a,
+            Err(f) => {
+                // The slot is still taken; the customer just sees no offers.
+                let e = settle(f);
+                tracing::warn!(error = %e, "could not compute alternatives");
+                Vec::new()
+            }
+        };
+        BookingError::SlotTaken { alternatives }
+    }
+
+    /// Turns this customer's unexpired hold into a booking. Its claims stay.
+    #[tracing::instrument(skip(self))]
+    pub async fn confirm_hold(&self, customer: UserId, id: BookingId) -> Result<Booking, BookingError> {
+        with_backend!(&self.db, |b| {
+            retrying(|| confirm_attempt(b, self.clock.now(), customer, id))
+                .await
+                .map_err(settle)
+        })
+    }
+
+    /// Gives up a hold: its slot is free again at once.
+    #[tracing::instrument(skip(self))]
+    pub async fn release_hold(&self, actor: Actor, id: BookingId) -> Result<Booking, BookingError> {
+        self.end(actor, id, Ending::Release).await
+    }
+
+    /// Cancels a booking or hold. Customers may cancel until the venue's
+    /// cancellation window; staff at any time.
+    #[tracing::instrument(skip(self))]
+    pub async fn cancel(&self, actor: Actor, id: BookingId) -> Result<Booking, BookingError> {
+        self.end(actor, id, Ending::Cancel).await
+    }
+
+    async fn end(&self, actor: Actor, id: BookingId, how: Ending) -> Result<Booking, BookingError> {
+        with_backend!(&self.db, |b| {
+            retrying(|| end_attempt(b, self.clock.now(), actor, id, how))
+                .await
+                .map_err(settle)
+        })
+    }
+
+    /// A booking, if `actor` may see it.
+    pub async fn booking(&self, actor: Actor, id: BookingId) -> Result<Booking, BookingError> {
+        with_backend!(&self.db, |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+                if !actor.is_staff && row.customer_id != actor.user.0 {
+                    return Err(Failure::Refused(BookingError::NotFound));
+                }
+                booking_from_row(&mut tx, row).await
+            }
+            .await
+            .map_err(settle)
+        })
+    }
+
+    /// The grid of start times at `venue` on `date` for a service or a party
+    /// size, with which suitable resources are free at each.
+    #[tracing::instrument(skip(self))]
+    pub async fn availability(
+        &self,
+        venue: VenueId,
+        date: NaiveDate,
+        offer: Offer,
+        choice: ResourceChoice,
+    ) -> Result<Availability, BookingError> {
+        with_backend!(&self.db, |b| {
+            retrying(|| availability_attempt(b, self.clock.now(), venue, date, offer, choice))
+                .await
+                .map_err(settle)
+        })
+    }
+
+    /// Expires every hold past its time (the periodic sweeper; booking
+    /// transactions also expire lapsed holds on the resources they lock).
+    pub async fn expire_due_holds(&self) -> Result<usize, BookingError> {
+        with_backend!(&self.db, |b| {
+            retrying(|| async {
+                let now = self.clock.now();
+                let mut tx = b.begin_write().await?;
+                let mut expired = 0;
+                for id in tx.due_holds(now, 500).await? {
+                    if tx.expire_hold(id, now).await? {
+                        expired += 1;
+                    }
+                }
+                tx.commit().await?;
+                Ok::<usize, Failure>(expired)
+            })
+            .await
+            .map_err(settle)
+        })
+    }
+
+    /// The invariant check of the protocol: live bookings that overlap on a
+    /// resource. Always empty.
+    pub async fn overlapping_bookings(&self) -> Result<Vec<Overlap>, BookingError> {
+        with_backend!(&self.db, |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                Ok::<_, Failure>(tx.overlaps().await?)
+            }
+            .await
+            .map_err(settle)
+        })
+    }
+}
+
+fn venue_zone(venue: &VenueRow) -> Result<Tz, Failure> {
+    venue.timezone.parse::<Tz>().map_err(|_| {
+        tracing::error!(venue = venue.id, zone = %venue.timezone, "venue has an unknown time zone");
+        Failure::Refused(BookingError::Internal)
+    })
+}
+
+/// The earliest and latest bookable starts at `venue` as of `now`.
+fn bookable_range(venue: &VenueRow, now: i64) -> (i64, i64) {
+    (
+        now + venue.min_notice_minutes * 60,
+        now + venue.advance_days * 86_400,
+    )
+}
+
+fn check_time_rules(venue: &VenueRow, now: i64, start: i64) -> Result<(), Failure> {
+    let unit = venue.grid_minutes * 60;
+    if !schedule::is_on_grid(start, unit) {
+        return Err(RuleViolation::OffGrid {
+            grid_minutes: venue.grid_minutes,
+        }
+        .into());
+    }
+    let (earliest, latest) = bookable_range(venue, now);
+    if start < earliest {
+        return Err(RuleViolation::TooSoon {
+            earliest: schedule::to_datetime(schedule::ceil_to_grid(earliest, unit)),
+        }
+        .into());
+    }
+    if start > latest {
+        return Err(RuleViolation::TooFarAhead {
+            latest: schedule::to_datetime(latest),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// What `offer` needs at `venue` and which resources can provide it, with
+/// the choice of resource checked: the therapist offers the service, the
+/// table seats the party.
+async fn need_for<S: Store>(
+    tx: &mut S,
+    venue: &VenueRow,
+    offer: Offer,
+    choice: ResourceChoice,
+) -> Result<Need, Failure> {
+    let active: Vec<ResourceRow> = tx
+        .resources(venue.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.active)
+        .collect();
+    let of_kind = |k: ResourceKind| -> Vec<ResourceRow> {
+        active
+            .iter()
+            .filter(|r| kind_of(r) == Some(k))
+            .cloned()
+            .collect()
+    };
+    match offer {
+        Offer::Service(ServiceId(sid)) => {
+            let service = tx
+                .service(sid)
+                .await?
+                .filter(|s| s.venue_id == venue.id && s.active)
+                .ok_or(RuleViolation::UnknownService)?;
+            let offers = tx.offers(venue.id).await?;
+            let offers_it = |t: &ResourceRow| offers.contains(&(t.id, sid));
+            let therapists = of_kind(ResourceKind::Therapist);
+            let candidates: Vec<ResourceRow> = match choice {
+                ResourceChoice::Any => therapists.into_iter().filter(offers_it).collect(),
+                ResourceChoice::Specific(ResourceId(rid)) => {
+                    let t = therapists
+                        .into_iter()
+                        .find(|t| t.id == rid)
+                        .ok_or(RuleViolation::UnknownResource)?;
+                    if !offers_it(&t) {
+                        return Err(RuleViolation::ServiceNotOffered.into());
+                    }
+                    vec![t]
+                }
+            };
+            if candidates.is_empty() {
+                return Err(RuleViolation::ServiceNotOffered.into());
+            }
+            Ok(Need {
+                length: service.duration_minutes * 60,
+                buffer: service.cleanup_minutes * 60,
+                candidates,
+                rooms: if service.needs_room {
+                    of_kind(ResourceKind::Room)
+                } else {
+                    Vec::new()
+                },
+            })
+        }
+        Offer::Table(party) => {
+            let seating = venue.seating_minutes.ok_or(RuleViolation::WrongOffer {
+                expected: "treatment".to_owned(),
+            })?;
+            let mut tables = of_kind(ResourceKind::Table);
+            tables.sort_by_key(|t| (t.capacity.unwrap_or(0), t.id));
+            let largest = tables.iter().filter_map(|t| t.capacity).max().unwrap_or(0);
+            let party = party.get();
+            let candidates: Vec<ResourceRow> = match choice {
+                ResourceChoice::Any => tables
+                    .into_iter()
+                    .filter(|t| t.capacity.unwrap_or(0) >= party)
+                    .collect(),
+                ResourceChoice::Specific(ResourceId(rid)) => {
+                    let t = tables
+                        .into_iter()
+                        .find(|t| t.id == rid)
+                        .ok_or(RuleViolation::UnknownResource)?;
+                    let capacity = t.capacity.unwrap_or(0);
+                    if capacity < party {
+                        return Err(RuleViolation::TableTooSmall {
+                            capacity,
+                            party_size: party,
+                        }
+                        .into());
+                    }
+                    vec![t]
+                }
+            };
+            if candidates.is_empty() {
+                return Err(RuleViolation::PartyTooLarge {
+                    party_size: party,
+                    largest,
+                }
+                .into());
+            }
+            Ok(Need {
+                length: seating * 60,
+                buffer: 0,
+                candidates,
+                rooms: Vec::new(),
+            })
+        }
+    }
+}
+
+/// One attempt at a hold or booking, in one write transaction.
+async fn attempt_place<B: Backend>(
+    b: &B,
+    now: i64,
+    req: &BookingRequest,
+    mode: Mode,
+) -> Result<Booking, Failure> {
+    let mut tx = b.begin_write().await?;
+    let venue = tx
+        .venue(req.venue.0)
+        .await?
+        .ok_or(RuleViolation::UnknownVenue)?;
+    let tz = venue_zone(&venue)?;
+    let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
+    let start = req.start.timestamp();
+    check_time_rules(&venue, now, start)?;
+    let unit = venue.grid_minutes * 60;
+    let (span, occupied) = need.spans(start, unit);
+
+    // Bookers of these resources queue here until this transaction ends.
+    let mut locked: Vec<i64> = need
+        .candidates
+        .iter()
+        .chain(&need.rooms)
+        .map(|r| r.id)
+        .collect();
+    locked.sort_unstable();
+    locked.dedup();
+    tx.lock_resources(&locked).await?;
+
+    if let Some(existing) = tx
+        .booking_by_key(req.customer.0, req.idempotency_key.as_str())
+        .await?
+    {
+        return Ok(booking_from_row(&mut tx, existing).await?);
+    }
+    for r in &locked {
+        tx.expire_holds_on(*r, now).await?;
+    }
+
+    let day = Day::load(
+        &mut tx,
+        &venue,
+        tz,
+        schedule::local_date(tz, start),
+        Some(occupied),
+        now,
+    )
+    .await?;
+    let mut any_open = false;
+    let mut any_closed = false;
+    let mut chosen = None;
+    for c in &need.candidates {
+        match day.openness(c.id, span) {
+            Openness::Open => {
+                any_open = true;
+                if day.is_unclaimed(c.id, occupied) {
+                    if let Some(room) = need.free_room(&day, span, occupied) {
+                        chosen = Some((c.id, room));
+                        break;
+                    }
+                }
+            }
+            Openness::Closed => any_closed = true,
+            Openness::OutsideHours => {}
+        }
+    }
+    let Some((primary, room)) = chosen else {
+        return Err(if any_open {
+            Failure::Taken
+        } else if any_closed {
+            RuleViolation::Closed.into()
+        } else {
+            RuleViolation::OutsideHours.into()
+        });
+    };
+    let mut resources: Vec<i64> = std::iter::once(primary).chain(room).collect();
+    resources.sort_unstable();
+
+    let (status, hold_expires_at) = match mode {
+        Mode::Hold => (BookingStatus::Held, Some(now + venue.hold_minutes * 60)),
+        Mode::Book => (BookingStatus::Confirmed, None),
+    };
+    let (service_id, party_size) = match req.offer {
+        Offer::Service(s) => (Some(s.0), None),
+        Offer::Table(p) => (None, Some(p.get())),
+    };
+    let id = tx
+        .insert_booking(&NewBooking {
+            customer_id: req.customer.0,
+            venue_id: venue.id,
+            service_id,
+            party_size,
+            starts_at: span.start,
+            ends_at: span.end,
+            occupied_until: occupied.end,
+            status: status.as_str(),
+            hold_expires_at,
+            idempotency_key: req.idempotency_key.as_str(),
+            now,
+        })
+        .await?;
+    tx.insert_booking_resources(id, &resources).await?;
+    tx.insert_claims(id, &resources, &schedule::claim_units(occupied, unit))
+        .await?;
+    tx.commit().await?;
+    tracing::info!(booking = id, resources = ?resources, status = %status, "booking placed");
+
+    Ok(Booking {
+        id: BookingId(id),
+        customer: req.customer,
+        venue: req.venue,
+        service: service_id.map(ServiceId),
+        party_size,
+        start: schedule::to_datetime(span.start),
+        end: schedule::to_datetime(span.end),
+        occupied_until: schedule::to_datetime(occupied.end),
+        status,
+        hold_expires_at: hold_expires_at.map(schedule::to_datetime),
+        resources: resources.into_iter().map(ResourceId).collect(),
+        version: 1,
+    })
+}
+
+async fn booking_from_row<S: Store>(tx: &mut S, row: BookingRow) -> Result<Booking, Failure> {
+    let resources = tx.booking_resources(row.id).await?;
+    let status = BookingStatus::parse(&row.status).ok_or_else(|| {
+        tracing::error!(booking = row.id, status = %row.status, "unknown booking status");
+        Failure::Refused(BookingError::Internal)
+    })?;
+    Ok(Booking {
+        id: BookingId(row.id),
+        customer: UserId(row.customer_id),
+        venue: VenueId(row.venue_id),
+        service: row.service_id.map(ServiceId),
+        party_size: row.party_size,
+        start: schedule::to_datetime(row.starts_at),
+        end: schedule::to_datetime(row.ends_at),
+        occupied_until: schedule::to_datetime(row.occupied_until),
+        status,
+        hold_expires_at: row.hold_expires_at.map(schedule::to_datetime),
+        resources: resources.into_iter().map(ResourceId).collect(),
+        version: row.version,
+    })
+}
+
+async fn confirm_attempt<B: Backend>(
+    b: &B,
+    now: i64,
+    customer: UserId,
+    id: BookingId,
+) -> Result<Booking, Failure> {
+    let mut tx = b.begin_write().await?;
+    // One conditional update: only this customer's hold, only before it
+    // lapses. A concurrent expiry or release changes the row first or not
+    // at all; the row lock decides.
+    if tx.confirm_hold(id.0, customer.0, now).await? {
+        let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+        let booking = booking_from_row(&mut tx, row).await?;
+        tx.commit().await?;
+        return Ok(booking);
+    }
+    let row = tx
+        .booking(id.0)
+        .await?
+        .filter(|r| r.customer_id == customer.0)
+        .ok_or(BookingError::NotFound)?;
+    match BookingStatus::parse(&row.status) {
+        // Confirming twice (a double click) answers with the booking.
+        Some(BookingStatus::Confirmed) => Ok(booking_from_row(&mut tx, row).await?),
+        Some(BookingStatus::Held) => {
+            tx.expire_hold(id.0, now).await?;
+            tx.commit().await?;
+            Err(BookingError::HoldExpired.into())
+        }
+        Some(BookingStatus::Expired) | Some(BookingStatus::Cancelled) => {
+            Err(BookingError::HoldExpired.into())
+        }
+        Some(status) => Err(BookingError::NotChangeable { status }.into()),
+        None => Err(BookingError::Internal.into()),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// Give up a hold.
+    Release,
+    /// Cancel a booking (or a hold).
+    Cancel,
+}
+
+async fn end_attempt<B: Backend>(
+    b: &B,
+    now: i64,
+    actor: Actor,
+    id: BookingId,
+    how: Ending,
+) -> Result<Booking, Failure> {
+    let mut tx = b.begin_write().await?;
+    let visible = |r: &BookingRow| actor.is_staff || r.customer_id == actor.user.0;
+    let row = tx
+        .booking(id.0)
+        .await?
+        .filter(visible)
+        .ok_or(BookingError::NotFound)?;
+    let resources = tx.booking_resources(row.id).await?;
+    tx.lock_resources(&resources).await?;
+    // Read again under the lock: a concurrent change has committed by now.
+    let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+    let status = BookingStatus::parse(&row.status).ok_or(BookingError::Internal)?;
+    match (how, status) {
+        // Ending twice answers with the ended booking.
+        (_, BookingStatus::Cancelled) => return Ok(booking_from_row(&mut tx, row).await?),
+        (Ending::Release, BookingStatus::Held) | (Ending::Cancel, BookingStatus::Held) => {}
+        (Ending::Cancel, BookingStatus::Confirmed) => {
+            let venue = tx
+                .venue(row.venue_id)
+                .await?
+                .ok_or(BookingError::Internal)?;
+            let deadline = row.starts_at - venue.cancellation_window_minutes * 60;
+            if !actor.is_staff && now > deadline {
+                return Err(BookingError::CancellationClosed {
+                    deadline: schedule::to_datetime(deadline),
+                }
+                .into());
+            }
+        }
+        (_, status) => return Err(BookingError::NotChangeable { status }.into()),
+    }
+    let by = if actor.is_staff && row.customer_id != actor.user.0 {
+        "venue"
+    } else {
+        "customer"
+    };
+    tx.delete_claims(row.id).await?;
+    tx.set_status(row.id, BookingStatus::Cancelled.as_str(), Some(by), now)
+        .await?;
+    let ended = tx.booking(row.id).await?.ok_or(BookingError::Internal)?;
+    let booking = booking_from_row(&mut tx, ended).await?;
+    tx.commit().await?;
+    tracing::info!(booking = row.id, by, "booking cancelled");
+    Ok(booking)
+}
+
+fn summary(r: &ResourceRow) -> Option<ResourceSummary> {
+    Some(ResourceSummary {
+        id: ResourceId(r.id),
+        kind: kind_of(r)?,
+        name: r.name.clone(),
+        capacity: r.capacity.map(|c| c as i32),
+    })
+}
+
+async fn availability_attempt<B: Backend>(
+    b: &B,
+    now: i64,
+    venue: VenueId,
+    date: NaiveDate,
+    offer: Offer,
+    choice: ResourceChoice,
+) -> Result<Availability, Failure> {
+    let mut tx = b.begin_read().await?;
+    let venue = tx.venue(venue.0).await?.ok_or(RuleViolation::UnknownVenue)?;
+    let tz = venue_zone(&venue)?;
+    let need = need_for(&mut tx, &venue, offer, choice).await?;
+    let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+    let (earliest, latest) = bookable_range(&venue, now);
+    let slots = need
+        .grid(&day, earliest, latest)
+        .into_iter()
+        .map(|(t, free)| SlotView {
+            start: schedule::to_datetime(t),
+            time: schedule::clock(tz, t),
+            label: schedule::label(tz, t),
+            free: free.into_iter().map(ResourceId).collect(),
+        })
+        .collect();
+    Ok(Availability {
+        venue: VenueId(venue.id),
+        date,
+        grid_minutes: venue.grid_minutes,
+        resources: need.candidates.iter().filter_map(summary).collect(),
+        slots,
+    })
+}
+
+/// Free times to offer when the requested one was taken: the same resource
+/// earlier and later that day, other suitable resources at that time, and
+/// the same time on the next day it is free. Read after the rollback, in a
+/// snapshot of its own: advice, not a promise.
+async fn alternatives<B: Backend>(
+    b: &B,
+    now: i64,
+    req: &BookingRequest,
+) -> Result<Vec<Alternative>, Failure> {
+    let mut tx = b.begin_read().await?;
+    let venue = tx
+        .venue(req.venue.0)
+        .await?
+        .ok_or(RuleViolation::UnknownVenue)?;
+    let tz = venue_zone(&venue)?;
+    let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
+    // Other resources are offered even when the customer chose one.
+    let others = need_for(&mut tx, &venue, req.offer, ResourceChoice::Any).await?;
+    let start = req.start.timestamp();
+    let date = schedule::local_date(tz, start);
+    let (earliest, latest) = bookable_range(&venue, now);
+    let names: HashMap<i64, String> = tx
+        .resources(venue.id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
+    let offer = |kind, t: i64, resource: i64| Alternative {
+        kind,
+        start: schedule::to_datetime(t),
+        resource: ResourceId(resource),
+        resource_name: names.get(&resource).cloned().unwrap_or_default(),
+        label: schedule::label(tz, t),
+    };
+    let mut out = Vec::new();
+
+    let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+    let grid = need.grid(&day, earliest, latest);
+    if let Some((t, free)) = grid.iter().rev().find(|(t, f)| *t < start && !f.is_empty()) {
+        out.push(offer(AlternativeKind::Earlier, *t, free[0]));
+    }
+    if let Some((t, free)) = grid.iter().find(|(t, f)| *t > start && !f.is_empty()) {
+        out.push(offer(AlternativeKind::Later, *t, free[0]));
+    }
+    let chosen: Vec<i64> = need.candidates.iter().map(|c| c.id).collect();
+    if let Some((_, free)) = others.grid(&day, earliest, latest).iter().find(|(t, _)| *t == start) {
+        for r in free
+            .iter()
+            .filter(|r| !(req.resource != ResourceChoice::Any && chosen.contains(r)))
+            .take(OTHER_RESOURCE_ALTERNATIVES)
+        {
+            out.push(offer(AlternativeKind::OtherResource, start, *r));
+        }
+    }
+    let local = schedule::to_datetime(start).with_timezone(&tz);
+    let minute = i64::from(local.hour() * 60 + local.minute());
+    for d in 1..=NEXT_DAY_SEARCH_DAYS {
+        let Some(next) = date.checked_add_days(chrono::Days::new(d as u64)) else {
+            break;
+        };
+        let t = schedule::local_instant(tz, next, minute, Ambiguity::Earliest);
+        if t > latest {
+            break;
+        }
+        if !schedule::is_on_grid(t, day.unit) || t < earliest {
+            continue;
+        }
+        let next_day = Day::load(&mut tx, &venue, tz, next, None, now).await?;
+        if let Some(r) = need.candidates.iter().find(|c| need.fits(&next_day, c.id, t)) {
+            out.push(offer(AlternativeKind::NextOpenDay, t, r.id));
+            break;
+        }
+    }
+    Ok(out)
+}

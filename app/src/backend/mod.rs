@@ -1,0 +1,11 @@
+//! Server-side only: the database, the booking engine, accounts, settings.
+//! Nothing here knows about HTTP or Leptos.
+
+pub mod accounts;
+pub mod catalog;
+pub mod config;
+pub mod day;
+pub mod db;
+pub mod engine;
+pub mod seed;
+pub mod store;

@@ -1,0 +1,768 @@
+//! Every SQL statement of the app, as small functions named by intent.
+//!
+//! Each takes the transaction it runs in, so a booking attempt reads and
+//! writes through one connection from BEGIN to COMMIT. The statements are
+//! written once: both engines accept `$n` parameters, integer times and
+//! `RETURNING`, and `impl_store!` instantiates the same bodies for the
+//! SQLite and the Postgres transaction types. Only locking differs.
+
+use sqlx::{FromRow, Postgres, QueryBuilder, Sqlite, Transaction};
+use std::future::Future;
+
+pub type DbResult<T> = Result<T, sqlx::Error>;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct VenueRow {
+    pub id: i64,
+    pub name: String,
+    pub timezone: String,
+    pub grid_minutes: i64,
+    pub hold_minutes: i64,
+    pub cancellation_window_minutes: i64,
+    pub min_notice_minutes: i64,
+    pub advance_days: i64,
+    pub seating_minutes: Option<i64>,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ResourceRow {
+    pub id: i64,
+    pub venue_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub capacity: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub venue_id: i64,
+    pub name: String,
+    pub duration_minutes: i64,
+    pub cleanup_minutes: i64,
+    pub needs_room: bool,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct BookingRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub venue_id: i64,
+    pub service_id: Option<i64>,
+    pub party_size: Option<i64>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub occupied_until: i64,
+    pub status: String,
+    pub hold_expires_at: Option<i64>,
+    pub version: i64,
+}
+
+/// A row of the weekly timetable: hours or a break.
+#[derive(Clone, Debug, FromRow)]
+pub struct WeeklyRow {
+    pub resource_id: i64,
+    pub from_minute: i64,
+    pub to_minute: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ClosureRow {
+    pub resource_id: Option<i64>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ClaimRow {
+    pub resource_id: i64,
+    pub unit_start: i64,
+}
+
+/// Two live bookings that share time on one resource. The invariant says
+/// there are none.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Overlap {
+    pub resource_id: i64,
+    pub first_booking: i64,
+    pub second_booking: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewBooking<'a> {
+    pub customer_id: i64,
+    pub venue_id: i64,
+    pub service_id: Option<i64>,
+    pub party_size: Option<i64>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub occupied_until: i64,
+    pub status: &'a str,
+    pub hold_expires_at: Option<i64>,
+    pub idempotency_key: &'a str,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewVenueRow<'a> {
+    pub name: &'a str,
+    pub timezone: &'a str,
+    pub grid_minutes: i64,
+    pub hold_minutes: i64,
+    pub cancellation_window_minutes: i64,
+    pub min_notice_minutes: i64,
+    pub advance_days: i64,
+    pub seating_minutes: Option<i64>,
+}
+
+/// The statements of the app, on one transaction.
+pub trait Store: Send {
+    /// Makes concurrent writers of these resources wait for this
+    /// transaction. Postgres: `FOR UPDATE` on the resource rows, in id order
+    /// so two multi-resource bookings cannot deadlock. SQLite: nothing to
+    /// do, `BEGIN IMMEDIATE` already holds the database's write lock.
+    fn lock_resources(&mut self, ids: &[i64]) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// Serialises demo seeding between instances starting together.
+    fn lock_for_seeding(&mut self) -> impl Future<Output = DbResult<()>> + Send;
+
+    fn commit(self) -> impl Future<Output = DbResult<()>> + Send;
+
+    fn venue(&mut self, id: i64) -> impl Future<Output = DbResult<Option<VenueRow>>> + Send;
+    fn venues(&mut self) -> impl Future<Output = DbResult<Vec<VenueRow>>> + Send;
+    fn resources(&mut self, venue: i64) -> impl Future<Output = DbResult<Vec<ResourceRow>>> + Send;
+    fn services(&mut self, venue: i64) -> impl Future<Output = DbResult<Vec<ServiceRow>>> + Send;
+    fn service(&mut self, id: i64) -> impl Future<Output = DbResult<Option<ServiceRow>>> + Send;
+    /// (therapist, service) pairs of a venue.
+    fn offers(&mut self, venue: i64) -> impl Future<Output = DbResult<Vec<(i64, i64)>>> + Send;
+    fn weekly_hours(
+        &mut self,
+        venue: i64,
+        weekday: i64,
+    ) -> impl Future<Output = DbResult<Vec<WeeklyRow>>> + Send;
+    fn weekly_breaks(
+        &mut self,
+        venue: i64,
+        weekday: i64,
+    ) -> impl Future<Output = DbResult<Vec<WeeklyRow>>> + Send;
+    /// Closures of the venue or its resources that overlap `[from, to)`.
+    fn closures(
+        &mut self,
+        venue: i64,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = DbResult<Vec<ClosureRow>>> + Send;
+    /// Claims on the venue's resources in `[from, to)`, less those of holds
+    /// that expired by `now` (not yet swept, but no longer binding).
+    fn live_claims(
+        &mut self,
+        venue: i64,
+        from: i64,
+        to: i64,
+        now: i64,
+    ) -> impl Future<Output = DbResult<Vec<ClaimRow>>> + Send;
+    /// Turns the expired holds on `resource` into `expired` and frees their
+    /// claims. Returns the ids of the holds it expired.
+    fn expire_holds_on(
+        &mut self,
+        resource: i64,
+        now: i64,
+    ) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    /// Holds past their expiry anywhere, for the sweeper.
+    fn due_holds(&mut self, now: i64, limit: i64) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    /// Expires one hold if it is still held and due; frees its claims.
+    fn expire_hold(&mut self, id: i64, now: i64) -> impl Future<Output = DbResult<bool>> + Send;
+    fn booking(&mut self, id: i64) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
+    fn booking_by_key(
+        &mut self,
+        customer: i64,
+        key: &str,
+    ) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
+    fn booking_resources(&mut self, booking: i64) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    fn insert_booking(&mut self, b: &NewBooking<'_>) -> impl Future<Output = DbResult<i64>> + Send;
+    fn insert_booking_resources(
+        &mut self,
+        booking: i64,
+        resources: &[i64],
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// One row per (resource, unit): the unique index makes a second claim
+    /// of a unit fail, whatever path it came by.
+    fn insert_claims(
+        &mut self,
+        booking: i64,
+        resources: &[i64],
+        units: &[i64],
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn delete_claims(&mut self, booking: i64) -> impl Future<Output = DbResult<()>> + Send;
+    /// held → confirmed, only for this customer's unexpired hold.
+    fn confirm_hold(
+        &mut self,
+        id: i64,
+        customer: i64,
+        now: i64,
+    ) -> impl Future<Output = DbResult<bool>> + Send;
+    fn set_status(
+        &mut self,
+        id: i64,
+        status: &str,
+        cancelled_by: Option<&str>,
+        now: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// The invariant query: pairs of live bookings overlapping on a resource.
+    fn overlaps(&mut self) -> impl Future<Output = DbResult<Vec<Overlap>>> + Send;
+
+    fn venue_count(&mut self) -> impl Future<Output = DbResult<i64>> + Send;
+    fn insert_venue(&mut self, v: &NewVenueRow<'_>) -> impl Future<Output = DbResult<i64>> + Send;
+    fn insert_resource(
+        &mut self,
+        venue: i64,
+        kind: &str,
+        name: &str,
+        capacity: Option<i64>,
+    ) -> impl Future<Output = DbResult<i64>> + Send;
+    fn insert_service(
+        &mut self,
+        venue: i64,
+        name: &str,
+        duration_minutes: i64,
+        cleanup_minutes: i64,
+        needs_room: bool,
+    ) -> impl Future<Output = DbResult<i64>> + Send;
+    fn insert_offer(&mut self, therapist: i64, service: i64) -> impl Future<Output = DbResult<()>> + Send;
+    fn insert_weekly_hours(
+        &mut self,
+        resource: i64,
+        weekday: i64,
+        from_minute: i64,
+        to_minute: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn insert_weekly_break(
+        &mut self,
+        resource: i64,
+        weekday: i64,
+        from_minute: i64,
+        to_minute: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn insert_closure(
+        &mut self,
+        venue: i64,
+        resource: Option<i64>,
+        starts_at: i64,
+        ends_at: i64,
+        reason: &str,
+    ) -> impl Future<Output = DbResult<i64>> + Send;
+    /// Inserts a user unless the email is taken; returns the new id, if any.
+    fn insert_user(
+        &mut self,
+        email: &str,
+        password_hash: &str,
+        display_name: &str,
+        role: &str,
+        now: i64,
+    ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
+}
+
+const BOOKING_COLUMNS: &str = "id, customer_id, venue_id, service_id, party_size, starts_at, \
+     ends_at, occupied_until, status, hold_expires_at, version";
+
+macro_rules! impl_store {
+    ($db:ty) => {
+        async fn commit(self) -> DbResult<()> {
+            Transaction::commit(self).await
+        }
+
+        async fn venue(&mut self, id: i64) -> DbResult<Option<VenueRow>> {
+            sqlx::query_as::<$db, VenueRow>(
+                "SELECT id, name, timezone, grid_minutes, hold_minutes, \
+                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes \
+                 FROM venues WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn venues(&mut self) -> DbResult<Vec<VenueRow>> {
+            sqlx::query_as::<$db, VenueRow>(
+                "SELECT id, name, timezone, grid_minutes, hold_minutes, \
+                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes \
+                 FROM venues ORDER BY name, id",
+            )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn resources(&mut self, venue: i64) -> DbResult<Vec<ResourceRow>> {
+            sqlx::query_as::<$db, ResourceRow>(
+                "SELECT id, venue_id, kind, name, capacity, active FROM resources \
+                 WHERE venue_id = $1 ORDER BY id",
+            )
+            .bind(venue)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn services(&mut self, venue: i64) -> DbResult<Vec<ServiceRow>> {
+            sqlx::query_as::<$db, ServiceRow>(
+                "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active \
+                 FROM services WHERE venue_id = $1 ORDER BY duration_minutes, name, id",
+            )
+            .bind(venue)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn service(&mut self, id: i64) -> DbResult<Option<ServiceRow>> {
+            sqlx::query_as::<$db, ServiceRow>(
+                "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active \
+                 FROM services WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn offers(&mut self, venue: i64) -> DbResult<Vec<(i64, i64)>> {
+            sqlx::query_as::<$db, (i64, i64)>(
+                "SELECT ts.resource_id, ts.service_id FROM therapist_services ts \
+                 JOIN resources r ON r.id = ts.resource_id WHERE r.venue_id = $1",
+            )
+            .bind(venue)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn weekly_hours(&mut self, venue: i64, weekday: i64) -> DbResult<Vec<WeeklyRow>> {
+            sqlx::query_as::<$db, WeeklyRow>(
+                "SELECT h.resource_id, h.opens_minute AS from_minute, h.closes_minute AS to_minute \
+                 FROM weekly_hours h JOIN resources r ON r.id = h.resource_id \
+                 WHERE r.venue_id = $1 AND h.weekday = $2",
+            )
+            .bind(venue)
+            .bind(weekday)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn weekly_breaks(&mut self, venue: i64, weekday: i64) -> DbResult<Vec<WeeklyRow>> {
+            sqlx::query_as::<$db, WeeklyRow>(
+                "SELECT b.resource_id, b.starts_minute AS from_minute, b.ends_minute AS to_minute \
+                 FROM weekly_breaks b JOIN resources r ON r.id = b.resource_id \
+                 WHERE r.venue_id = $1 AND b.weekday = $2",
+            )
+            .bind(venue)
+            .bind(weekday)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn closures(&mut self, venue: i64, from: i64, to: i64) -> DbResult<Vec<ClosureRow>> {
+            sqlx::query_as::<$db, ClosureRow>(
+                "SELECT resource_id, starts_at, ends_at FROM closures \
+                 WHERE venue_id = $1 AND starts_at < $3 AND ends_at > $2",
+            )
+            .bind(venue)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn live_claims(
+            &mut self,
+            venue: i64,
+            from: i64,
+            to: i64,
+            now: i64,
+        ) -> DbResult<Vec<ClaimRow>> {
+            sqlx::query_as::<$db, ClaimRow>(
+                "SELECT c.resource_id, c.unit_start FROM claims c \
+                 JOIN resources r ON r.id = c.resource_id \
+                 JOIN bookings b ON b.id = c.booking_id \
+                 WHERE r.venue_id = $1 AND c.unit_start >= $2 AND c.unit_start < $3 \
+                 AND NOT (b.status = 'held' AND b.hold_expires_at <= $4)",
+            )
+            .bind(venue)
+            .bind(from)
+            .bind(to)
+            .bind(now)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn expire_holds_on(&mut self, resource: i64, now: i64) -> DbResult<Vec<i64>> {
+            let expired: Vec<i64> = sqlx::query_scalar::<$db, i64>(
+                "UPDATE bookings SET status = 'expired', updated_at = $2, version = version + 1 \
+                 WHERE status = 'held' AND hold_expires_at <= $2 \
+                 AND id IN (SELECT booking_id FROM booking_resources WHERE resource_id = $1) \
+                 RETURNING id",
+            )
+            .bind(resource)
+            .bind(now)
+            .fetch_all(&mut **self)
+            .await?;
+            for id in &expired {
+                self.delete_claims(*id).await?;
+            }
+            Ok(expired)
+        }
+
+        async fn due_holds(&mut self, now: i64, limit: i64) -> DbResult<Vec<i64>> {
+            sqlx::query_scalar::<$db, i64>(
+                "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 \
+                 ORDER BY hold_expires_at LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn expire_hold(&mut self, id: i64, now: i64) -> DbResult<bool> {
+            let done = sqlx::query::<$db>(
+                "UPDATE bookings SET status = 'expired', updated_at = $2, version = version + 1 \
+                 WHERE id = $1 AND status = 'held' AND hold_expires_at <= $2",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut **self)
+            .await?
+            .rows_affected()
+                == 1;
+            if done {
+                self.delete_claims(id).await?;
+            }
+            Ok(done)
+        }
+
+        async fn booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
+            sqlx::query_as::<$db, BookingRow>(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn booking_by_key(&mut self, customer: i64, key: &str) -> DbResult<Option<BookingRow>> {
+            sqlx::query_as::<$db, BookingRow>(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings \
+                 WHERE customer_id = $1 AND idempotency_key = $2"
+            ))
+            .bind(customer)
+            .bind(key)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn booking_resources(&mut self, booking: i64) -> DbResult<Vec<i64>> {
+            sqlx::query_scalar::<$db, i64>(
+                "SELECT resource_id FROM booking_resources WHERE booking_id = $1 ORDER BY resource_id",
+            )
+            .bind(booking)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn insert_booking(&mut self, b: &NewBooking<'_>) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>(
+                "INSERT INTO bookings (customer_id, venue_id, service_id, party_size, starts_at, \
+                 ends_at, occupied_until, status, hold_expires_at, idempotency_key, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+            )
+            .bind(b.customer_id)
+            .bind(b.venue_id)
+            .bind(b.service_id)
+            .bind(b.party_size)
+            .bind(b.starts_at)
+            .bind(b.ends_at)
+            .bind(b.occupied_until)
+            .bind(b.status)
+            .bind(b.hold_expires_at)
+            .bind(b.idempotency_key)
+            .bind(b.now)
+            .fetch_one(&mut **self)
+            .await
+        }
+
+        async fn insert_booking_resources(&mut self, booking: i64, resources: &[i64]) -> DbResult<()> {
+            let mut q = QueryBuilder::<$db>::new(
+                "INSERT INTO booking_resources (booking_id, resource_id) ",
+            );
+            q.push_values(resources, |mut row, r| {
+                row.push_bind(booking).push_bind(*r);
+            });
+            q.build().execute(&mut **self).await.map(|_| ())
+        }
+
+        async fn insert_claims(&mut self, booking: i64, resources: &[i64], units: &[i64]) -> DbResult<()> {
+            let rows: Vec<(i64, i64)> = resources
+                .iter()
+                .flat_map(|r| units.iter().map(move |u| (*r, *u)))
+                .collect();
+            let mut q = QueryBuilder::<$db>::new(
+                "INSERT INTO claims (resource_id, unit_start, booking_id) ",
+            );
+            q.push_values(rows, |mut row, (r, u)| {
+                row.push_bind(r).push_bind(u).push_bind(booking);
+            });
+            q.build().execute(&mut **self).await.map(|_| ())
+        }
+
+        async fn delete_claims(&mut self, booking: i64) -> DbResult<()> {
+            sqlx::query::<$db>("DELETE FROM claims WHERE booking_id = $1")
+                .bind(booking)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+        }
+
+        async fn confirm_hold(&mut self, id: i64, customer: i64, now: i64) -> DbResult<bool> {
+            Ok(sqlx::query::<$db>(
+                "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, \
+                 updated_at = $3, version = version + 1 \
+                 WHERE id = $1 AND customer_id = $2 AND status = 'held' AND hold_expires_at > $3",
+            )
+            .bind(id)
+            .bind(customer)
+            .bind(now)
+            .execute(&mut **self)
+            .await?
+            .rows_affected()
+                == 1)
+        }
+
+        async fn set_status(
+            &mut self,
+            id: i64,
+            status: &str,
+            cancelled_by: Option<&str>,
+            now: i64,
+        ) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "UPDATE bookings SET status = $2, cancelled_by = $3, updated_at = $4, \
+                 version = version + 1 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(cancelled_by)
+            .bind(now)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn overlaps(&mut self) -> DbResult<Vec<Overlap>> {
+            sqlx::query_as::<$db, Overlap>(
+                "SELECT ra.resource_id, a.id AS first_booking, b.id AS second_booking \
+                 FROM bookings a \
+                 JOIN booking_resources ra ON ra.booking_id = a.id \
+                 JOIN booking_resources rb ON rb.resource_id = ra.resource_id \
+                      AND rb.booking_id > a.id \
+                 JOIN bookings b ON b.id = rb.booking_id \
+                 WHERE a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed') \
+                 AND a.starts_at < b.occupied_until AND b.starts_at < a.occupied_until \
+                 ORDER BY 1, 2, 3",
+            )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn venue_count(&mut self) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM venues")
+                .fetch_one(&mut **self)
+                .await
+        }
+
+        async fn insert_venue(&mut self, v: &NewVenueRow<'_>) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>(
+                "INSERT INTO venues (name, timezone, grid_minutes, hold_minutes, \
+                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(v.name)
+            .bind(v.timezone)
+            .bind(v.grid_minutes)
+            .bind(v.hold_minutes)
+            .bind(v.cancellation_window_minutes)
+            .bind(v.min_notice_minutes)
+            .bind(v.advance_days)
+            .bind(v.seating_minutes)
+            .fetch_one(&mut **self)
+            .await
+        }
+
+        async fn insert_resource(
+            &mut self,
+            venue: i64,
+            kind: &str,
+            name: &str,
+            capacity: Option<i64>,
+        ) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>(
+                "INSERT INTO resources (venue_id, kind, name, capacity) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(venue)
+            .bind(kind)
+            .bind(name)
+            .bind(capacity)
+            .fetch_one(&mut **self)
+            .await
+        }
+
+        async fn insert_service(
+            &mut self,
+            venue: i64,
+            name: &str,
+            duration_minutes: i64,
+            cleanup_minutes: i64,
+            needs_room: bool,
+        ) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>(
+                "INSERT INTO services (venue_id, name, duration_minutes, cleanup_minutes, needs_room) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(venue)
+            .bind(name)
+            .bind(duration_minutes)
+            .bind(cleanup_minutes)
+            .bind(needs_room)
+            .fetch_one(&mut **self)
+            .await
+        }
+
+        async fn insert_offer(&mut self, therapist: i64, service: i64) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO therapist_services (resource_id, service_id) VALUES ($1, $2)",
+            )
+            .bind(therapist)
+            .bind(service)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn insert_weekly_hours(
+            &mut self,
+            resource: i64,
+            weekday: i64,
+            from_minute: i64,
+            to_minute: i64,
+        ) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO weekly_hours (resource_id, weekday, opens_minute, closes_minute) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(resource)
+            .bind(weekday)
+            .bind(from_minute)
+            .bind(to_minute)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn insert_weekly_break(
+            &mut self,
+            resource: i64,
+            weekday: i64,
+            from_minute: i64,
+            to_minute: i64,
+        ) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO weekly_breaks (resource_id, weekday, starts_minute, ends_minute) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(resource)
+            .bind(weekday)
+            .bind(from_minute)
+            .bind(to_minute)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn insert_closure(
+            &mut self,
+            venue: i64,
+            resource: Option<i64>,
+            starts_at: i64,
+            ends_at: i64,
+            reason: &str,
+        ) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>(
+                "INSERT INTO closures (venue_id, resource_id, starts_at, ends_at, reason) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(venue)
+            .bind(resource)
+            .bind(starts_at)
+            .bind(ends_at)
+            .bind(reason)
+            .fetch_one(&mut **self)
+            .await
+        }
+
+        async fn insert_user(
+            &mut self,
+            email: &str,
+            password_hash: &str,
+            display_name: &str,
+            role: &str,
+            now: i64,
+        ) -> DbResult<Option<i64>> {
+            sqlx::query_scalar::<$db, i64>(
+                "INSERT INTO users (email, password_hash, display_name, role, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
+            )
+            .bind(email)
+            .bind(password_hash)
+            .bind(display_name)
+            .bind(role)
+            .bind(now)
+            .fetch_optional(&mut **self)
+            .await
+        }
+    };
+}
+
+impl Store for Transaction<'static, Sqlite> {
+    async fn lock_resources(&mut self, _ids: &[i64]) -> DbResult<()> {
+        // BEGIN IMMEDIATE took the database's write lock already.
+        Ok(())
+    }
+
+    async fn lock_for_seeding(&mut self) -> DbResult<()> {
+        Ok(())
+    }
+
+    impl_store!(Sqlite);
+}
+
+impl Store for Transaction<'static, Postgres> {
+    async fn lock_resources(&mut self, ids: &[i64]) -> DbResult<()> {
+        let mut sorted = ids.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        sqlx::query::<Postgres>(
+            "SELECT id FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        )
+        .bind(&sorted)
+        .fetch_all(&mut **self)
+        .await
+        .map(|_| ())
+    }
+
+    async fn lock_for_seeding(&mut self) -> DbResult<()> {
+        // A transaction-scoped advisory lock; the key is arbitrary but fixed.
+        sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(7301)")
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+    }
+
+    impl_store!(Postgres);
+}

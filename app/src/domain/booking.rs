@@ -1,0 +1,214 @@
+//! Bookings, holds, and the ways a booking attempt can fail.
+
+use super::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
+use super::input::{IdempotencyKey, PartySize};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The life of a booking. Only `Held` and `Confirmed` occupy time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    /// Reserved for a few minutes while the customer confirms.
+    Held,
+    Confirmed,
+    Cancelled,
+    Completed,
+    NoShow,
+    /// A hold whose time ran out before it was confirmed.
+    Expired,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Held => "held",
+            BookingStatus::Confirmed => "confirmed",
+            BookingStatus::Cancelled => "cancelled",
+            BookingStatus::Completed => "completed",
+            BookingStatus::NoShow => "no_show",
+            BookingStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "held" => BookingStatus::Held,
+            "confirmed" => BookingStatus::Confirmed,
+            "cancelled" => BookingStatus::Cancelled,
+            "completed" => BookingStatus::Completed,
+            "no_show" => BookingStatus::NoShow,
+            "expired" => BookingStatus::Expired,
+            _ => return None,
+        })
+    }
+
+    /// Whether a booking in this status holds claims on its resources.
+    pub fn is_live(self) -> bool {
+        matches!(self, BookingStatus::Held | BookingStatus::Confirmed)
+    }
+}
+
+impl fmt::Display for BookingStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What is being booked: a treatment, or a table for a party.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Offer {
+    Service(ServiceId),
+    Table(PartySize),
+}
+
+/// Which resource: one the customer chose, or the engine's best pick
+/// ("any therapist"; for tables, the smallest that seats the party).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceChoice {
+    Any,
+    Specific(ResourceId),
+}
+
+/// A request to hold or book a time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRequest {
+    pub customer: UserId,
+    pub venue: VenueId,
+    pub offer: Offer,
+    pub resource: ResourceChoice,
+    pub start: DateTime<Utc>,
+    pub idempotency_key: IdempotencyKey,
+}
+
+/// A booking or hold as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    pub id: BookingId,
+    pub customer: UserId,
+    pub venue: VenueId,
+    pub service: Option<ServiceId>,
+    pub party_size: Option<i64>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The end of the cleanup buffer: the resources are claimed until then.
+    pub occupied_until: DateTime<Utc>,
+    pub status: BookingStatus,
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    /// Sorted by id; a treatment that needs a room has its therapist and room.
+    pub resources: Vec<ResourceId>,
+    pub version: i64,
+}
+
+/// Why an alternative is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlternativeKind {
+    /// The same resource, the nearest free start earlier that day.
+    Earlier,
+    /// The same resource, the nearest free start later that day.
+    Later,
+    /// Another suitable resource at the requested time.
+    OtherResource,
+    /// The same time on the next day it is free.
+    NextOpenDay,
+}
+
+/// A free time offered when the requested one was taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alternative {
+    pub kind: AlternativeKind,
+    pub start: DateTime<Utc>,
+    pub resource: ResourceId,
+    pub resource_name: String,
+    /// The start in the venue's time, for people: "Tuesday 2 June, 10:00".
+    pub label: String,
+}
+
+/// A rule of the venue that a request broke. Each message says what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum RuleViolation {
+    #[error("That venue does not exist.")]
+    UnknownVenue,
+    #[error("That service is not offered here.")]
+    UnknownService,
+    #[error("That resource is not bookable here.")]
+    UnknownResource,
+    #[error("This therapist does not offer that service.")]
+    ServiceNotOffered,
+    #[error("Bookings start on the venue's {grid_minutes}-minute grid.")]
+    OffGrid { grid_minutes: i64 },
+    #[error("That time is outside the opening hours.")]
+    OutsideHours,
+    #[error("The venue is closed then.")]
+    Closed,
+    #[error("That is too soon: the earliest bookable time is {earliest}.")]
+    TooSoon { earliest: DateTime<Utc> },
+    #[error("That is too far ahead: bookings open up to {latest}.")]
+    TooFarAhead { latest: DateTime<Utc> },
+    #[error("No table here seats a party of {party_size}; the largest seats {largest}.")]
+    PartyTooLarge { party_size: i64, largest: i64 },
+    #[error("That table seats {capacity}, fewer than the party of {party_size}.")]
+    TableTooSmall { capacity: i64, party_size: i64 },
+    #[error("This venue takes {expected} bookings.")]
+    WrongOffer { expected: String },
+}
+
+/// Why a booking operation did not happen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum BookingError {
+    /// Someone else holds or booked this time; here are free ones nearby.
+    #[error("That time was just taken by someone else.")]
+    SlotTaken { alternatives: Vec<Alternative> },
+    #[error("{0}")]
+    Rejected(RuleViolation),
+    /// No such booking, or not this customer's (the two look the same).
+    #[error("That booking was not found.")]
+    NotFound,
+    #[error("The hold has expired; the time may since have been taken.")]
+    HoldExpired,
+    #[error("That booking is {status} and can no longer be changed.")]
+    NotChangeable { status: BookingStatus },
+    #[error("Cancellation closed at {deadline}; please contact the venue.")]
+    CancellationClosed { deadline: DateTime<Utc> },
+    /// The database stayed busy through every retry.
+    #[error("We are very busy right now; please try again.")]
+    Busy,
+    /// Logged where it happened; the customer sees only this sentence.
+    #[error("Something went wrong on our side; please try again.")]
+    Internal,
+}
+
+impl From<RuleViolation> for BookingError {
+    fn from(v: RuleViolation) -> Self {
+        BookingError::Rejected(v)
+    }
+}
+
+/// A start time on the slot picker, with the resources free then. A start
+/// whose list is empty is taken: shown as taken, not hidden.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotView {
+    pub start: DateTime<Utc>,
+    /// The venue's wall-clock time: "10:15".
+    pub time: String,
+    /// The full name for people and screen readers: "Tuesday 2 June, 10:15".
+    pub label: String,
+    pub free: Vec<ResourceId>,
+}
+
+/// The grid of start times for one venue, day and service or party size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    pub venue: VenueId,
+    pub date: chrono::NaiveDate,
+    pub grid_minutes: i64,
+    /// The suitable resources, in the order the engine prefers them.
+    pub resources: Vec<super::venue::ResourceSummary>,
+    pub slots: Vec<SlotView>,
+}

@@ -1,0 +1,87 @@
+//! The one error type that server functions, pages and the JSON API speak.
+//!
+//! Internal causes are logged where they happen and never travel to the
+//! client: an `AppError` only ever carries text written for customers.
+
+use super::booking::{Alternative, BookingError};
+use super::input::InvalidInput;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("That time was just taken by someone else.")]
+    SlotTaken { alternatives: Vec<Alternative> },
+    #[error("{message}")]
+    Refused { message: String },
+    #[error("Not found.")]
+    NotFound,
+    #[error("Please log in.")]
+    Unauthorized,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("We are very busy right now; please try again.")]
+    Busy,
+    /// The request itself could not be read (a server-function transport error).
+    #[error("The request could not be understood.")]
+    BadRequest,
+    #[error("Something went wrong on our side; please try again.")]
+    Internal,
+}
+
+impl AppError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } | AppError::BadRequest => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::SlotTaken { .. } => 409,
+            AppError::Refused { .. } => 422,
+            AppError::Busy => 503,
+            AppError::Internal => 500,
+        }
+    }
+}
+
+impl From<InvalidInput> for AppError {
+    fn from(e: InvalidInput) -> Self {
+        AppError::Invalid {
+            field: e.field.to_owned(),
+            message: e.message,
+        }
+    }
+}
+
+impl From<BookingError> for AppError {
+    fn from(e: BookingError) -> Self {
+        match e {
+            BookingError::SlotTaken { alternatives } => AppError::SlotTaken { alternatives },
+            BookingError::NotFound => AppError::NotFound,
+            BookingError::Busy => AppError::Busy,
+            BookingError::Internal => AppError::Internal,
+            other @ (BookingError::Rejected(_)
+            | BookingError::HoldExpired
+            | BookingError::NotChangeable { .. }
+            | BookingError::CancellationClosed { .. }) => AppError::Refused {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(e: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match e {
+            // The arguments could not be read: the caller sent a bad request.
+            E::Args(_) | E::MissingArg(_) | E::Deserialization(_) => AppError::BadRequest,
+            _ => AppError::Internal,
+        }
+    }
+}

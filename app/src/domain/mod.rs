@@ -1,0 +1,13 @@
+//! Pure types and rules, compiled for the server and the browser alike.
+//!
+//! Nothing here touches a database or the network. Time-zone rules need the
+//! IANA database, which only the server carries, so `schedule` is server-only.
+
+pub mod booking;
+pub mod error;
+pub mod ids;
+pub mod input;
+pub mod venue;
+
+#[cfg(feature = "ssr")]
+pub mod schedule;

@@ -1,0 +1,71 @@
+//! What a venue offers, as shown to customers.
+
+use super::ids::{ResourceId, ServiceId, VenueId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The kind of a bookable resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Therapist,
+    Room,
+    Table,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Therapist => "therapist",
+            ResourceKind::Room => "room",
+            ResourceKind::Table => "table",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "therapist" => Some(ResourceKind::Therapist),
+            "room" => Some(ResourceKind::Room),
+            "table" => Some(ResourceKind::Table),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A resource as listed on a venue page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSummary {
+    pub id: ResourceId,
+    pub kind: ResourceKind,
+    pub name: String,
+    /// Seats, for tables.
+    pub capacity: Option<i32>,
+}
+
+/// A service as listed on a venue page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub id: ServiceId,
+    pub name: String,
+    pub duration_minutes: i32,
+    pub cleanup_minutes: i32,
+    pub needs_room: bool,
+}
+
+/// A venue with what can be booked there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueOverview {
+    pub id: VenueId,
+    pub name: String,
+    pub timezone: String,
+    pub resources: Vec<ResourceSummary>,
+    pub services: Vec<ServiceSummary>,
+    /// The length of a table booking, for restaurants.
+    pub seating_minutes: Option<i32>,
+}

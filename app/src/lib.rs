@@ -1,0 +1,52 @@
+//! Slotkeeper: book a therapist or a table; never sell a slot twice.
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/slotkeeper.css"/>
+        <Title formatter=|page: String| format!("{page} · Slotkeeper")/>
+        <Router>
+            <components::layout::Header/>
+            <main id="main">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=StaticSegment("") view=pages::home::HomePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

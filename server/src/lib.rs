@@ -1,0 +1,146 @@
+//! The Slotkeeper server: builds the application from settings and serves it.
+
+use app::backend::config::Settings;
+use app::backend::db::Db;
+use app::backend::engine::{Clock, Engine};
+use app::backend::seed::{self, Seeded};
+use app::state::AppState;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot seed the demo data: {0}")]
+    Seed(#[from] seed::SeedError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built application: database open and migrated, listener bound.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    settings: Settings,
+}
+
+impl Application {
+    /// Opens the database, migrates it, seeds demo data when asked and the
+    /// database is empty, and binds the listener (port 0: any free port).
+    pub async fn build(settings: Settings, mut leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+        let db = Db::connect(&settings.database_url, &settings.db).await?;
+        db.migrate().await?;
+        let engine = Engine::new(db.clone(), Clock::System);
+        if settings.demo_data {
+            let now = engine.clock().now();
+            if seed::seed_demo(&db, now).await? == Seeded::Demo {
+                tracing::info!("seeded the demo venues and accounts");
+            }
+        }
+        if leptos_options.output_name.is_empty() {
+            leptos_options.output_name = "slotkeeper".into();
+        }
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|source| StartupError::Listen {
+                addr: settings.addr,
+                source,
+            })?;
+        leptos_options.site_addr = listener.local_addr().map_err(|source| StartupError::Listen {
+            addr: settings.addr,
+            source,
+        })?;
+        let state = AppState {
+            leptos_options,
+            engine,
+        };
+        let router = match &db {
+            Db::Sqlite(s) => {
+                // Session writes share SQLite's single writer connection.
+                let store = SqliteStore::new(s.write.clone());
+                store.migrate().await?;
+                router(&state, store, &settings)
+            }
+            Db::Postgres(p) => {
+                let store = PostgresStore::new(p.pool.clone());
+                store.migrate().await?;
+                router(&state, store, &settings)
+            }
+        };
+        Ok(Self {
+            listener,
+            router,
+            state,
+            settings,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.state.leptos_options.site_addr.port()
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.state.engine
+    }
+
+    /// Serves until the process is stopped, sweeping lapsed holds meanwhile.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let engine = self.state.engine.clone();
+        let every = self.settings.hold_sweep_every;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match engine.expire_due_holds().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(expired = n, "expired lapsed holds"),
+                    Err(e) => tracing::warn!(error = %e, "hold sweep failed"),
+                }
+            }
+        });
+        tracing::info!("listening on http://{}", self.state.leptos_options.site_addr);
+        axum::serve(self.listener, self.router).await
+    }
+}
+
+fn router<S>(state: &AppState, store: S, settings: &Settings) -> Router
+where
+    S: SessionStore + Clone,
+{
+    let sessions = SessionManagerLayer::new(store)
+        .with_name("slotkeeper.sid")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(CookieDuration::hours(12)));
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes(state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state.clone())
+}

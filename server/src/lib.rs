@@ -45,7 +45,10 @@ pub struct Application {
 impl Application {
     /// Opens the database, migrates it, seeds demo data when asked and the
     /// database is empty, and binds the listener (port 0: any free port).
-    pub async fn build(settings: Settings, mut leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+    pub async fn build(
+        settings: Settings,
+        mut leptos_options: LeptosOptions,
+    ) -> Result<Self, StartupError> {
         let db = Db::connect(&settings.database_url, &settings.db).await?;
         db.migrate().await?;
         let engine = Engine::new(db.clone(), Clock::System);
@@ -58,16 +61,20 @@ impl Application {
         if leptos_options.output_name.is_empty() {
             leptos_options.output_name = "slotkeeper".into();
         }
-        let listener = TcpListener::bind(settings.addr)
-            .await
-            .map_err(|source| StartupError::Listen {
-                addr: settings.addr,
-                source,
-            })?;
-        leptos_options.site_addr = listener.local_addr().map_err(|source| StartupError::Listen {
-            addr: settings.addr,
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(settings.addr)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: settings.addr,
+                    source,
+                })?;
+        leptos_options.site_addr =
+            listener
+                .local_addr()
+                .map_err(|source| StartupError::Listen {
+                    addr: settings.addr,
+                    source,
+                })?;
         let state = AppState {
             leptos_options,
             engine,
@@ -117,7 +124,10 @@ impl Application {
                 }
             }
         });
-        tracing::info!("listening on http://{}", self.state.leptos_options.site_addr);
+        tracing::info!(
+            "listening on http://{}",
+            self.state.leptos_options.site_addr
+        );
         axum::serve(self.listener, self.router).await
     }
 }

@@ -1,6 +1,10 @@
 //! Passwords and user rows.
 
+use crate::domain::ids::UserId;
 use crate::domain::input::{DisplayName, Email, Password};
+
+use super::db::{with_backend, Backend, Db};
+use super::store::Store;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -72,6 +76,30 @@ pub struct NewUser {
     pub email: Email,
     pub display_name: DisplayName,
     pub role: Role,
+}
+
+/// Inserts a user whose password is already hashed. `None`: the email is
+/// taken.
+pub async fn insert_user(
+    db: &Db,
+    user: &NewUser,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<UserId>, sqlx::Error> {
+    with_backend!(db, |b| {
+        let mut tx = b.begin_write().await?;
+        let id = tx
+            .insert_user(
+                user.email.as_str(),
+                password_hash,
+                user.display_name.as_str(),
+                user.role.as_str(),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(id.map(UserId))
+    })
 }
 
 #[cfg(test)]

@@ -103,7 +103,13 @@ pub async fn add_venue<S: Store>(tx: &mut S, spec: &VenueSpec) -> DbResult<Creat
     let mut services = HashMap::new();
     for s in &spec.services {
         let sid = tx
-            .insert_service(id, &s.name, s.duration_minutes, s.cleanup_minutes, s.needs_room)
+            .insert_service(
+                id,
+                &s.name,
+                s.duration_minutes,
+                s.cleanup_minutes,
+                s.needs_room,
+            )
             .await?;
         services.insert(s.name.clone(), ServiceId(sid));
     }

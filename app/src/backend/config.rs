@@ -101,7 +101,11 @@ impl Settings {
                 ..DbOptions::default()
             },
             demo_data: flag("SLOTKEEPER_DEMO_DATA", true)?,
-            hold_sweep_every: Duration::from_secs(number("SLOTKEEPER_HOLD_SWEEP_SECONDS", 30, 1..=3600)?),
+            hold_sweep_every: Duration::from_secs(number(
+                "SLOTKEEPER_HOLD_SWEEP_SECONDS",
+                30,
+                1..=3600,
+            )?),
             secure_cookies: flag("SLOTKEEPER_SECURE_COOKIES", false)?,
         })
     }
@@ -160,15 +164,37 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused_with_the_variable_named() {
-        assert_eq!(settings(&[("SLOTKEEPER_ADDR", "nowhere")]).unwrap_err().name, "SLOTKEEPER_ADDR");
-        assert_eq!(settings(&[("DATABASE_POOL_SIZE", "0")]).unwrap_err().name, "DATABASE_POOL_SIZE");
-        assert_eq!(settings(&[("SLOTKEEPER_DEMO_DATA", "maybe")]).unwrap_err().name, "SLOTKEEPER_DEMO_DATA");
-        assert_eq!(settings(&[("SLOTKEEPER_SQLITE_SYNC", "off")]).unwrap_err().name, "SLOTKEEPER_SQLITE_SYNC");
+        assert_eq!(
+            settings(&[("SLOTKEEPER_ADDR", "nowhere")])
+                .unwrap_err()
+                .name,
+            "SLOTKEEPER_ADDR"
+        );
+        assert_eq!(
+            settings(&[("DATABASE_POOL_SIZE", "0")]).unwrap_err().name,
+            "DATABASE_POOL_SIZE"
+        );
+        assert_eq!(
+            settings(&[("SLOTKEEPER_DEMO_DATA", "maybe")])
+                .unwrap_err()
+                .name,
+            "SLOTKEEPER_DEMO_DATA"
+        );
+        assert_eq!(
+            settings(&[("SLOTKEEPER_SQLITE_SYNC", "off")])
+                .unwrap_err()
+                .name,
+            "SLOTKEEPER_SQLITE_SYNC"
+        );
     }
 
     #[test]
     fn database_passwords_never_reach_the_logs() {
-        let s = settings(&[("DATABASE_URL", "postgres://app:hunter2@db.internal/slotkeeper")]).unwrap();
+        let s = settings(&[(
+            "DATABASE_URL",
+            "postgres://app:hunter2@db.internal/slotkeeper",
+        )])
+        .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("postgres://app:***@db.internal/slotkeeper"));

@@ -87,8 +87,15 @@ impl Day {
                 r.closed.push(Span::new(c.starts_at, c.ends_at));
             }
         }
-        for c in tx.live_claims(venue.id, window.start, window.end, now).await? {
-            resources.entry(c.resource_id).or_default().claimed.insert(c.unit_start);
+        for c in tx
+            .live_claims(venue.id, window.start, window.end, now)
+            .await?
+        {
+            resources
+                .entry(c.resource_id)
+                .or_default()
+                .claimed
+                .insert(c.unit_start);
         }
         Ok(Day {
             date,
@@ -115,9 +122,12 @@ impl Day {
 
     /// Whether no live booking claims any unit of `occupied` on `resource`.
     pub fn is_unclaimed(&self, resource: i64, occupied: Span) -> bool {
-        self.resources
-            .get(&resource)
-            .is_none_or(|r| r.claimed.range(occupied.start..occupied.end).next().is_none())
+        self.resources.get(&resource).is_none_or(|r| {
+            r.claimed
+                .range(occupied.start..occupied.end)
+                .next()
+                .is_none()
+        })
     }
 
     /// Open for the appointment and unclaimed through its buffer.

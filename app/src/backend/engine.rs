@@ -249,7 +249,11 @@ impl Engine {
 
     /// Turns this customer's unexpired hold into a booking. Its claims stay.
     #[tracing::instrument(skip(self))]
-    pub async fn confirm_hold(&self, customer: UserId, id: BookingId) -> Result<Booking, BookingError> {
+    pub async fn confirm_hold(
+        &self,
+        customer: UserId,
+        id: BookingId,
+    ) -> Result<Booking, BookingError> {
         with_backend!(&self.db, |b| {
             retrying(|| confirm_attempt(b, self.clock.now(), customer, id))
                 .await
@@ -752,7 +756,10 @@ async fn availability_attempt<B: Backend>(
     choice: ResourceChoice,
 ) -> Result<Availability, Failure> {
     let mut tx = b.begin_read().await?;
-    let venue = tx.venue(venue.0).await?.ok_or(RuleViolation::UnknownVenue)?;
+    let venue = tx
+        .venue(venue.0)
+        .await?
+        .ok_or(RuleViolation::UnknownVenue)?;
     let tz = venue_zone(&venue)?;
     let need = need_for(&mut tx, &venue, offer, choice).await?;
     let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
@@ -821,7 +828,11 @@ async fn alternatives<B: Backend>(
         out.push(offer(AlternativeKind::Later, *t, free[0]));
     }
     let chosen: Vec<i64> = need.candidates.iter().map(|c| c.id).collect();
-    if let Some((_, free)) = others.grid(&day, earliest, latest).iter().find(|(t, _)| *t == start) {
+    if let Some((_, free)) = others
+        .grid(&day, earliest, latest)
+        .iter()
+        .find(|(t, _)| *t == start)
+    {
         for r in free
             .iter()
             .filter(|r| !(req.resource != ResourceChoice::Any && chosen.contains(r)))
@@ -844,7 +855,11 @@ async fn alternatives<B: Backend>(
             continue;
         }
         let next_day = Day::load(&mut tx, &venue, tz, next, None, now).await?;
-        if let Some(r) = need.candidates.iter().find(|c| need.fits(&next_day, c.id, t)) {
+        if let Some(r) = need
+            .candidates
+            .iter()
+            .find(|c| need.fits(&next_day, c.id, t))
+        {
             out.push(offer(AlternativeKind::NextOpenDay, t, r.id));
             break;
         }

@@ -155,7 +155,8 @@ pub async fn seed_demo(db: &Db, now: i64) -> Result<Seeded, SeedError> {
             add_venue(&mut tx, &demo_spa()).await?;
             add_venue(&mut tx, &demo_restaurant()).await?;
             for (email, name, role) in DEMO_USERS {
-                tx.insert_user(email, &hash, name, role.as_str(), now).await?;
+                tx.insert_user(email, &hash, name, role.as_str(), now)
+                    .await?;
             }
             tx.commit().await?;
             Seeded::Demo

@@ -171,7 +171,11 @@ pub trait Store: Send {
         now: i64,
     ) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
     /// Holds past their expiry anywhere, for the sweeper.
-    fn due_holds(&mut self, now: i64, limit: i64) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    fn due_holds(
+        &mut self,
+        now: i64,
+        limit: i64,
+    ) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
     /// Expires one hold if it is still held and due; frees its claims.
     fn expire_hold(&mut self, id: i64, now: i64) -> impl Future<Output = DbResult<bool>> + Send;
     fn booking(&mut self, id: i64) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
@@ -180,7 +184,10 @@ pub trait Store: Send {
         customer: i64,
         key: &str,
     ) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
-    fn booking_resources(&mut self, booking: i64) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    fn booking_resources(
+        &mut self,
+        booking: i64,
+    ) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
     fn insert_booking(&mut self, b: &NewBooking<'_>) -> impl Future<Output = DbResult<i64>> + Send;
     fn insert_booking_resources(
         &mut self,
@@ -230,7 +237,11 @@ pub trait Store: Send {
         cleanup_minutes: i64,
         needs_room: bool,
     ) -> impl Future<Output = DbResult<i64>> + Send;
-    fn insert_offer(&mut self, therapist: i64, service: i64) -> impl Future<Output = DbResult<()>> + Send;
+    fn insert_offer(
+        &mut self,
+        therapist: i64,
+        service: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
     fn insert_weekly_hours(
         &mut self,
         resource: i64,
@@ -729,7 +740,7 @@ macro_rules! impl_store {
     };
 }
 
-impl Store for Transaction<'static, Sqlite> {
+impl<'c> Store for Transaction<'c, Sqlite> {
     async fn lock_resources(&mut self, _ids: &[i64]) -> DbResult<()> {
         // BEGIN IMMEDIATE took the database's write lock already.
         Ok(())
@@ -742,7 +753,7 @@ impl Store for Transaction<'static, Sqlite> {
     impl_store!(Sqlite);
 }
 
-impl Store for Transaction<'static, Postgres> {
+impl<'c> Store for Transaction<'c, Postgres> {
     async fn lock_resources(&mut self, ids: &[i64]) -> DbResult<()> {
         let mut sorted = ids.to_vec();
         sorted.sort_unstable();

@@ -71,7 +71,8 @@ impl IdempotencyKey {
     pub fn parse(s: impl Into<String>) -> Result<Self, InvalidInput> {
         let s = s.into();
         let ok = (8..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(s))
         } else {
@@ -223,8 +224,19 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Anna@Example.COM ").unwrap().as_str(), "anna@example.com");
-        for bad in ["", "anna", "anna@", "@example.com", "a@b", "a b@example.com", "a@@b.com"] {
+        assert_eq!(
+            Email::parse("  Anna@Example.COM ").unwrap().as_str(),
+            "anna@example.com"
+        );
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@@b.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -125,12 +125,13 @@ pub fn open_spans(
             local_instant(tz, date, w.to_minute, Ambiguity::Latest),
         )
     };
-    let mut open: Vec<Span> = hours.iter().map(to_span).filter(|s| s.start < s.end).collect();
+    let mut open: Vec<Span> = hours
+        .iter()
+        .map(to_span)
+        .filter(|s| s.start < s.end)
+        .collect();
     for b in breaks.iter().map(to_span) {
-        open = open
-            .into_iter()
-            .flat_map(|o| subtract(o, b))
-            .collect();
+        open = open.into_iter().flat_map(|o| subtract(o, b)).collect();
     }
     open.sort();
     open
@@ -170,7 +171,10 @@ pub fn label(tz: Tz, t: i64) -> String {
 
 /// The wall-clock time alone: "10:00".
 pub fn clock(tz: Tz, t: i64) -> String {
-    to_datetime(t).with_timezone(&tz).format("%H:%M").to_string()
+    to_datetime(t)
+        .with_timezone(&tz)
+        .format("%H:%M")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -205,7 +209,10 @@ mod tests {
     fn spans_overlap_only_when_they_share_time() {
         let a = Span::new(0, 10);
         assert!(a.overlaps(&Span::new(9, 20)));
-        assert!(!a.overlaps(&Span::new(10, 20)), "touching is not overlapping");
+        assert!(
+            !a.overlaps(&Span::new(10, 20)),
+            "touching is not overlapping"
+        );
         assert!(!Span::new(10, 20).overlaps(&a));
         assert!(a.overlaps(&Span::new(2, 3)));
         assert!(a.contains(&Span::new(2, 10)));
@@ -230,10 +237,7 @@ mod tests {
         assert_eq!(clock(LONDON, open[1].start), "14:00");
         assert_eq!(clock(LONDON, open[1].end), "18:00");
         // An hour-long treatment fits 09:00..12:00 and 14:00..17:00, quarterly.
-        let starts: Vec<i64> = open
-            .iter()
-            .flat_map(|s| grid_starts(*s, Q, 3600))
-            .collect();
+        let starts: Vec<i64> = open.iter().flat_map(|s| grid_starts(*s, Q, 3600)).collect();
         assert_eq!(starts.len(), 13 + 13);
         assert_eq!(clock(LONDON, *starts.last().unwrap()), "17:00");
         assert!(!starts.iter().any(|t| clock(LONDON, *t) == "12:15"));
@@ -243,17 +247,23 @@ mod tests {
     fn a_break_outside_the_hours_changes_nothing() {
         let d = date(2026, 6, 2);
         let open = open_spans(LONDON, d, &[w(9, 12)], &[w(13, 14)]);
-        assert_eq!(open, vec![Span::new(
-            local_instant(LONDON, d, 9 * 60, Ambiguity::Earliest),
-            local_instant(LONDON, d, 12 * 60, Ambiguity::Latest)
-        )]);
+        assert_eq!(
+            open,
+            vec![Span::new(
+                local_instant(LONDON, d, 9 * 60, Ambiguity::Earliest),
+                local_instant(LONDON, d, 12 * 60, Ambiguity::Latest)
+            )]
+        );
     }
 
     #[test]
     fn the_spring_change_day_loses_the_skipped_hour_and_no_more() {
         // 29 March 2026: London clocks go from 01:00 to 02:00.
         let d = date(2026, 3, 29);
-        assert_eq!(local_day(LONDON, d).end - local_day(LONDON, d).start, 23 * 3600);
+        assert_eq!(
+            local_day(LONDON, d).end - local_day(LONDON, d).start,
+            23 * 3600
+        );
         let open = open_spans(LONDON, d, &[w(0, 4)], &[]);
         assert_eq!(open.len(), 1);
         // Four hours on the clock, three in reality.
@@ -263,7 +273,10 @@ mod tests {
             .collect();
         assert_eq!(starts.len(), 12);
         assert!(starts.contains(&"00:45".to_owned()));
-        assert!(!starts.iter().any(|s| s.starts_with("01:")), "01:xx does not exist");
+        assert!(
+            !starts.iter().any(|s| s.starts_with("01:")),
+            "01:xx does not exist"
+        );
         assert!(starts.contains(&"02:00".to_owned()));
     }
 
@@ -271,7 +284,10 @@ mod tests {
     fn the_autumn_change_day_offers_the_repeated_hour_twice() {
         // 25 October 2026: London clocks go back from 02:00 to 01:00.
         let d = date(2026, 10, 25);
-        assert_eq!(local_day(LONDON, d).end - local_day(LONDON, d).start, 25 * 3600);
+        assert_eq!(
+            local_day(LONDON, d).end - local_day(LONDON, d).start,
+            25 * 3600
+        );
         let open = open_spans(LONDON, d, &[w(0, 4)], &[]);
         assert_eq!(open[0].end - open[0].start, 5 * 3600);
         let starts: Vec<String> = grid_starts(open[0], Q, Q)

@@ -103,23 +103,26 @@ fn VenueCard(venue: VenueOverview) -> impl IntoView {
         ResourceKind::Room => "Treatment rooms",
         ResourceKind::Table => "Tables",
     };
-    let groups: Vec<(ResourceKind, Vec<String>)> =
-        [ResourceKind::Therapist, ResourceKind::Room, ResourceKind::Table]
-            .into_iter()
-            .map(|k| {
-                let names = venue
-                    .resources
-                    .iter()
-                    .filter(|r| r.kind == k)
-                    .map(|r| match r.capacity {
-                        Some(c) => format!("{} (seats {c})", r.name),
-                        None => r.name.clone(),
-                    })
-                    .collect::<Vec<_>>();
-                (k, names)
+    let groups: Vec<(ResourceKind, Vec<String>)> = [
+        ResourceKind::Therapist,
+        ResourceKind::Room,
+        ResourceKind::Table,
+    ]
+    .into_iter()
+    .map(|k| {
+        let names = venue
+            .resources
+            .iter()
+            .filter(|r| r.kind == k)
+            .map(|r| match r.capacity {
+                Some(c) => format!("{} (seats {c})", r.name),
+                None => r.name.clone(),
             })
-            .filter(|(_, names)| !names.is_empty())
-            .collect();
+            .collect::<Vec<_>>();
+        (k, names)
+    })
+    .filter(|(_, names)| !names.is_empty())
+    .collect();
     view! {
         <article aria-labelledby=labelled_by>
             <h2 id=heading_id>{venue.name.clone()}</h2>

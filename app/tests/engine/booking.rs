@@ -1,0 +1,350 @@
+use crate::on_both_databases;
+use crate::support::*;
+use app::backend::catalog;
+use app::backend::engine::Actor;
+use app::domain::booking::{
+    AlternativeKind, BookingError, BookingStatus, Offer, ResourceChoice, RuleViolation,
+};
+use app::domain::ids::{ResourceId, ServiceId, UserId, VenueId};
+
+const HEAD: &str = "Head and shoulder massage";
+const FULL: &str = "Full body massage";
+const STONE: &str = "Hot stone therapy";
+
+fn rule(e: BookingError) -> RuleViolation {
+    match e {
+        BookingError::Rejected(v) => v,
+        other => panic!("expected a rule violation, got {other:?}"),
+    }
+}
+
+on_both_databases! {
+    async fn a_hold_claims_the_slot_until_confirmed_and_confirming_keeps_it(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let anna = specific(spa.resource("Anna"));
+        let at = london(2, 10, 0);
+
+        let hold = ctx.engine.hold(&service_request(alice, spa.id, spa.service(HEAD), anna, at)).await.unwrap();
+        assert_eq!(hold.status, BookingStatus::Held);
+        assert_eq!(hold.resources, vec![spa.resource("Anna")]);
+        let expires = hold.hold_expires_at.unwrap().timestamp();
+        assert_eq!(expires, ctx.clock.now() + 10 * 60, "the spa holds for 10 minutes");
+        assert_eq!(hold.end, london(2, 10, 30));
+        assert_eq!(hold.occupied_until, london(2, 10, 45), "30 minutes plus 15 of cleanup");
+
+        let taken = refused(ctx.engine.hold(&service_request(bob, spa.id, spa.service(HEAD), anna, at)).await);
+        assert!(matches!(&taken, BookingError::SlotTaken { alternatives } if !alternatives.is_empty()), "{taken:?}");
+
+        let booked = ctx.engine.confirm_hold(alice, hold.id).await.unwrap();
+        assert_eq!(booked.status, BookingStatus::Confirmed);
+        assert_eq!(booked.hold_expires_at, None);
+        assert!(matches!(
+            refused(ctx.engine.book(&service_request(bob, spa.id, spa.service(HEAD), anna, at)).await),
+            BookingError::SlotTaken { .. }
+        ));
+        // Confirming twice answers with the booking.
+        assert_eq!(ctx.engine.confirm_hold(alice, hold.id).await.unwrap().status, BookingStatus::Confirmed);
+        assert_eq!(ctx.overlaps().await, 0);
+    }
+
+    async fn the_cleanup_buffer_is_claimed_and_the_unit_after_it_is_free(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service(HEAD);
+        ctx.engine.book(&service_request(c, spa.id, head, anna, london(2, 10, 0))).await.unwrap();
+        // 10:30 is inside the cleanup buffer; 09:30 would run into the booking.
+        for at in [london(2, 10, 30), london(2, 9, 30), london(2, 10, 15)] {
+            assert!(matches!(
+                refused(ctx.engine.book(&service_request(c, spa.id, head, anna, at)).await),
+                BookingError::SlotTaken { .. }
+            ), "{at} should be taken");
+        }
+        // A 60-minute treatment starting at 09:00 would end at 10:00 but
+        // its cleanup runs to 10:15.
+        assert!(matches!(
+            refused(ctx.engine.book(&service_request(c, spa.id, spa.service(FULL), anna, london(2, 9, 0))).await),
+            BookingError::SlotTaken { .. }
+        ));
+        ctx.engine.book(&service_request(c, spa.id, head, anna, london(2, 10, 45))).await.unwrap();
+        ctx.engine.book(&service_request(c, spa.id, head, anna, london(2, 9, 15))).await.unwrap();
+        assert_eq!(ctx.overlaps().await, 0);
+    }
+
+    async fn a_treatment_that_needs_a_room_claims_a_free_room_in_the_same_booking(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let at = london(2, 10, 0);
+        let rooms = [spa.resource("Treatment room 1"), spa.resource("Treatment room 2")];
+        let mut used = Vec::new();
+        for name in ["Anna", "Ben"] {
+            let b = ctx.engine.book(&service_request(c, spa.id, spa.service(FULL), specific(spa.resource(name)), at)).await.unwrap();
+            assert_eq!(b.resources.len(), 2, "a therapist and a room: {b:?}");
+            assert!(b.resources.contains(&spa.resource(name)));
+            let room = *b.resources.iter().find(|r| rooms.contains(r)).expect("a room");
+            used.push(room);
+        }
+        used.sort();
+        assert_eq!(used, rooms.to_vec(), "each booking got its own room");
+        // Chloe is free, but both rooms are taken.
+        let e = refused(ctx.engine.book(&service_request(c, spa.id, spa.service(FULL), specific(spa.resource("Chloe")), at)).await);
+        assert!(matches!(e, BookingError::SlotTaken { .. }), "{e:?}");
+        // A treatment without a room still fits Chloe... she does not offer
+        // it, so the head massage goes to nobody free but Chloe's colleagues.
+        assert_eq!(ctx.half_made_bookings().await, 0);
+        assert_eq!(ctx.overlaps().await, 0);
+    }
+
+    async fn any_therapist_gets_a_free_one_who_offers_the_service(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let at = london(2, 10, 0);
+        let head = spa.service(HEAD);
+        ctx.engine.book(&service_request(c, spa.id, head, specific(spa.resource("Anna")), at)).await.unwrap();
+        let b = ctx.engine.book(&service_request(c, spa.id, head, ResourceChoice::Any, at)).await.unwrap();
+        assert_eq!(b.resources, vec![spa.resource("Ben")]);
+        // Chloe does not offer the head massage: nobody is left.
+        let e = refused(ctx.engine.book(&service_request(c, spa.id, head, ResourceChoice::Any, at)).await);
+        assert!(matches!(e, BookingError::SlotTaken { .. }), "{e:?}");
+    }
+
+    async fn a_table_goes_to_the_smallest_free_table_that_seats_the_party(ctx: Ctx) {
+        let r = ctx.restaurant().await;
+        let c = ctx.customer().await;
+        let at = london(2, 19, 0);
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let b = ctx.engine.book(&table_request(c, r.id, 3, ResourceChoice::Any, at)).await.unwrap();
+            assert_eq!(b.party_size, Some(3));
+            assert_eq!(b.end, london(2, 20, 30), "seatings last 90 minutes");
+            got.push(b.resources[0]);
+        }
+        assert_eq!(got, vec![r.resource("Table 3"), r.resource("Table 4"), r.resource("Table 5")]);
+        assert_eq!(
+            rule(refused(ctx.engine.book(&table_request(c, r.id, 9, ResourceChoice::Any, at)).await)),
+            RuleViolation::PartyTooLarge { party_size: 9, largest: 8 }
+        );
+        assert_eq!(
+            rule(refused(ctx.engine.book(&table_request(c, r.id, 4, specific(r.resource("Table 1")), at)).await)),
+            RuleViolation::TableTooSmall { capacity: 2, party_size: 4 }
+        );
+        // The last table for four or more is the 8-seater.
+        let b = ctx.engine.book(&table_request(c, r.id, 4, ResourceChoice::Any, at)).await.unwrap();
+        assert_eq!(b.resources, vec![r.resource("Table 6")]);
+        let e = refused(ctx.engine.book(&table_request(c, r.id, 4, ResourceChoice::Any, at)).await);
+        assert!(matches!(e, BookingError::SlotTaken { .. }), "{e:?}");
+    }
+
+    async fn the_venue_rules_are_checked(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let restaurant = ctx.restaurant().await;
+        let c = ctx.customer().await;
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service(HEAD);
+        let try_at = |at| service_request(c, spa.id, head, anna, at);
+
+        assert_eq!(rule(refused(ctx.engine.book(&try_at(london(2, 13, 0))).await)), RuleViolation::OutsideHours, "lunch");
+        assert_eq!(rule(refused(ctx.engine.book(&try_at(london(2, 12, 45))).await)), RuleViolation::OutsideHours, "runs into lunch");
+        assert_eq!(rule(refused(ctx.engine.book(&try_at(london(2, 17, 45))).await)), RuleViolation::OutsideHours, "runs past closing");
+        assert_eq!(rule(refused(ctx.engine.book(&try_at(london(7, 10, 0))).await)), RuleViolation::OutsideHours, "Sunday");
+        assert_eq!(rule(refused(ctx.engine.book(&try_at(london(2, 10, 5))).await)), RuleViolation::OffGrid { grid_minutes: 15 });
+        assert!(matches!(rule(refused(ctx.engine.book(&try_at(london(1, 8, 45))).await)), RuleViolation::TooSoon { .. }));
+        ctx.engine.book(&try_at(london(1, 9, 0))).await.expect("exactly the minimum notice is fine");
+        assert!(matches!(
+            rule(refused(ctx.engine.book(&try_at(chrono::TimeZone::with_ymd_and_hms(&chrono_tz::Europe::London, 2026, 8, 4, 10, 0, 0).unwrap().with_timezone(&chrono::Utc))).await)),
+            RuleViolation::TooFarAhead { .. }
+        ));
+        assert_eq!(
+            rule(refused(ctx.engine.book(&service_request(c, spa.id, spa.service(STONE), specific(spa.resource("Ben")), london(2, 10, 0))).await)),
+            RuleViolation::ServiceNotOffered
+        );
+        assert_eq!(
+            rule(refused(ctx.engine.book(&service_request(c, VenueId(999_999), head, anna, london(2, 10, 0))).await)),
+            RuleViolation::UnknownVenue
+        );
+        assert_eq!(
+            rule(refused(ctx.engine.book(&service_request(c, spa.id, ServiceId(999_999), anna, london(2, 10, 0))).await)),
+            RuleViolation::UnknownService
+        );
+        assert_eq!(
+            rule(refused(ctx.engine.book(&service_request(c, spa.id, head, specific(spa.resource("Treatment room 1")), london(2, 10, 0))).await)),
+            RuleViolation::UnknownResource,
+            "a room is not a therapist"
+        );
+        assert_eq!(
+            rule(refused(ctx.engine.book(&service_request(c, spa.id, head, specific(restaurant.resource("Table 1")), london(2, 10, 0))).await)),
+            RuleViolation::UnknownResource,
+            "another venue's resource"
+        );
+        assert!(matches!(
+            rule(refused(ctx.engine.book(&table_request(c, spa.id, 2, ResourceChoice::Any, london(2, 10, 0))).await)),
+            RuleViolation::WrongOffer { .. }
+        ));
+        assert_eq!(ctx.live_bookings().await, 1, "only the one valid booking was made");
+    }
+
+    async fn closures_of_the_venue_or_of_one_therapist_refuse_bookings(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let head = spa.service(HEAD);
+        let anna = spa.resource("Anna");
+        catalog::add_closure(&ctx.db, spa.id, None, london(2, 10, 0).timestamp(), london(2, 12, 0).timestamp(), "Staff training").await.unwrap();
+        catalog::add_closure(&ctx.db, spa.id, Some(anna), london(3, 0, 0).timestamp(), london(4, 0, 0).timestamp(), "Day off").await.unwrap();
+
+        assert_eq!(rule(refused(ctx.engine.book(&service_request(c, spa.id, head, specific(anna), london(2, 11, 0))).await)), RuleViolation::Closed);
+        assert_eq!(rule(refused(ctx.engine.book(&service_request(c, spa.id, head, ResourceChoice::Any, london(2, 11, 45))).await)), RuleViolation::Closed);
+        ctx.engine.book(&service_request(c, spa.id, head, specific(anna), london(2, 12, 0))).await.expect("the closure has ended");
+        assert_eq!(rule(refused(ctx.engine.book(&service_request(c, spa.id, head, specific(anna), london(3, 10, 0))).await)), RuleViolation::Closed);
+        let b = ctx.engine.book(&service_request(c, spa.id, head, ResourceChoice::Any, london(3, 10, 0))).await.unwrap();
+        assert_eq!(b.resources, vec![spa.resource("Ben")], "Anna is off; Ben is not");
+    }
+
+    async fn the_same_idempotency_key_returns_the_booking_already_made(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let req = service_request(c, spa.id, spa.service(HEAD), specific(spa.resource("Anna")), london(2, 10, 0));
+        let first = ctx.engine.hold(&req).await.unwrap();
+        let again = ctx.engine.hold(&req).await.unwrap();
+        assert_eq!(first.id, again.id);
+        let booked = ctx.engine.book(&req).await.unwrap();
+        assert_eq!(booked.id, first.id, "a retried request never books twice");
+        assert_eq!(ctx.live_bookings().await, 1);
+        // Sent at the same moment, the copies still make one booking.
+        let req = service_request(c, spa.id, spa.service(HEAD), specific(spa.resource("Ben")), london(2, 10, 0));
+        let results = futures::future::join_all((0..10).map(|_| ctx.engine.book(&req))).await;
+        let ids: std::collections::BTreeSet<_> = results.into_iter().map(|r| r.unwrap().id).collect();
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ctx.live_bookings().await, 2);
+    }
+
+    async fn an_expired_hold_frees_its_slot_and_can_no_longer_be_confirmed(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service(HEAD);
+        let hold = ctx.engine.hold(&service_request(alice, spa.id, head, anna, london(2, 10, 0))).await.unwrap();
+        ctx.clock.set(ctx.clock.now() + 10 * 60);
+        // The booking transaction expires the lapsed hold it finds.
+        ctx.engine.book(&service_request(bob, spa.id, head, anna, london(2, 10, 0))).await.expect("the hold has lapsed");
+        assert_eq!(refused(ctx.engine.confirm_hold(alice, hold.id).await), BookingError::HoldExpired);
+        let staff = Actor::staff(UserId(0));
+        assert_eq!(ctx.engine.booking(staff, hold.id).await.unwrap().status, BookingStatus::Expired);
+
+        // The sweeper expires holds nobody else touched.
+        let hold = ctx.engine.hold(&service_request(alice, spa.id, head, anna, london(2, 11, 0))).await.unwrap();
+        assert_eq!(ctx.engine.expire_due_holds().await.unwrap(), 0, "not due yet");
+        ctx.clock.set(ctx.clock.now() + 10 * 60 + 1);
+        assert_eq!(ctx.engine.expire_due_holds().await.unwrap(), 1);
+        assert_eq!(refused(ctx.engine.confirm_hold(alice, hold.id).await), BookingError::HoldExpired);
+        assert_eq!(ctx.orphan_claims().await, 0);
+        assert_eq!(ctx.overlaps().await, 0);
+    }
+
+    async fn only_the_holder_or_staff_may_confirm_or_release_a_hold(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service(HEAD);
+        let hold = ctx.engine.hold(&service_request(alice, spa.id, head, anna, london(2, 10, 0))).await.unwrap();
+        assert_eq!(refused(ctx.engine.confirm_hold(bob, hold.id).await), BookingError::NotFound);
+        assert_eq!(refused(ctx.engine.release_hold(Actor::customer(bob), hold.id).await), BookingError::NotFound);
+        assert_eq!(refused(ctx.engine.booking(Actor::customer(bob), hold.id).await), BookingError::NotFound);
+        let released = ctx.engine.release_hold(Actor::customer(alice), hold.id).await.unwrap();
+        assert_eq!(released.status, BookingStatus::Cancelled);
+        ctx.engine.book(&service_request(bob, spa.id, head, anna, london(2, 10, 0))).await.expect("released at once");
+        // Staff may release anyone's hold.
+        let hold = ctx.engine.hold(&service_request(alice, spa.id, head, anna, london(2, 11, 0))).await.unwrap();
+        ctx.engine.release_hold(Actor::staff(bob), hold.id).await.unwrap();
+        assert_eq!(ctx.orphan_claims().await, 0);
+    }
+
+    async fn customers_cancel_until_the_window_closes_and_staff_at_any_time(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service(HEAD);
+        let at = london(2, 10, 0);
+        let b = ctx.engine.book(&service_request(alice, spa.id, head, anna, at)).await.unwrap();
+        assert_eq!(refused(ctx.engine.cancel(Actor::customer(bob), b.id).await), BookingError::NotFound);
+        let cancelled = ctx.engine.cancel(Actor::customer(alice), b.id).await.unwrap();
+        assert_eq!(cancelled.status, BookingStatus::Cancelled);
+        let b = ctx.engine.book(&service_request(bob, spa.id, head, anna, at)).await.expect("the slot is free again");
+
+        // The window is 24 hours: cancellation closed on Monday at 10:00.
+        ctx.clock.set(london(1, 10, 1).timestamp());
+        assert_eq!(
+            refused(ctx.engine.cancel(Actor::customer(bob), b.id).await),
+            BookingError::CancellationClosed { deadline: london(1, 10, 0) }
+        );
+        let by_venue = ctx.engine.cancel(Actor::staff(alice), b.id).await.unwrap();
+        assert_eq!(by_venue.status, BookingStatus::Cancelled);
+        assert_eq!(ctx.orphan_claims().await, 0);
+        assert_eq!(ctx.live_bookings().await, 0);
+    }
+
+    async fn availability_shows_taken_times_as_taken_and_skips_breaks(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let anna = spa.resource("Anna");
+        let head = spa.service(HEAD);
+        ctx.engine.book(&service_request(c, spa.id, head, specific(anna), london(2, 10, 0))).await.unwrap();
+
+        let grid = ctx.engine.availability(spa.id, june(2), Offer::Service(head), specific(anna)).await.unwrap();
+        let at = |time: &str| grid.slots.iter().find(|s| s.time == time).map(|s| s.free.clone());
+        assert_eq!(at("09:00"), Some(vec![anna]));
+        assert_eq!(at("10:00"), Some(vec![]), "taken, and shown as taken");
+        assert_eq!(at("10:15"), Some(vec![]));
+        assert_eq!(at("10:45"), Some(vec![anna]));
+        assert_eq!(at("12:30"), Some(vec![anna]));
+        assert_eq!(at("12:45"), None, "would run into lunch");
+        assert_eq!(at("13:00"), None, "lunch");
+        assert_eq!(at("17:30"), Some(vec![anna]));
+        assert_eq!(at("17:45"), None);
+        let ten = grid.slots.iter().find(|s| s.time == "10:00").unwrap();
+        assert_eq!(ten.label, "Tuesday 2 June, 10:00");
+        assert_eq!(ten.start, london(2, 10, 0));
+
+        let any = ctx.engine.availability(spa.id, june(2), Offer::Service(head), ResourceChoice::Any).await.unwrap();
+        let ten = any.slots.iter().find(|s| s.time == "10:00").unwrap();
+        assert_eq!(ten.free, vec![spa.resource("Ben")]);
+        let names: Vec<&str> = any.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, vec!["Anna", "Ben"], "Chloe does not offer it");
+
+        // Monday: the minimum notice hides what is too soon; Sunday is closed.
+        let monday = ctx.engine.availability(spa.id, june(1), Offer::Service(head), ResourceChoice::Any).await.unwrap();
+        assert_eq!(monday.slots.first().map(|s| s.time.as_str()), Some("09:00"));
+        let sunday = ctx.engine.availability(spa.id, june(7), Offer::Service(head), ResourceChoice::Any).await.unwrap();
+        assert!(sunday.slots.is_empty());
+    }
+
+    async fn a_conflict_offers_earlier_later_other_therapists_and_the_next_day(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let anna = spa.resource("Anna");
+        let head = spa.service(HEAD);
+        ctx.engine.book(&service_request(alice, spa.id, head, specific(anna), london(2, 10, 0))).await.unwrap();
+        let BookingError::SlotTaken { alternatives } =
+            refused(ctx.engine.book(&service_request(bob, spa.id, head, specific(anna), london(2, 10, 0))).await)
+        else {
+            panic!("expected slot taken");
+        };
+        let find = |k: AlternativeKind| {
+            alternatives.iter().filter(|a| a.kind == k).map(|a| (a.resource, a.start)).collect::<Vec<(ResourceId, _)>>()
+        };
+        assert_eq!(find(AlternativeKind::Earlier), vec![(anna, london(2, 9, 15))]);
+        assert_eq!(find(AlternativeKind::Later), vec![(anna, london(2, 10, 45))]);
+        assert_eq!(find(AlternativeKind::OtherResource), vec![(spa.resource("Ben"), london(2, 10, 0))]);
+        assert_eq!(find(AlternativeKind::NextOpenDay), vec![(anna, london(3, 10, 0))]);
+        let later = alternatives.iter().find(|a| a.kind == AlternativeKind::Later).unwrap();
+        assert_eq!(later.label, "Tuesday 2 June, 10:45");
+        assert_eq!(later.resource_name, "Anna");
+        // Every alternative really is bookable.
+        for a in &alternatives {
+            ctx.engine
+                .hold(&service_request(bob, spa.id, head, specific(a.resource), a.start))
+                .await
+                .unwrap_or_else(|e| panic!("{a:?} was offered but refused: {e:?}"));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Races, each repeated for several rounds. After each: the invariant query
+//! of the booking protocol returns no rows.
+
+use crate::on_both_databases;
+use crate::support::*;
+use app::backend::engine::Actor;
+use app::domain::booking::{Booking, BookingError, BookingRequest, ResourceChoice};
+use app::domain::ids::UserId;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Barrier;
+
+const ROUNDS: usize = 3;
+
+/// Sends every request at the same instant (a barrier releases them
+/// together) and returns the results in request order.
+async fn race(ctx: &Ctx, requests: Vec<BookingRequest>) -> Vec<Result<Booking, BookingError>> {
+    let barrier = Arc::new(Barrier::new(requests.len()));
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|req| {
+            let engine = ctx.engine.clone();
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                engine.book(&req).await
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("a booking task panicked"));
+    }
+    out
+}
+
+on_both_databases! {
+    async fn two_hundred_customers_booking_one_slot_at_once_make_one_booking(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let customers = ctx.customers(200).await;
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service("Head and shoulder massage");
+        for (round, at) in [london(2, 10, 0), london(2, 11, 30), london(3, 15, 0)].into_iter().enumerate().take(ROUNDS) {
+            let requests = customers.iter().map(|c| service_request(*c, spa.id, head, anna, at)).collect();
+            let results = race(&ctx, requests).await;
+            let won = results.iter().filter(|r| r.is_ok()).count();
+            let taken_with_alternatives = results
+                .iter()
+                .filter(|r| matches!(r, Err(BookingError::SlotTaken { alternatives }) if !alternatives.is_empty()))
+                .count();
+            let other: Vec<_> = results
+                .iter()
+                .filter(|r| !matches!(r, Ok(_) | Err(BookingError::SlotTaken { .. })))
+                .collect();
+            assert_eq!(won, 1, "round {round}: exactly one booking");
+            assert_eq!(taken_with_alternatives, 199, "round {round}: the rest are told, with alternatives");
+            assert!(other.is_empty(), "round {round}: other outcomes {other:?}");
+            assert_eq!(ctx.overlaps().await, 0, "round {round}");
+        }
+        assert_eq!(ctx.live_bookings().await, ROUNDS as i64);
+    }
+
+    async fn bookings_of_different_lengths_racing_on_one_therapist_never_overlap(ctx: Ctx) {
+        let studio = ctx.studio().await;
+        let solo = studio.resource("Solo");
+        let customers = ctx.customers(8).await;
+        for round in 0..ROUNDS {
+            let day = 2 + round as u32;
+            // 30, 60 and 90 minutes at each quarter hour from 10:00 to 13:45.
+            let mut requests = Vec::new();
+            for k in 0..16i64 {
+                for (i, minutes) in ["30", "60", "90"].into_iter().enumerate() {
+                    let at = london(day, 10, 0) + Duration::minutes(15 * k);
+                    let who = customers[(k as usize * 3 + i) % customers.len()];
+                    requests.push((service_request(who, studio.id, studio.service(minutes), specific(solo), at), minutes));
+                }
+            }
+            let lengths: Vec<i64> = requests.iter().map(|(_, m)| m.parse::<i64>().unwrap()).collect();
+            let starts: Vec<DateTime<Utc>> = requests.iter().map(|(r, _)| r.start).collect();
+            let results = race(&ctx, requests.into_iter().map(|(r, _)| r).collect()).await;
+
+            let accepted: Vec<(DateTime<Utc>, DateTime<Utc>)> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .map(|b| (b.start, b.occupied_until))
+                .collect();
+            assert!(!accepted.is_empty(), "round {round}: someone got a booking");
+            for (i, r) in results.iter().enumerate() {
+                match r {
+                    Ok(_) => {}
+                    Err(BookingError::SlotTaken { .. }) => {
+                        // Each refusal really overlapped an accepted booking
+                        // (its treatment plus 15 minutes of cleanup).
+                        let (s, e) = (starts[i], starts[i] + Duration::minutes(lengths[i] + 15));
+                        assert!(
+                            accepted.iter().any(|(a, b)| s < *b && *a < e),
+                            "round {round}: {s}..{e} was refused but overlaps no accepted booking"
+                        );
+                    }
+                    Err(other) => panic!("round {round}: unexpected {other:?}"),
+                }
+            }
+            assert_eq!(ctx.overlaps().await, 0, "round {round}");
+        }
+    }
+
+    async fn room_bookings_racing_single_resource_bookings_are_never_half_made(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let customers = ctx.customers(10).await;
+        let full = spa.service("Full body massage");
+        let stone = spa.service("Hot stone therapy");
+        let head = spa.service("Head and shoulder massage");
+        for round in 0..ROUNDS {
+            let day = 2 + round as u32;
+            let at = |h, m| london(day, h, m);
+            let mut requests = Vec::new();
+            for (i, c) in customers.iter().enumerate() {
+                let anna = specific(spa.resource("Anna"));
+                let ben = specific(spa.resource("Ben"));
+                let chloe = specific(spa.resource("Chloe"));
+                // Therapist-and-room treatments, three therapists, two rooms.
+                requests.push(service_request(*c, spa.id, full, anna, at(10, 0)));
+                requests.push(service_request(*c, spa.id, full, ben, at(10, 15)));
+                requests.push(service_request(*c, spa.id, stone, chloe, at(10, 0)));
+                requests.push(service_request(*c, spa.id, full, ResourceChoice::Any, at(10, 30)));
+                // Therapist-only treatments over the same hour.
+                let minute = (i as u32 % 4) * 15;
+                requests.push(service_request(*c, spa.id, head, anna, at(10, minute)));
+                requests.push(service_request(*c, spa.id, head, ben, at(10, minute)));
+            }
+            let results = race(&ctx, requests).await;
+            for r in &results {
+                assert!(matches!(r, Ok(_) | Err(BookingError::SlotTaken { .. })), "round {round}: {r:?}");
+            }
+            for b in results.iter().filter_map(|r| r.as_ref().ok()) {
+                let expected = if b.service == Some(head) { 1 } else { 2 };
+                assert_eq!(b.resources.len(), expected, "round {round}: {b:?}");
+            }
+            assert_eq!(ctx.half_made_bookings().await, 0, "round {round}");
+            assert_eq!(ctx.overlaps().await, 0, "round {round}");
+        }
+    }
+
+    async fn a_cancellation_racing_rebookers_leaves_the_slot_booked_once(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let customers = ctx.customers(21).await;
+        let (owner, rebookers) = customers.split_first().unwrap();
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service("Head and shoulder massage");
+        for round in 0..ROUNDS {
+            let at = london(2, 10, 0) + Duration::hours(round as i64);
+            let original = ctx.engine.book(&service_request(*owner, spa.id, head, anna, at)).await.unwrap();
+            let cancelled = Arc::new(AtomicBool::new(false));
+            let barrier = Arc::new(Barrier::new(rebookers.len() + 1));
+            let mut tasks = Vec::new();
+            for c in rebookers.iter().copied() {
+                let (engine, cancelled, barrier) = (ctx.engine.clone(), cancelled.clone(), barrier.clone());
+                let req = service_request(c, spa.id, head, anna, at);
+                tasks.push(tokio::spawn(async move {
+                    barrier.wait().await;
+                    // Keep trying until booked, or refused after the
+                    // cancellation was done (someone else won the freed slot).
+                    for _ in 0..10_000 {
+                        let after_cancel = cancelled.load(Ordering::SeqCst);
+                        match engine.book(&req).await {
+                            Ok(b) => return Some(b),
+                            Err(BookingError::SlotTaken { .. }) if after_cancel => return None,
+                            Err(BookingError::SlotTaken { .. }) => tokio::task::yield_now().await,
+                            Err(other) => panic!("unexpected {other:?}"),
+                        }
+                    }
+                    panic!("the slot never came free");
+                }));
+            }
+            let canceller = {
+                let (engine, cancelled, barrier) = (ctx.engine.clone(), cancelled.clone(), barrier.clone());
+                let owner: UserId = *owner;
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    engine.cancel(Actor::customer(owner), original.id).await.expect("cancel");
+                    cancelled.store(true, Ordering::SeqCst);
+                })
+            };
+            canceller.await.unwrap();
+            let mut winners = 0;
+            for t in tasks {
+                if t.await.unwrap().is_some() {
+                    winners += 1;
+                }
+            }
+            assert_eq!(winners, 1, "round {round}: the freed slot was booked exactly once");
+            assert_eq!(ctx.overlaps().await, 0, "round {round}");
+            assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
+        }
+        assert_eq!(ctx.live_bookings().await, ROUNDS as i64);
+    }
+}

@@ -1,0 +1,8 @@
+//! The booking engine against real databases: every test runs on SQLite
+//! and on Postgres (`…::on_sqlite`, `…::on_postgres`).
+
+mod support;
+
+mod booking;
+mod concurrency;
+mod seeding;

@@ -1,0 +1,370 @@
+//! A fresh database per test, on SQLite or Postgres, and fixtures.
+//!
+//! SQLite tests use a new file in the temporary directory. Postgres tests
+//! create a new database on the server named by SLOTKEEPER_TEST_POSTGRES_URL
+//! and drop it afterwards; without that variable they fail and say so (the
+//! test command skips them, saying so, when the variable is unset).
+
+use app::backend::accounts::{self, NewUser, Role};
+use app::backend::catalog::{self, CreatedVenue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
+use app::backend::db::{Db, DbOptions};
+use app::backend::engine::{Clock, Engine};
+use app::backend::seed;
+use app::domain::booking::{Booking, BookingError, BookingRequest, Offer, ResourceChoice};
+use app::domain::ids::{ResourceId, ServiceId, UserId, VenueId};
+use app::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
+use app::domain::venue::ResourceKind;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use rand::Rng;
+use sqlx::Connection;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const POSTGRES_VAR: &str = "SLOTKEEPER_TEST_POSTGRES_URL";
+
+/// A password hash that no password matches; these tests never log in.
+const NO_PASSWORD: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+#[derive(Clone, Copy, Debug)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// Everything a test gets: the engine on a fresh database, its clock set to
+/// Monday 1 June 2026, 08:00 in London.
+#[derive(Clone)]
+pub struct Ctx {
+    pub engine: Engine,
+    pub db: Db,
+    pub clock: Clock,
+}
+
+/// Monday 1 June 2026 at 07:00 UTC (08:00 in London).
+pub fn monday_morning() -> i64 {
+    Utc.with_ymd_and_hms(2026, 6, 1, 7, 0, 0)
+        .unwrap()
+        .timestamp()
+}
+
+/// A wall-clock time in London on a June 2026 day.
+pub fn london(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+    London
+        .with_ymd_and_hms(2026, 6, day, hour, minute, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub fn june(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, day).unwrap()
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "slotkeeper_test_{}_{}_{:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::thread_rng().gen::<u32>()
+    )
+}
+
+/// `postgres://u@h:p/db?x` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map(|i| after_scheme + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Runs `body` against a fresh database of `kind`, then removes the
+/// database, even when the body panicked.
+pub async fn run<F, Fut>(kind: DbKind, body: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let name = unique_name();
+    let options = DbOptions::default();
+    let (db, cleanup): (
+        Db,
+        Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>,
+    ) = match kind {
+        DbKind::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            let db = Db::connect(&format!("sqlite://{}", path.display()), &options)
+                .await
+                .expect("open a fresh SQLite database");
+            let cleanup_db = db.clone();
+            (
+                db,
+                Box::new(move || {
+                    Box::pin(async move {
+                        cleanup_db.close().await;
+                        for suffix in ["", "-wal", "-shm"] {
+                            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                        }
+                    })
+                }),
+            )
+        }
+        DbKind::Postgres => {
+            let admin_url = std::env::var(POSTGRES_VAR).unwrap_or_else(|_| {
+                panic!(
+                    "{POSTGRES_VAR} is not set: this test needs a Postgres server \
+                         (for example postgres://postgres@127.0.0.1:5432/postgres). \
+                         The README's test command skips Postgres tests, saying so, \
+                         when the variable is unset."
+                )
+            });
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("cannot reach Postgres at {POSTGRES_VAR}: {e}"));
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .await
+                .expect("create a test database");
+            let db = Db::connect(&with_database(&admin_url, &name), &options)
+                .await
+                .expect("open the test database");
+            let cleanup_db = db.clone();
+            (
+                db,
+                Box::new(move || {
+                    Box::pin(async move {
+                        cleanup_db.close().await;
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut admin)
+                        .await;
+                    })
+                }),
+            )
+        }
+    };
+    db.migrate().await.expect("migrate the test database");
+    let clock = Clock::manual(monday_morning());
+    let ctx = Ctx {
+        engine: Engine::new(db.clone(), clock.clone()),
+        db,
+        clock,
+    };
+    let outcome = tokio::spawn(body(ctx)).await;
+    cleanup().await;
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("test task failed: {e}");
+    }
+}
+
+/// Declares a test that runs once on SQLite and once on Postgres:
+/// `name::on_sqlite` and `name::on_postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($ctx:ident: Ctx) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn on_sqlite() {
+                $crate::support::run($crate::support::DbKind::Sqlite, |$ctx| async move $body).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn on_postgres() {
+                $crate::support::run($crate::support::DbKind::Postgres, |$ctx| async move $body).await
+            }
+        }
+    )*};
+}
+
+impl Ctx {
+    /// Creates `n` customers and returns their ids.
+    pub async fn customers(&self, n: usize) -> Vec<UserId> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let user = NewUser {
+                email: Email::parse(&format!("customer{k}@example.com")).unwrap(),
+                display_name: DisplayName::parse(&format!("Customer {k}")).unwrap(),
+                role: Role::Customer,
+            };
+            let id = accounts::insert_user(&self.db, &user, NO_PASSWORD, self.clock.now())
+                .await
+                .expect("insert a customer")
+                .expect("a new email");
+            ids.push(id);
+        }
+        ids
+    }
+
+    pub async fn customer(&self) -> UserId {
+        self.customers(1).await[0]
+    }
+
+    /// The demo spa (three therapists, two rooms, lunch 13:00-14:00).
+    pub async fn spa(&self) -> CreatedVenue {
+        catalog::create_venue(&self.db, &seed::demo_spa())
+            .await
+            .expect("create the spa")
+    }
+
+    /// The demo restaurant (tables for 2, 2, 4, 4, 6 and 8).
+    pub async fn restaurant(&self) -> CreatedVenue {
+        catalog::create_venue(&self.db, &seed::demo_restaurant())
+            .await
+            .expect("create the restaurant")
+    }
+
+    /// One therapist, "Solo", open every day 09:00-18:00, offering 30, 60
+    /// and 90 minutes with a 15-minute cleanup and no room.
+    pub async fn studio(&self) -> CreatedVenue {
+        let service = |name: &str, minutes| ServiceSpec {
+            name: name.to_owned(),
+            duration_minutes: minutes,
+            cleanup_minutes: 15,
+            needs_room: false,
+        };
+        let spec = VenueSpec {
+            name: "Solo Studio".to_owned(),
+            timezone: "Europe/London".to_owned(),
+            grid_minutes: 15,
+            hold_minutes: 10,
+            cancellation_window_minutes: 24 * 60,
+            min_notice_minutes: 60,
+            advance_days: 60,
+            seating_minutes: None,
+            services: vec![service("30", 30), service("60", 60), service("90", 90)],
+            resources: vec![ResourceSpec {
+                kind: ResourceKind::Therapist,
+                name: "Solo".to_owned(),
+                capacity: None,
+                hours: Weekly::on(0..=6, (9, 0), (18, 0)),
+                breaks: Vec::new(),
+                offers: vec!["30".into(), "60".into(), "90".into()],
+            }],
+        };
+        catalog::create_venue(&self.db, &spec)
+            .await
+            .expect("create the studio")
+    }
+
+    pub async fn overlaps(&self) -> usize {
+        self.engine
+            .overlapping_bookings()
+            .await
+            .expect("run the invariant query")
+            .len()
+    }
+}
+
+pub fn key() -> IdempotencyKey {
+    IdempotencyKey::parse(format!("key-{:016x}", rand::thread_rng().gen::<u64>())).unwrap()
+}
+
+pub fn service_request(
+    customer: UserId,
+    venue: VenueId,
+    service: ServiceId,
+    resource: ResourceChoice,
+    start: DateTime<Utc>,
+) -> BookingRequest {
+    BookingRequest {
+        customer,
+        venue,
+        offer: Offer::Service(service),
+        resource,
+        start,
+        idempotency_key: key(),
+    }
+}
+
+pub fn table_request(
+    customer: UserId,
+    venue: VenueId,
+    party: i64,
+    resource: ResourceChoice,
+    start: DateTime<Utc>,
+) -> BookingRequest {
+    BookingRequest {
+        customer,
+        venue,
+        offer: Offer::Table(PartySize::parse(party).unwrap()),
+        resource,
+        start,
+        idempotency_key: key(),
+    }
+}
+
+pub fn specific(r: ResourceId) -> ResourceChoice {
+    ResourceChoice::Specific(r)
+}
+
+/// The refusal, or a panic naming what happened instead.
+pub fn refused(result: Result<Booking, BookingError>) -> BookingError {
+    match result {
+        Ok(b) => panic!("expected a refusal, got booking {b:?}"),
+        Err(e) => e,
+    }
+}
+
+/// Runs one read-only statement that returns a count, on either engine.
+async fn count(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(s) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&s.read).await,
+        Db::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&p.pool).await,
+    }
+    .expect("run a counting query")
+}
+
+impl Ctx {
+    /// Claims whose booking is not live: a freed slot that stayed claimed.
+    pub async fn orphan_claims(&self) -> i64 {
+        count(
+            &self.db,
+            "SELECT COUNT(*) FROM claims c JOIN bookings b ON b.id = c.booking_id \
+             WHERE b.status NOT IN ('held', 'confirmed')",
+        )
+        .await
+    }
+
+    /// Live bookings whose claims are not exactly one per unit on each of
+    /// their resources: a half-made booking. (Test venues use a 15-minute
+    /// grid, hence the 900 seconds a unit.)
+    pub async fn half_made_bookings(&self) -> i64 {
+        count(
+            &self.db,
+            "SELECT COUNT(*) FROM bookings b \
+             WHERE b.status IN ('held', 'confirmed') AND \
+             (SELECT COUNT(*) FROM claims c WHERE c.booking_id = b.id) <> \
+             (SELECT COUNT(*) FROM booking_resources br WHERE br.booking_id = b.id) \
+             * ((b.occupied_until - b.starts_at) / 900)",
+        )
+        .await
+    }
+
+    pub async fn live_bookings(&self) -> i64 {
+        count(
+            &self.db,
+            "SELECT COUNT(*) FROM bookings WHERE status IN ('held', 'confirmed')",
+        )
+        .await
+    }
+}

@@ -1,5 +1,5 @@
 use app::backend::config::Settings;
-use server::Application;
+use slotkeeper::Application;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

@@ -9,3 +9,4 @@ pub mod db;
 pub mod engine;
 pub mod seed;
 pub mod store;
+pub mod testing;

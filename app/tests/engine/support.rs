@@ -1,15 +1,12 @@
-//! A fresh database per test, on SQLite or Postgres, and fixtures.
-//!
-//! SQLite tests use a new file in the temporary directory. Postgres tests
-//! create a new database on the server named by SLOTKEEPER_TEST_POSTGRES_URL
-//! and drop it afterwards; without that variable they fail and say so (the
-//! test command skips them, saying so, when the variable is unset).
+//! A fresh database per test, on SQLite or Postgres (see
+//! `app::backend::testing`), and fixtures.
 
 use app::backend::accounts::{self, NewUser, Role};
 use app::backend::catalog::{self, CreatedVenue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use app::backend::db::{Db, DbOptions};
 use app::backend::engine::{Clock, Engine};
 use app::backend::seed;
+use app::backend::testing::{TestDatabase, TestEngine};
 use app::domain::booking::{Booking, BookingError, BookingRequest, Offer, ResourceChoice};
 use app::domain::ids::{ResourceId, ServiceId, UserId, VenueId};
 use app::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
@@ -17,20 +14,11 @@ use app::domain::venue::ResourceKind;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use rand::Rng;
-use sqlx::Connection;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub const POSTGRES_VAR: &str = "SLOTKEEPER_TEST_POSTGRES_URL";
-
 /// A password hash that no password matches; these tests never log in.
 const NO_PASSWORD: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
-
-#[derive(Clone, Copy, Debug)]
-pub enum DbKind {
-    Sqlite,
-    Postgres,
-}
 
 /// Everything a test gets: the engine on a fresh database, its clock set to
 /// Monday 1 June 2026, 08:00 in London.
@@ -62,109 +50,27 @@ pub fn june(day: u32) -> NaiveDate {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn unique_name() -> String {
-    format!(
-        "slotkeeper_test_{}_{}_{:08x}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        rand::thread_rng().gen::<u32>()
-    )
-}
-
-/// `postgres://u@h:p/db?x` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[after_scheme..]
-        .find('/')
-        .map(|i| after_scheme + i)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..host_end], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// Runs `body` against a fresh database of `kind`, then removes the
-/// database, even when the body panicked.
-pub async fn run<F, Fut>(kind: DbKind, body: F)
+/// Runs `body` against a fresh, migrated database of `engine`, then
+/// removes the database, even when the body panicked.
+pub async fn run<F, Fut>(engine: TestEngine, body: F)
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let name = unique_name();
-    let options = DbOptions::default();
-    let (db, cleanup): (
-        Db,
-        Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>,
-    ) = match kind {
-        DbKind::Sqlite => {
-            let path = std::env::temp_dir().join(format!("{name}.db"));
-            let db = Db::connect(&format!("sqlite://{}", path.display()), &options)
-                .await
-                .expect("open a fresh SQLite database");
-            let cleanup_db = db.clone();
-            (
-                db,
-                Box::new(move || {
-                    Box::pin(async move {
-                        cleanup_db.close().await;
-                        for suffix in ["", "-wal", "-shm"] {
-                            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                        }
-                    })
-                }),
-            )
-        }
-        DbKind::Postgres => {
-            let admin_url = std::env::var(POSTGRES_VAR).unwrap_or_else(|_| {
-                panic!(
-                    "{POSTGRES_VAR} is not set: this test needs a Postgres server \
-                         (for example postgres://postgres@127.0.0.1:5432/postgres). \
-                         The README's test command skips Postgres tests, saying so, \
-                         when the variable is unset."
-                )
-            });
-            let mut admin = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("cannot reach Postgres at {POSTGRES_VAR}: {e}"));
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut admin)
-                .await
-                .expect("create a test database");
-            let db = Db::connect(&with_database(&admin_url, &name), &options)
-                .await
-                .expect("open the test database");
-            let cleanup_db = db.clone();
-            (
-                db,
-                Box::new(move || {
-                    Box::pin(async move {
-                        cleanup_db.close().await;
-                        let _ = sqlx::query(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .execute(&mut admin)
-                        .await;
-                    })
-                }),
-            )
-        }
-    };
+    let database = TestDatabase::create(engine).await;
+    let db = Db::connect(&database.url, &DbOptions::default())
+        .await
+        .expect("open the test database");
     db.migrate().await.expect("migrate the test database");
     let clock = Clock::manual(monday_morning());
     let ctx = Ctx {
         engine: Engine::new(db.clone(), clock.clone()),
-        db,
+        db: db.clone(),
         clock,
     };
     let outcome = tokio::spawn(body(ctx)).await;
-    cleanup().await;
+    db.close().await;
+    database.remove().await;
     if let Err(e) = outcome {
         if e.is_panic() {
             std::panic::resume_unwind(e.into_panic());
@@ -184,12 +90,12 @@ macro_rules! on_both_databases {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn on_sqlite() {
-                $crate::support::run($crate::support::DbKind::Sqlite, |$ctx| async move $body).await
+                $crate::support::run(app::backend::testing::TestEngine::Sqlite, |$ctx| async move $body).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn on_postgres() {
-                $crate::support::run($crate::support::DbKind::Postgres, |$ctx| async move $body).await
+                $crate::support::run(app::backend::testing::TestEngine::Postgres, |$ctx| async move $body).await
             }
         }
     )*};

@@ -5,9 +5,12 @@ use app::backend::config::Settings;
 use app::backend::testing::{TestDatabase, TestEngine};
 use leptos::config::LeptosOptions;
 use slotkeeper::Application;
+use futures::FutureExt;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 
-/// A running server and the database it owns.
+/// A running server and the database it owns; `stop` removes both, also
+/// when the test failed.
 struct TestApp {
     base: String,
     database: TestDatabase,
@@ -58,15 +61,21 @@ macro_rules! on_both_databases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
                 let $app = TestApp::spawn(TestEngine::Sqlite).await;
-                $body
+                let outcome = AssertUnwindSafe(async { $body }).catch_unwind().await;
                 $app.stop().await;
+                if let Err(panic) = outcome {
+                    std::panic::resume_unwind(panic);
+                }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
                 let $app = TestApp::spawn(TestEngine::Postgres).await;
-                $body
+                let outcome = AssertUnwindSafe(async { $body }).catch_unwind().await;
                 $app.stop().await;
+                if let Err(panic) = outcome {
+                    std::panic::resume_unwind(panic);
+                }
             }
         }
     )*};

@@ -199,16 +199,32 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 /// Failures that a fresh attempt of the whole transaction can cure:
-/// serialization failure and deadlock (Postgres), SQLITE_BUSY and its
-/// extended codes, and a pool that had no connection free in time.
+/// serialization failure and deadlock, a lost connection, a statement or
+/// lock timeout, an administrator's disconnect (Postgres); SQLITE_BUSY,
+/// SQLITE_LOCKED and their extended codes; a pool with no connection free in
+/// time. Retrying is safe: a booking's idempotency key makes a repeat find
+/// what an attempt that did commit made.
 pub fn is_transient(e: &sqlx::Error) -> bool {
-    if matches!(e, sqlx::Error::PoolTimedOut) {
+    if matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) {
         return true;
     }
     db_code(e).is_some_and(|c| {
         matches!(
             c.as_str(),
-            "40001" | "40P01" | "5" | "261" | "517" | "773" | "6" | "262"
+            "40001"
+                | "40P01"
+                | "08000"
+                | "08003"
+                | "08006"
+                | "57P01"
+                | "57014"
+                | "55P03"
+                | "5"
+                | "261"
+                | "517"
+                | "773"
+                | "6"
+                | "262"
         )
     })
 }

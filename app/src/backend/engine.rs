@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 use rand::Rng;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -139,7 +139,7 @@ fn settle(f: Failure) -> BookingError {
 
 /// Runs `op` again, after a jittered, growing pause, while it fails with a
 /// transient database error; at most `MAX_ATTEMPTS` times.
-async fn retrying<T, F, Fut>(mut op: F) -> Result<T, Failure>
+async fn retrying<T, F, Fut>(counters: &Counters, mut op: F) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
@@ -148,6 +148,7 @@ where
     loop {
         match op().await {
             Err(Failure::Db(e)) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                counters.retries.fetch_add(1, Ordering::Relaxed);
                 let ceiling_ms = 4u64 << attempt.min(6);
                 let pause = rand::thread_rng().gen_range(1..=ceiling_ms);
                 tracing::debug!(attempt, pause_ms = pause, error = %e, "retrying transaction");
@@ -159,16 +160,35 @@ where
     }
 }
 
+/// What the engine has seen since it started (one instance).
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Transactions tried again after a transient failure.
+    pub retries: AtomicU64,
+    /// Attempts stopped by a unique index rather than by the checks under
+    /// the lock: with the lock working, only duplicate idempotency keys.
+    pub unique_violations: AtomicU64,
+}
+
 /// The booking engine over one database.
 #[derive(Clone, Debug)]
 pub struct Engine {
     db: Db,
     clock: Clock,
+    counters: Arc<Counters>,
 }
 
 impl Engine {
     pub fn new(db: Db, clock: Clock) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            counters: Arc::default(),
+        }
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
     }
 
     pub fn db(&self) -> &Db {
@@ -202,18 +222,26 @@ impl Engine {
         req: &BookingRequest,
         mode: Mode,
     ) -> Result<Booking, BookingError> {
-        let result = retrying(|| attempt_place(b, self.clock.now(), req, mode)).await;
+        let result = retrying(&self.counters, || {
+            attempt_place(b, self.clock.now(), req, mode)
+        })
+        .await;
         match result {
             Ok(booking) => Ok(booking),
             Err(Failure::Taken) => Err(self.slot_taken(b, req).await),
             // The unique indexes caught what the checks did not see: a
             // concurrent request with the same idempotency key, or a claim.
             // Told apart by looking, not by reading the error's text.
-            Err(Failure::Db(e)) if is_unique_violation(&e) => match self.replay(b, req).await {
-                Ok(Some(existing)) => Ok(existing),
-                Ok(None) => Err(self.slot_taken(b, req).await),
-                Err(f) => Err(settle(f)),
-            },
+            Err(Failure::Db(e)) if is_unique_violation(&e) => {
+                self.counters
+                    .unique_violations
+                    .fetch_add(1, Ordering::Relaxed);
+                match self.replay(b, req).await {
+                    Ok(Some(existing)) => Ok(existing),
+                    Ok(None) => Err(self.slot_taken(b, req).await),
+                    Err(f) => Err(settle(f)),
+                }
+            }
             Err(f) => Err(settle(f)),
         }
     }
@@ -255,9 +283,11 @@ impl Engine {
         id: BookingId,
     ) -> Result<Booking, BookingError> {
         with_backend!(&self.db, |b| {
-            retrying(|| confirm_attempt(b, self.clock.now(), customer, id))
-                .await
-                .map_err(settle)
+            retrying(&self.counters, || {
+                confirm_attempt(b, self.clock.now(), customer, id)
+            })
+            .await
+            .map_err(settle)
         })
     }
 
@@ -276,9 +306,11 @@ impl Engine {
 
     async fn end(&self, actor: Actor, id: BookingId, how: Ending) -> Result<Booking, BookingError> {
         with_backend!(&self.db, |b| {
-            retrying(|| end_attempt(b, self.clock.now(), actor, id, how))
-                .await
-                .map_err(settle)
+            retrying(&self.counters, || {
+                end_attempt(b, self.clock.now(), actor, id, how)
+            })
+            .await
+            .map_err(settle)
         })
     }
 
@@ -298,6 +330,22 @@ impl Engine {
         })
     }
 
+    /// A customer's bookings and holds, soonest first.
+    pub async fn bookings_of(&self, customer: UserId) -> Result<Vec<Booking>, BookingError> {
+        with_backend!(&self.db, |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                let mut out = Vec::new();
+                for row in tx.bookings_of_customer(customer.0).await? {
+                    out.push(booking_from_row(&mut tx, row).await?);
+                }
+                Ok::<_, Failure>(out)
+            }
+            .await
+            .map_err(settle)
+        })
+    }
+
     /// The grid of start times at `venue` on `date` for a service or a party
     /// size, with which suitable resources are free at each.
     #[tracing::instrument(skip(self))]
@@ -309,9 +357,11 @@ impl Engine {
         choice: ResourceChoice,
     ) -> Result<Availability, BookingError> {
         with_backend!(&self.db, |b| {
-            retrying(|| availability_attempt(b, self.clock.now(), venue, date, offer, choice))
-                .await
-                .map_err(settle)
+            retrying(&self.counters, || {
+                availability_attempt(b, self.clock.now(), venue, date, offer, choice)
+            })
+            .await
+            .map_err(settle)
         })
     }
 
@@ -319,11 +369,13 @@ impl Engine {
     /// transactions also expire lapsed holds on the resources they lock).
     pub async fn expire_due_holds(&self) -> Result<usize, BookingError> {
         with_backend!(&self.db, |b| {
-            retrying(|| async {
+            retrying(&self.counters, || async {
                 let now = self.clock.now();
                 let mut tx = b.begin_write().await?;
                 let mut expired = 0;
-                for id in tx.due_holds(now, 500).await? {
+                // Small batches in id order: short transactions that lock
+                // booking rows in the same order as booking transactions do.
+                for id in tx.due_holds(now, 100).await? {
                     if tx.expire_hold(id, now).await? {
                         expired += 1;
                     }
@@ -502,6 +554,14 @@ async fn attempt_place<B: Backend>(
     mode: Mode,
 ) -> Result<Booking, Failure> {
     let mut tx = b.begin_write().await?;
+    // A repeated request answers with what the first one made, even if the
+    // rules would refuse it now (the minimum notice may have passed since).
+    if let Some(existing) = tx
+        .booking_by_key(req.customer.0, req.idempotency_key.as_str())
+        .await?
+    {
+        return Ok(booking_from_row(&mut tx, existing).await?);
+    }
     let venue = tx
         .venue(req.venue.0)
         .await?
@@ -524,14 +584,25 @@ async fn attempt_place<B: Backend>(
     locked.dedup();
     tx.lock_resources(&locked).await?;
 
+    // Again under the lock: a duplicate sent at the same moment has
+    // committed by now.
     if let Some(existing) = tx
         .booking_by_key(req.customer.0, req.idempotency_key.as_str())
         .await?
     {
         return Ok(booking_from_row(&mut tx, existing).await?);
     }
+    // Lapsed holds on these resources let go of their claims. Their rows
+    // are locked in id order, like everything else, so two bookers expiring
+    // overlapping sets of holds cannot deadlock.
+    let mut due = Vec::new();
     for r in &locked {
-        tx.expire_holds_on(*r, now).await?;
+        due.extend(tx.due_holds_on(*r, now).await?);
+    }
+    due.sort_unstable();
+    due.dedup();
+    for id in due {
+        tx.expire_hold(id, now).await?;
     }
 
     let day = Day::load(
@@ -701,8 +772,10 @@ async fn end_attempt<B: Backend>(
         .ok_or(BookingError::NotFound)?;
     let resources = tx.booking_resources(row.id).await?;
     tx.lock_resources(&resources).await?;
-    // Read again under the lock: a concurrent change has committed by now.
-    let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+    // Read again under the locks: a concurrent confirm, which takes only
+    // the booking's row, has either committed (and is seen here) or waits
+    // for this transaction (and then finds the hold gone).
+    let row = tx.lock_booking(id.0).await?.ok_or(BookingError::NotFound)?;
     let status = BookingStatus::parse(&row.status).ok_or(BookingError::Internal)?;
     match (how, status) {
         // Ending twice answers with the ended booking.
@@ -762,8 +835,21 @@ async fn availability_attempt<B: Backend>(
         .ok_or(RuleViolation::UnknownVenue)?;
     let tz = venue_zone(&venue)?;
     let need = need_for(&mut tx, &venue, offer, choice).await?;
-    let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
     let (earliest, latest) = bookable_range(&venue, now);
+    let bookable_dates = schedule::local_date(tz, earliest)..=schedule::local_date(tz, latest);
+    let resources = need.candidates.iter().filter_map(summary).collect();
+    if !bookable_dates.contains(&date) {
+        // Nothing to offer that day (and no calendar arithmetic on dates far
+        // from now).
+        return Ok(Availability {
+            venue: VenueId(venue.id),
+            date,
+            grid_minutes: venue.grid_minutes,
+            resources,
+            slots: Vec::new(),
+        });
+    }
+    let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
     let slots = need
         .grid(&day, earliest, latest)
         .into_iter()
@@ -778,7 +864,7 @@ async fn availability_attempt<B: Backend>(
         venue: VenueId(venue.id),
         date,
         grid_minutes: venue.grid_minutes,
-        resources: need.candidates.iter().filter_map(summary).collect(),
+        resources,
         slots,
     })
 }

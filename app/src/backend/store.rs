@@ -60,6 +60,22 @@ pub struct BookingRow {
     pub version: i64,
 }
 
+#[derive(Clone, Debug, FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// Failed log-ins in a window: how many, and the oldest one's time.
+#[derive(Clone, Debug, FromRow)]
+pub struct FailureCount {
+    pub failures: i64,
+    pub oldest: Option<i64>,
+}
+
 /// A row of the weekly timetable: hours or a break.
 #[derive(Clone, Debug, FromRow)]
 pub struct WeeklyRow {
@@ -163,9 +179,8 @@ pub trait Store: Send {
         to: i64,
         now: i64,
     ) -> impl Future<Output = DbResult<Vec<ClaimRow>>> + Send;
-    /// Turns the expired holds on `resource` into `expired` and frees their
-    /// claims. Returns the ids of the holds it expired.
-    fn expire_holds_on(
+    /// Holds on `resource` past their expiry.
+    fn due_holds_on(
         &mut self,
         resource: i64,
         now: i64,
@@ -179,6 +194,12 @@ pub trait Store: Send {
     /// Expires one hold if it is still held and due; frees its claims.
     fn expire_hold(&mut self, id: i64, now: i64) -> impl Future<Output = DbResult<bool>> + Send;
     fn booking(&mut self, id: i64) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
+    /// The booking, its row locked until the transaction ends (Postgres),
+    /// so that a concurrent confirm or cancel waits and then sees the change.
+    fn lock_booking(
+        &mut self,
+        id: i64,
+    ) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
     fn booking_by_key(
         &mut self,
         customer: i64,
@@ -264,6 +285,31 @@ pub trait Store: Send {
         ends_at: i64,
         reason: &str,
     ) -> impl Future<Output = DbResult<i64>> + Send;
+    fn user_by_email(
+        &mut self,
+        email: &str,
+    ) -> impl Future<Output = DbResult<Option<UserRow>>> + Send;
+    fn user(&mut self, id: i64) -> impl Future<Output = DbResult<Option<UserRow>>> + Send;
+    /// This customer's bookings, soonest first.
+    fn bookings_of_customer(
+        &mut self,
+        customer: i64,
+    ) -> impl Future<Output = DbResult<Vec<BookingRow>>> + Send;
+    fn record_login_attempt(
+        &mut self,
+        email: &str,
+        address: &str,
+        at: i64,
+        succeeded: bool,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Failed log-ins since `since` for this email, and from this address.
+    fn login_failures(
+        &mut self,
+        email: &str,
+        address: &str,
+        since: i64,
+    ) -> impl Future<Output = DbResult<(FailureCount, FailureCount)>> + Send;
+    fn forget_login_attempts(&mut self, before: i64) -> impl Future<Output = DbResult<u64>> + Send;
     /// Inserts a user unless the email is taken; returns the new id, if any.
     fn insert_user(
         &mut self,
@@ -403,27 +449,22 @@ macro_rules! impl_store {
             .await
         }
 
-        async fn expire_holds_on(&mut self, resource: i64, now: i64) -> DbResult<Vec<i64>> {
-            let expired: Vec<i64> = sqlx::query_scalar::<$db, i64>(
-                "UPDATE bookings SET status = 'expired', updated_at = $2, version = version + 1 \
-                 WHERE status = 'held' AND hold_expires_at <= $2 \
-                 AND id IN (SELECT booking_id FROM booking_resources WHERE resource_id = $1) \
-                 RETURNING id",
+        async fn due_holds_on(&mut self, resource: i64, now: i64) -> DbResult<Vec<i64>> {
+            sqlx::query_scalar::<$db, i64>(
+                "SELECT b.id FROM bookings b \
+                 JOIN booking_resources br ON br.booking_id = b.id \
+                 WHERE br.resource_id = $1 AND b.status = 'held' AND b.hold_expires_at <= $2",
             )
             .bind(resource)
             .bind(now)
             .fetch_all(&mut **self)
-            .await?;
-            for id in &expired {
-                self.delete_claims(*id).await?;
-            }
-            Ok(expired)
+            .await
         }
 
         async fn due_holds(&mut self, now: i64, limit: i64) -> DbResult<Vec<i64>> {
             sqlx::query_scalar::<$db, i64>(
                 "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 \
-                 ORDER BY hold_expires_at LIMIT $2",
+                 ORDER BY id LIMIT $2",
             )
             .bind(now)
             .bind(limit)
@@ -717,6 +758,87 @@ macro_rules! impl_store {
             .await
         }
 
+        async fn user_by_email(&mut self, email: &str) -> DbResult<Option<UserRow>> {
+            sqlx::query_as::<$db, UserRow>(
+                "SELECT id, email, password_hash, display_name, role FROM users WHERE email = $1",
+            )
+            .bind(email)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn user(&mut self, id: i64) -> DbResult<Option<UserRow>> {
+            sqlx::query_as::<$db, UserRow>(
+                "SELECT id, email, password_hash, display_name, role FROM users WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn bookings_of_customer(&mut self, customer: i64) -> DbResult<Vec<BookingRow>> {
+            sqlx::query_as::<$db, BookingRow>(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings WHERE customer_id = $1 \
+                 ORDER BY starts_at, id"
+            ))
+            .bind(customer)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn record_login_attempt(
+            &mut self,
+            email: &str,
+            address: &str,
+            at: i64,
+            succeeded: bool,
+        ) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO login_attempts (email, address, attempted_at, succeeded) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(email)
+            .bind(address)
+            .bind(at)
+            .bind(succeeded)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn login_failures(
+            &mut self,
+            email: &str,
+            address: &str,
+            since: i64,
+        ) -> DbResult<(FailureCount, FailureCount)> {
+            let by_email = sqlx::query_as::<$db, FailureCount>(
+                "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM login_attempts \
+                 WHERE email = $1 AND attempted_at >= $2 AND NOT succeeded",
+            )
+            .bind(email)
+            .bind(since)
+            .fetch_one(&mut **self)
+            .await?;
+            let by_address = sqlx::query_as::<$db, FailureCount>(
+                "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM login_attempts \
+                 WHERE address = $1 AND attempted_at >= $2 AND NOT succeeded",
+            )
+            .bind(address)
+            .bind(since)
+            .fetch_one(&mut **self)
+            .await?;
+            Ok((by_email, by_address))
+        }
+
+        async fn forget_login_attempts(&mut self, before: i64) -> DbResult<u64> {
+            sqlx::query::<$db>("DELETE FROM login_attempts WHERE attempted_at < $1")
+                .bind(before)
+                .execute(&mut **self)
+                .await
+                .map(|r| r.rows_affected())
+        }
+
         async fn insert_user(
             &mut self,
             email: &str,
@@ -750,6 +872,10 @@ impl<'c> Store for Transaction<'c, Sqlite> {
         Ok(())
     }
 
+    async fn lock_booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
+        self.booking(id).await
+    }
+
     impl_store!(Sqlite);
 }
 
@@ -773,6 +899,15 @@ impl<'c> Store for Transaction<'c, Postgres> {
             .execute(&mut **self)
             .await
             .map(|_| ())
+    }
+
+    async fn lock_booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
+        sqlx::query_as::<Postgres, BookingRow>(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut **self)
+        .await
     }
 
     impl_store!(Postgres);

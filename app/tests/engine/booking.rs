@@ -209,11 +209,19 @@ on_both_databases! {
         assert_eq!(first.id, again.id);
         let booked = ctx.engine.book(&req).await.unwrap();
         assert_eq!(booked.id, first.id, "a retried request never books twice");
+        assert_eq!(booked.status, BookingStatus::Held, "it answers with what the first request made");
         assert_eq!(ctx.live_bookings().await, 1);
         // Sent at the same moment, the copies still make one booking.
         let req = service_request(c, spa.id, spa.service(HEAD), specific(spa.resource("Ben")), london(2, 10, 0));
         let results = futures::future::join_all((0..10).map(|_| ctx.engine.book(&req))).await;
-        let ids: std::collections::BTreeSet<_> = results.into_iter().map(|r| r.unwrap().id).collect();
+        let ids: std::collections::BTreeSet<_> = results
+            .into_iter()
+            .map(|r| {
+                let b = r.unwrap();
+                assert_eq!(b.status, BookingStatus::Confirmed);
+                b.id
+            })
+            .collect();
         assert_eq!(ids.len(), 1);
         assert_eq!(ctx.live_bookings().await, 2);
     }

@@ -3,7 +3,7 @@
 
 use crate::on_both_databases;
 use crate::support::*;
-use app::backend::engine::Actor;
+use app::backend::engine::{Actor, Engine};
 use app::domain::booking::{Booking, BookingError, BookingRequest, ResourceChoice};
 use app::domain::ids::UserId;
 use chrono::{DateTime, Duration, Utc};
@@ -16,11 +16,21 @@ const ROUNDS: usize = 3;
 /// Sends every request at the same instant (a barrier releases them
 /// together) and returns the results in request order.
 async fn race(ctx: &Ctx, requests: Vec<BookingRequest>) -> Vec<Result<Booking, BookingError>> {
+    race_on(&[ctx.engine.clone()], requests).await
+}
+
+/// `race` with the requests dealt round-robin to several engines, each on
+/// its own connections to the one database: several app instances.
+async fn race_on(
+    engines: &[Engine],
+    requests: Vec<BookingRequest>,
+) -> Vec<Result<Booking, BookingError>> {
     let barrier = Arc::new(Barrier::new(requests.len()));
     let tasks: Vec<_> = requests
         .into_iter()
-        .map(|req| {
-            let engine = ctx.engine.clone();
+        .enumerate()
+        .map(|(i, req)| {
+            let engine = engines[i % engines.len()].clone();
             let barrier = barrier.clone();
             tokio::spawn(async move {
                 barrier.wait().await;
@@ -41,9 +51,11 @@ on_both_databases! {
         let customers = ctx.customers(200).await;
         let anna = specific(spa.resource("Anna"));
         let head = spa.service("Head and shoulder massage");
+        // Two engines with their own connections: two instances of the app.
+        let engines = [ctx.engine.clone(), ctx.second_engine().await];
         for (round, at) in [london(2, 10, 0), london(2, 11, 30), london(3, 15, 0)].into_iter().enumerate().take(ROUNDS) {
             let requests = customers.iter().map(|c| service_request(*c, spa.id, head, anna, at)).collect();
-            let results = race(&ctx, requests).await;
+            let results = race_on(&engines, requests).await;
             let won = results.iter().filter(|r| r.is_ok()).count();
             let taken_with_alternatives = results
                 .iter()
@@ -59,6 +71,36 @@ on_both_databases! {
             assert_eq!(ctx.overlaps().await, 0, "round {round}");
         }
         assert_eq!(ctx.live_bookings().await, ROUNDS as i64);
+        // Every loser was turned away by the check under the lock, not by
+        // the unique index: the lock makes bookers wait and see the winner.
+        for e in &engines {
+            assert_eq!(e.counters().unique_violations.load(Ordering::Relaxed), 0);
+        }
+    }
+
+    async fn customers_racing_for_any_therapist_get_every_free_one(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let customers = ctx.customers(40).await;
+        let head = spa.service("Head and shoulder massage");
+        let engines = [ctx.engine.clone(), ctx.second_engine().await];
+        for round in 0..ROUNDS {
+            let at = london(2, 10, 0) + Duration::hours(round as i64);
+            let requests = customers
+                .iter()
+                .map(|c| service_request(*c, spa.id, head, ResourceChoice::Any, at))
+                .collect();
+            let results = race_on(&engines, requests).await;
+            let mut got: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).map(|b| b.resources[0]).collect();
+            got.sort();
+            // Anna and Ben offer the treatment; Chloe does not. Nobody is
+            // refused while one of them is free.
+            assert_eq!(got, vec![spa.resource("Anna"), spa.resource("Ben")], "round {round}");
+            assert!(results.iter().all(|r| matches!(r, Ok(_) | Err(BookingError::SlotTaken { .. }))));
+            assert_eq!(ctx.overlaps().await, 0, "round {round}");
+        }
+        for e in &engines {
+            assert_eq!(e.counters().unique_violations.load(Ordering::Relaxed), 0);
+        }
     }
 
     async fn bookings_of_different_lengths_racing_on_one_therapist_never_overlap(ctx: Ctx) {
@@ -194,5 +236,45 @@ on_both_databases! {
             assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
         }
         assert_eq!(ctx.live_bookings().await, ROUNDS as i64);
+    }
+
+    async fn a_release_racing_the_confirmation_of_the_same_hold_leaves_one_consistent_outcome(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [customer, staff] = ctx.customers(2).await[..] else { unreachable!() };
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service("Head and shoulder massage");
+        let (mut confirmed, mut released) = (0, 0);
+        for round in 0..20 {
+            // Five times a morning, Tuesday to Friday.
+            let at = london(2 + round / 5, 9, 0) + Duration::minutes(45 * (round as i64 % 5));
+            let hold = ctx.engine.hold(&service_request(customer, spa.id, head, anna, at)).await.unwrap();
+            let barrier = Arc::new(Barrier::new(2));
+            let (e1, b1) = (ctx.engine.clone(), barrier.clone());
+            let confirm = tokio::spawn(async move {
+                b1.wait().await;
+                e1.confirm_hold(customer, hold.id).await
+            });
+            let (e2, b2) = (ctx.engine.clone(), barrier.clone());
+            let release = tokio::spawn(async move {
+                b2.wait().await;
+                e2.release_hold(Actor::staff(staff), hold.id).await
+            });
+            let (c, r) = (confirm.await.unwrap(), release.await.unwrap());
+            let now = ctx.engine.booking(Actor::staff(staff), hold.id).await.unwrap();
+            match (&c, &r) {
+                (Ok(_), Err(BookingError::NotChangeable { .. })) => {
+                    confirmed += 1;
+                    assert_eq!(now.status, app::domain::booking::BookingStatus::Confirmed);
+                }
+                (Err(BookingError::HoldExpired), Ok(_)) => {
+                    released += 1;
+                    assert_eq!(now.status, app::domain::booking::BookingStatus::Cancelled);
+                }
+                other => panic!("round {round}: both or neither won: {other:?}"),
+            }
+            assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
+            assert_eq!(ctx.half_made_bookings().await, 0, "round {round}");
+        }
+        assert_eq!(confirmed + released, 20);
     }
 }

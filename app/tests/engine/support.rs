@@ -27,6 +27,8 @@ pub struct Ctx {
     pub engine: Engine,
     pub db: Db,
     pub clock: Clock,
+    /// Where the database is, for a second app instance on it.
+    pub url: String,
 }
 
 /// Monday 1 June 2026 at 07:00 UTC (08:00 in London).
@@ -67,6 +69,7 @@ where
         engine: Engine::new(db.clone(), clock.clone()),
         db: db.clone(),
         clock,
+        url: database.url.clone(),
     };
     let outcome = tokio::spawn(body(ctx)).await;
     db.close().await;
@@ -102,6 +105,15 @@ macro_rules! on_both_databases {
 }
 
 impl Ctx {
+    /// Another engine on the same database through its own connections, as
+    /// a second app instance (or, for SQLite, a second process) would have.
+    pub async fn second_engine(&self) -> Engine {
+        let db = Db::connect(&self.url, &DbOptions::default())
+            .await
+            .expect("open the database a second time");
+        Engine::new(db, self.clock.clone())
+    }
+
     /// Creates `n` customers and returns their ids.
     pub async fn customers(&self, n: usize) -> Vec<UserId> {
         let mut ids = Vec::with_capacity(n);

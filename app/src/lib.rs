@@ -6,6 +6,8 @@ pub mod domain;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
 pub mod backend;
 #[cfg(feature = "ssr")]
 pub mod state;

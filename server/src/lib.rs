@@ -1,18 +1,26 @@
 //! The Slotkeeper server: builds the application from settings and serves it.
 
+pub mod api;
+mod csrf;
+
 use app::backend::config::Settings;
 use app::backend::db::Db;
 use app::backend::engine::{Clock, Engine};
 use app::backend::seed::{self, Seeded};
 use app::state::AppState;
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted, in bytes.
+const BODY_LIMIT: usize = 64 * 1024;
 use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
@@ -47,11 +55,20 @@ impl Application {
     /// database is empty, and binds the listener (port 0: any free port).
     pub async fn build(
         settings: Settings,
+        leptos_options: LeptosOptions,
+    ) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, leptos_options, Clock::System).await
+    }
+
+    /// `build` with the engine's clock given (tests set the time).
+    pub async fn build_with_clock(
+        settings: Settings,
         mut leptos_options: LeptosOptions,
+        clock: Clock,
     ) -> Result<Self, StartupError> {
         let db = Db::connect(&settings.database_url, &settings.db).await?;
         db.migrate().await?;
-        let engine = Engine::new(db.clone(), Clock::System);
+        let engine = Engine::new(db.clone(), clock);
         if settings.demo_data {
             let now = engine.clock().now();
             if seed::seed_demo(&db, now).await? == Seeded::Demo {
@@ -122,13 +139,24 @@ impl Application {
                     Ok(n) => tracing::info!(expired = n, "expired lapsed holds"),
                     Err(e) => tracing::warn!(error = %e, "hold sweep failed"),
                 }
+                let now = engine.clock().now();
+                if let Err(e) =
+                    app::backend::accounts::forget_old_login_attempts(engine.db(), now).await
+                {
+                    tracing::warn!(error = %e, "forgetting old log-in attempts failed");
+                }
             }
         });
         tracing::info!(
             "listening on http://{}",
             self.state.leptos_options.site_addr
         );
-        axum::serve(self.listener, self.router).await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
     }
 }
 
@@ -141,16 +169,24 @@ where
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(CookieDuration::hours(12)));
+        .with_expiry(Expiry::OnInactivity(CookieDuration::seconds(
+            app::auth::IDLE_TIMEOUT_SECONDS,
+        )));
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::router())
         .leptos_routes(state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
+        // Nothing this app accepts comes near this size: larger bodies are
+        // answered 413 before any handler reads them.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone())
 }

@@ -18,6 +18,19 @@ pub enum Role {
 }
 
 impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "customer" => Some(Role::Customer),
+            "staff" => Some(Role::Staff),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Staff | Role::Admin)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Customer => "customer",
@@ -100,6 +113,174 @@ pub async fn insert_user(
         tx.commit().await?;
         Ok(id.map(UserId))
     })
+}
+
+/// A signed-in user as the app knows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AccountError {
+    #[error("An account with this email already exists.")]
+    EmailInUse,
+    /// The same answer whether or not the email has an account.
+    #[error("The email or password is not right.")]
+    InvalidCredentials,
+    #[error("Too many failed log-ins. Try again in {} minutes.", (retry_after_seconds + 59) / 60)]
+    Throttled { retry_after_seconds: i64 },
+    #[error("Something went wrong on our side; please try again.")]
+    Internal,
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "accounts database error");
+        AccountError::Internal
+    }
+}
+
+impl From<HashError> for AccountError {
+    fn from(_: HashError) -> Self {
+        AccountError::Internal
+    }
+}
+
+/// Failed log-ins are counted over this many seconds.
+pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
+/// Failures for one email within the window before it is refused.
+pub const FAILURES_PER_EMAIL: i64 = 5;
+/// Failures from one address within the window before it is refused.
+pub const FAILURES_PER_ADDRESS: i64 = 20;
+
+fn to_auth_user(row: super::store::UserRow) -> Result<AuthUser, AccountError> {
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        tracing::error!(user = row.id, role = %row.role, "unknown role");
+        AccountError::Internal
+    })?;
+    Ok(AuthUser {
+        id: UserId(row.id),
+        email: row.email,
+        display_name: row.display_name,
+        role,
+    })
+}
+
+/// Creates a customer account.
+pub async fn register(
+    db: &Db,
+    email: &Email,
+    name: &DisplayName,
+    password: &Password,
+    now: i64,
+) -> Result<AuthUser, AccountError> {
+    let hash = hash_password(password).await?;
+    let user = NewUser {
+        email: email.clone(),
+        display_name: name.clone(),
+        role: Role::Customer,
+    };
+    match insert_user(db, &user, &hash, now).await {
+        Ok(Some(id)) => Ok(AuthUser {
+            id,
+            email: email.as_str().to_owned(),
+            display_name: name.as_str().to_owned(),
+            role: Role::Customer,
+        }),
+        Ok(None) => Err(AccountError::EmailInUse),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A hash of a password nobody has, to verify against when the email has
+/// no account, so that the answer takes as long either way.
+async fn dummy_hash() -> &'static str {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_init(|| async {
+            let p = Password::parse("no account has this password").expect("valid");
+            hash_password(&p).await.unwrap_or_default()
+        })
+        .await
+}
+
+/// Checks an email and password, throttling repeated failures per email
+/// and per client address. Every attempt is recorded.
+pub async fn log_in(
+    db: &Db,
+    email: &str,
+    password: &str,
+    address: &str,
+    now: i64,
+) -> Result<AuthUser, AccountError> {
+    let email = Email::parse(email)
+        .map(|e| e.as_str().to_owned())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let since = now - THROTTLE_WINDOW_SECONDS;
+    let (row, (by_email, by_address)) = with_backend!(db, |b| {
+        let mut tx = b.begin_read().await?;
+        let row = tx.user_by_email(&email).await?;
+        let failures = tx.login_failures(&email, address, since).await?;
+        (row, failures)
+    });
+    for (count, limit) in [
+        (by_email, FAILURES_PER_EMAIL),
+        (by_address, FAILURES_PER_ADDRESS),
+    ] {
+        if count.failures >= limit {
+            let oldest = count.oldest.unwrap_or(now);
+            return Err(AccountError::Throttled {
+                retry_after_seconds: (oldest + THROTTLE_WINDOW_SECONDS - now).max(1),
+            });
+        }
+    }
+    let password = Password::parse(password).ok();
+    let verified = match (&row, &password) {
+        (Some(r), Some(p)) => verify_password(p, &r.password_hash).await,
+        (None, Some(p)) => {
+            verify_password(p, dummy_hash().await).await;
+            false
+        }
+        // Too short or too long to be anyone's password; still spend the time.
+        (_, None) => {
+            let p = Password::parse("not a real attempt").expect("valid");
+            verify_password(&p, dummy_hash().await).await;
+            false
+        }
+    };
+    with_backend!(db, |b| {
+        let mut tx = b.begin_write().await?;
+        tx.record_login_attempt(&email, address, now, verified)
+            .await?;
+        tx.commit().await?;
+    });
+    match row {
+        Some(r) if verified => to_auth_user(r),
+        _ => Err(AccountError::InvalidCredentials),
+    }
+}
+
+/// The user behind a session, if the account still exists.
+pub async fn user(db: &Db, id: UserId) -> Result<Option<AuthUser>, AccountError> {
+    let row = with_backend!(db, |b| {
+        let mut tx = b.begin_read().await?;
+        tx.user(id.0).await?
+    });
+    row.map(to_auth_user).transpose()
+}
+
+/// Forgets log-in attempts older than the throttling window needs.
+pub async fn forget_old_login_attempts(db: &Db, now: i64) -> Result<u64, AccountError> {
+    Ok(with_backend!(db, |b| {
+        let mut tx = b.begin_write().await?;
+        let n = tx.forget_login_attempts(now - 24 * 3600).await?;
+        tx.commit().await?;
+        n
+    }))
 }
 
 #[cfg(test)]

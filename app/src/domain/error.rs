@@ -22,8 +22,14 @@ pub enum AppError {
     Unauthorized,
     #[error("You are not allowed to do that.")]
     Forbidden,
+    #[error("An account with this email already exists.")]
+    EmailInUse,
+    #[error("Too many failed log-ins. Try again in {} minutes.", (retry_after_seconds + 59) / 60)]
+    Throttled { retry_after_seconds: i64 },
     #[error("We are very busy right now; please try again.")]
     Busy,
+    #[error("The request is too large.")]
+    TooLarge,
     /// The request itself could not be read (a server-function transport error).
     #[error("The request could not be understood.")]
     BadRequest,
@@ -39,8 +45,10 @@ impl AppError {
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
-            AppError::SlotTaken { .. } => 409,
+            AppError::SlotTaken { .. } | AppError::EmailInUse => 409,
+            AppError::Throttled { .. } => 429,
             AppError::Refused { .. } => 422,
+            AppError::TooLarge => 413,
             AppError::Busy => 503,
             AppError::Internal => 500,
         }

@@ -1,0 +1,86 @@
+//! The typed session: who is signed in, and since when.
+//!
+//! The session itself (its id, cookie and idle timeout) is tower-sessions'
+//! and lives in the database, so any app instance serves any session. A
+//! sign-in also has an absolute lifetime, whatever the activity.
+
+use crate::backend::accounts::{self, AccountError, AuthUser};
+use crate::backend::db::Db;
+use crate::domain::error::AppError;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+const SIGNED_IN: &str = "signed_in";
+
+/// A sign-in ends this long after it began, active or not.
+pub const ABSOLUTE_LIFETIME_SECONDS: i64 = 7 * 24 * 3600;
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT_SECONDS: i64 = 12 * 3600;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SignedIn {
+    user_id: i64,
+    since: i64,
+}
+
+fn session_failed(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError::Internal
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::EmailInUse => AppError::EmailInUse,
+            AccountError::InvalidCredentials => AppError::Unauthorized,
+            AccountError::Throttled {
+                retry_after_seconds,
+            } => AppError::Throttled {
+                retry_after_seconds,
+            },
+            AccountError::Internal => AppError::Internal,
+        }
+    }
+}
+
+/// Records `user` as signed in. The session id changes, so an id planted
+/// before the log-in is worth nothing after it.
+pub async fn sign_in(session: &Session, user: &AuthUser, now: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_failed)?;
+    session
+        .insert(
+            SIGNED_IN,
+            SignedIn {
+                user_id: user.id.0,
+                since: now,
+            },
+        )
+        .await
+        .map_err(session_failed)
+}
+
+/// Ends the session and its record.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_failed)
+}
+
+/// The signed-in user, if any: `None` when nobody signed in, the sign-in
+/// outlived its absolute lifetime, or the account is gone.
+pub async fn current_user(
+    session: &Session,
+    db: &Db,
+    now: i64,
+) -> Result<Option<AuthUser>, AppError> {
+    let Some(signed_in) = session
+        .get::<SignedIn>(SIGNED_IN)
+        .await
+        .map_err(session_failed)?
+    else {
+        return Ok(None);
+    };
+    if now - signed_in.since > ABSOLUTE_LIFETIME_SECONDS {
+        sign_out(session).await?;
+        return Ok(None);
+    }
+    Ok(accounts::user(db, crate::domain::ids::UserId(signed_in.user_id)).await?)
+}

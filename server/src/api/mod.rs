@@ -1,0 +1,160 @@
+//! The JSON API under /api/v1: scripts and integrations, on the same engine
+//! as the pages. Errors answer with a status and
+//! `{"error": code, "message": text, ...}`; never database text.
+
+mod bookings;
+mod session;
+mod venues;
+
+use app::auth;
+use app::domain::error::AppError;
+use app::state::AppState;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/session", post(session::log_in).delete(session::log_out))
+        .route("/users", post(session::register))
+        .route("/venues", get(venues::list))
+        .route("/venues/{id}/availability", get(venues::availability))
+        .route("/holds", post(bookings::hold))
+        .route("/holds/{id}/confirm", post(bookings::confirm))
+        .route("/holds/{id}", delete(bookings::release))
+        .route("/bookings", post(bookings::book).get(bookings::mine))
+        .route("/bookings/{id}", delete(bookings::cancel))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { ApiError(AppError::NotFound) })
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+}
+
+/// An `AppError` answering as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut body = serde_json::to_value(&e).unwrap_or_else(|_| serde_json::json!({}));
+        body["message"] = serde_json::Value::String(e.to_string());
+        let mut res = (status, Json(body)).into_response();
+        if let AppError::Throttled {
+            retry_after_seconds,
+        } = e
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError(AppError::Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    })
+}
+
+/// A JSON body; a malformed one answers 400 naming what is wrong.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                // "field: problem" from serde's path, without axum's preamble.
+                let text = e.body_text();
+                let detail = text
+                    .rsplit_once("target type: ")
+                    .map(|(_, d)| d)
+                    .unwrap_or(&text);
+                let field = detail.split_once(':').map(|(f, _)| f).unwrap_or("body");
+                Err(invalid(field, detail.to_owned()))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(invalid(
+                "body",
+                "Send JSON with Content-Type: application/json.",
+            )),
+            Err(e) => Err(invalid(
+                "body",
+                format!("The body is not valid JSON: {}", e.body_text()),
+            )),
+        }
+    }
+}
+
+/// Query parameters; malformed ones answer 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e: QueryRejection| invalid("query", e.body_text()))
+    }
+}
+
+/// A numeric id in the path; anything else is a 404 (there is no such thing).
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|p| Id(p.0))
+            .map_err(|_: PathRejection| ApiError(AppError::NotFound))
+    }
+}
+
+/// The signed-in user; 401 without one.
+pub struct SignedIn(pub app::backend::accounts::AuthUser);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError(AppError::Internal))?;
+        let now = state.engine.clock().now();
+        auth::current_user(&session, state.engine.db(), now)
+            .await?
+            .map(SignedIn)
+            .ok_or(ApiError(AppError::Unauthorized))
+    }
+}

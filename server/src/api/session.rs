@@ -1,0 +1,97 @@
+use super::{invalid, ApiResult, Body};
+use app::auth;
+use app::backend::accounts;
+use app::domain::input::{DisplayName, Email, Password};
+use app::state::AppState;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogIn {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    email: String,
+    name: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    id: i64,
+    email: String,
+    name: String,
+    role: &'static str,
+}
+
+impl From<accounts::AuthUser> for UserView {
+    fn from(u: accounts::AuthUser) -> Self {
+        UserView {
+            id: u.id.0,
+            email: u.email,
+            name: u.display_name,
+            role: u.role.as_str(),
+        }
+    }
+}
+
+/// POST /api/v1/session
+pub async fn log_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    Body(body): Body<LogIn>,
+) -> ApiResult<Json<UserView>> {
+    let now = state.engine.clock().now();
+    let user = accounts::log_in(
+        state.engine.db(),
+        &body.email,
+        &body.password,
+        &peer.ip().to_string(),
+        now,
+    )
+    .await?;
+    auth::sign_in(&session, &user, now).await?;
+    tracing::info!(user = %user.id, "signed in");
+    Ok(Json(user.into()))
+}
+
+/// DELETE /api/v1/session
+pub async fn log_out(session: Session) -> ApiResult<StatusCode> {
+    auth::sign_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// POST /api/v1/users: creates a customer account (not signed in).
+pub async fn register(
+    State(state): State<AppState>,
+    Body(body): Body<Register>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let email = Email::parse(&body.email)?;
+    let name = DisplayName::parse(&body.name)?;
+    let password = Password::parse(&body.password)?;
+    if password.expose().to_lowercase().contains(email.as_str()) {
+        return Err(invalid(
+            "password",
+            "A password must not contain the email address.",
+        ));
+    }
+    let user = accounts::register(
+        state.engine.db(),
+        &email,
+        &name,
+        &password,
+        state.engine.clock().now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}

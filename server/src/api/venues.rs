@@ -1,0 +1,94 @@
+use super::{invalid, ApiError, ApiResult, Id, Query};
+use app::backend::catalog;
+use app::domain::booking::{Availability, BookingError, Offer, ResourceChoice, RuleViolation};
+use app::domain::error::AppError;
+use app::domain::ids::{ResourceId, ServiceId, VenueId};
+use app::domain::input::PartySize;
+use app::domain::venue::VenueOverview;
+use app::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+/// GET /api/v1/venues
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<VenueOverview>>> {
+    catalog::overview(state.engine.db())
+        .await
+        .map(Json)
+        .map_err(|e| {
+            tracing::error!(error = %e, "listing venues failed");
+            ApiError(AppError::Internal)
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityQuery {
+    date: String,
+    service_id: Option<i64>,
+    party_size: Option<i64>,
+    resource_id: Option<i64>,
+}
+
+/// The offer a request names: a service or a party size, exactly one.
+pub fn offer(service_id: Option<i64>, party_size: Option<i64>) -> Result<Offer, ApiError> {
+    match (service_id, party_size) {
+        (Some(s), None) => Ok(Offer::Service(ServiceId(s))),
+        (None, Some(p)) => Ok(Offer::Table(PartySize::parse(p)?)),
+        _ => Err(invalid(
+            "service_id",
+            "Give either service_id or party_size.",
+        )),
+    }
+}
+
+pub fn choice(resource_id: Option<i64>) -> ResourceChoice {
+    resource_id.map_or(ResourceChoice::Any, |r| {
+        ResourceChoice::Specific(ResourceId(r))
+    })
+}
+
+/// Maps an engine refusal to the API: unknown ids name their field.
+pub fn engine_error(e: BookingError) -> ApiError {
+    match e {
+        BookingError::Rejected(RuleViolation::UnknownVenue) => {
+            invalid("venue_id", "No such venue.")
+        }
+        BookingError::Rejected(RuleViolation::UnknownService) => {
+            invalid("service_id", "No such service at this venue.")
+        }
+        BookingError::Rejected(RuleViolation::UnknownResource) => {
+            invalid("resource_id", "No such resource at this venue.")
+        }
+        BookingError::Rejected(v @ RuleViolation::OffGrid { .. }) => {
+            invalid("start", v.to_string())
+        }
+        BookingError::Rejected(
+            v @ (RuleViolation::PartyTooLarge { .. } | RuleViolation::TableTooSmall { .. }),
+        ) => invalid("party_size", v.to_string()),
+        other => ApiError(other.into()),
+    }
+}
+
+/// GET /api/v1/venues/{id}/availability?date=YYYY-MM-DD&service_id=…|party_size=…[&resource_id=…]
+pub async fn availability(
+    State(state): State<AppState>,
+    Id(venue): Id,
+    Query(q): Query<AvailabilityQuery>,
+) -> ApiResult<Json<Availability>> {
+    let date = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d")
+        .map_err(|_| invalid("date", "A date is written YYYY-MM-DD, e.g. 2026-06-02."))?;
+    let offer = offer(q.service_id, q.party_size)?;
+    match state
+        .engine
+        .availability(VenueId(venue), date, offer, choice(q.resource_id))
+        .await
+    {
+        Ok(a) => Ok(Json(a)),
+        Err(BookingError::Rejected(RuleViolation::UnknownVenue)) => {
+            Err(ApiError(AppError::NotFound))
+        }
+        Err(e) => Err(engine_error(e)),
+    }
+}

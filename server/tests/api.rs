@@ -1,0 +1,356 @@
+//! The JSON API, driven over HTTP against the real app on both databases.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::*;
+
+/// The demo spa's ids, looked up by name.
+struct Spa {
+    venue: i64,
+    head: i64,
+    full: i64,
+    anna: i64,
+    ben: i64,
+}
+
+async fn spa(c: &mut Client) -> Spa {
+    let r = c.send(Method::GET, "/api/v1/venues", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let venue = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "Harbour Spa")
+        .unwrap();
+    let find = |list: &str, name: &str| {
+        venue[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    Spa {
+        venue: venue["id"].as_i64().unwrap(),
+        head: find("services", "Head and shoulder massage"),
+        full: find("services", "Full body massage"),
+        anna: find("resources", "Anna"),
+        ben: find("resources", "Ben"),
+    }
+}
+
+fn head_with(s: &Spa, therapist: i64, start: &str) -> Value {
+    json!({"venue_id": s.venue, "service_id": s.head, "resource_id": therapist, "start": start})
+}
+
+async fn count_my_bookings(c: &mut Client) -> usize {
+    let r = c.send(Method::GET, "/api/v1/bookings", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    r.json.as_array().unwrap().len()
+}
+
+on_both_databases! {
+    async fn customers_register_log_in_and_out(app) {
+        let mut c = app.client();
+        let r = c.send(Method::POST, "/api/v1/users", Some(json!({
+            "email": "Dana@Example.com", "name": "Dana", "password": "correct horse battery"
+        }))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        assert_eq!(r.json["email"], "dana@example.com");
+        assert_eq!(r.json["role"], "customer");
+        let again = c.send(Method::POST, "/api/v1/users", Some(json!({
+            "email": "dana@example.com", "name": "Dana", "password": "another long password"
+        }))).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        assert_eq!(again.json["error"], "email_in_use");
+
+        assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::UNAUTHORIZED);
+        let r = c.log_in("dana@example.com", "correct horse battery").await;
+        assert_eq!(r.json["name"], "Dana");
+        assert_eq!(count_my_bookings(&mut c).await, 0);
+        assert_eq!(c.send(Method::DELETE, "/api/v1/session", None).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn the_session_id_changes_at_log_in_and_the_old_one_is_worthless(app) {
+        let mut c = app.customer("erin@example.com").await;
+        let first = c.cookie.clone().unwrap();
+        c.log_in("erin@example.com", "a long enough password").await;
+        let second = c.cookie.clone().unwrap();
+        assert_ne!(first, second, "a new session id at each log-in");
+        let mut old = app.client();
+        old.cookie = Some(first);
+        assert_eq!(old.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::OK);
+    }
+
+    async fn a_failed_log_in_says_the_same_whether_or_not_the_email_exists(app) {
+        app.customer("finn@example.com").await;
+        let mut c = app.client();
+        let wrong_password = c.send(Method::POST, "/api/v1/session", Some(json!({"email": "finn@example.com", "password": "not the password"}))).await;
+        let no_account = c.send(Method::POST, "/api/v1/session", Some(json!({"email": "nobody@example.com", "password": "not the password"}))).await;
+        assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(no_account.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(wrong_password.json, no_account.json);
+    }
+
+    async fn repeated_failures_for_one_email_are_throttled_with_a_time_to_wait(app) {
+        app.customer("gus@example.com").await;
+        let mut c = app.client();
+        for _ in 0..5 {
+            let r = c.send(Method::POST, "/api/v1/session", Some(json!({"email": "gus@example.com", "password": "wrong password!"}))).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        // Now even the right password waits.
+        let r = c.send(Method::POST, "/api/v1/session", Some(json!({"email": "gus@example.com", "password": "a long enough password"}))).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.json["error"], "throttled");
+        let wait: i64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=15 * 60).contains(&wait), "{wait}");
+        assert!(r.json["message"].as_str().unwrap().contains("minutes"));
+        // Once the window has passed, the right password works again.
+        app.clock.set(app.clock.now() + 15 * 60 + 1);
+        c.log_in("gus@example.com", "a long enough password").await;
+    }
+
+    async fn a_customer_holds_confirms_lists_and_cancels_a_booking(app) {
+        let mut c = app.customer("hana@example.com").await;
+        let s = spa(&mut c).await;
+        let hold = c.send(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await;
+        assert_eq!(hold.status, StatusCode::CREATED, "{}", hold.json);
+        assert_eq!(hold.json["status"], "held");
+        let id = hold.json["id"].as_i64().unwrap();
+        let confirmed = c.send(Method::POST, &format!("/api/v1/holds/{id}/confirm"), None).await;
+        assert_eq!(confirmed.status, StatusCode::OK);
+        assert_eq!(confirmed.json["status"], "confirmed");
+        let mine = c.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!(mine.json[0]["id"], id);
+        let cancelled = c.send(Method::DELETE, &format!("/api/v1/bookings/{id}"), None).await;
+        assert_eq!(cancelled.status, StatusCode::OK);
+        assert_eq!(cancelled.json["status"], "cancelled");
+
+        // Booking directly, then the slot is taken for others, with alternatives.
+        let booked = c.send(Method::POST, "/api/v1/bookings", Some(json!({
+            "venue_id": s.venue, "service_id": s.full, "start": london(2, 11, 0), "idempotency_key": "hana-0001"
+        }))).await;
+        assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.json);
+        assert_eq!(booked.json["resources"].as_array().unwrap().len(), 2, "a therapist and a room");
+        // The same key again is the same booking, not a conflict.
+        let again = c.send(Method::POST, "/api/v1/bookings", Some(json!({
+            "venue_id": s.venue, "service_id": s.full, "start": london(2, 11, 0), "idempotency_key": "hana-0001"
+        }))).await;
+        assert_eq!(again.json["id"], booked.json["id"]);
+        let mut other = app.customer("ivan@example.com").await;
+        let taken = other.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await;
+        assert_eq!(taken.status, StatusCode::CREATED, "free again after the cancellation");
+        let taken = other.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await;
+        assert_eq!(taken.status, StatusCode::CONFLICT);
+        assert_eq!(taken.json["error"], "slot_taken");
+        assert!(taken.json["message"].as_str().unwrap().contains("just taken"));
+        let alternatives = taken.json["alternatives"].as_array().unwrap();
+        assert!(alternatives.iter().any(|a| a["kind"] == "other_resource" && a["resource"] == s.ben));
+        assert!(alternatives.iter().all(|a| a["label"].as_str().unwrap().contains("June")));
+    }
+
+    async fn availability_is_served_for_a_day_and_a_service_or_party(app) {
+        let mut c = app.client();
+        let s = spa(&mut c).await;
+        let r = c.send(Method::GET, &format!("/api/v1/venues/{}/availability?date=2026-06-02&service_id={}", s.venue, s.head), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        let ten = r.json["slots"].as_array().unwrap().iter().find(|x| x["time"] == "10:00").unwrap();
+        assert_eq!(ten["free"].as_array().unwrap().len(), 2, "Anna and Ben");
+        let r = c.send(Method::GET, "/api/v1/venues/2/availability?date=2026-06-02&party_size=4", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        assert!(r.json["slots"].as_array().unwrap().iter().any(|x| x["time"] == "19:00"));
+        let r = c.send(Method::GET, &format!("/api/v1/venues/999/availability?date=2026-06-02&service_id={}", s.head), None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+
+    async fn customers_see_and_change_only_their_own_holds_and_bookings(app) {
+        let mut a = app.customer("jo@example.com").await;
+        let mut b = app.customer("kim@example.com").await;
+        let s = spa(&mut a).await;
+        let hold = a.send(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await.json["id"].as_i64().unwrap();
+        let booking = a.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.ben, &london(2, 10, 0)))).await.json["id"].as_i64().unwrap();
+        for (method, path) in [
+            (Method::POST, format!("/api/v1/holds/{hold}/confirm")),
+            (Method::DELETE, format!("/api/v1/holds/{hold}")),
+            (Method::DELETE, format!("/api/v1/bookings/{booking}")),
+            (Method::DELETE, format!("/api/v1/bookings/{hold}")),
+        ] {
+            let r = b.send(method.clone(), &path, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}: {}", r.json);
+        }
+        assert_eq!(count_my_bookings(&mut b).await, 0);
+        let mine = a.send(Method::GET, "/api/v1/bookings", None).await;
+        let statuses: Vec<&str> = mine.json.as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, vec!["held", "confirmed"], "untouched by the other customer");
+    }
+
+    async fn cancellation_closes_at_the_venue_window(app) {
+        let mut c = app.customer("lee@example.com").await;
+        let s = spa(&mut c).await;
+        let id = c.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await.json["id"].as_i64().unwrap();
+        // The spa's window is 24 hours: closed from Monday 10:00.
+        app.clock.set(parse_time(&london(1, 10, 1)).timestamp());
+        let r = c.send(Method::DELETE, &format!("/api/v1/bookings/{id}"), None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.json["message"].as_str().unwrap().contains("Cancellation closed at 2026-06-01 09:00:00 UTC"), "{}", r.json);
+        assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.json[0]["status"], "confirmed");
+    }
+
+    async fn requests_from_another_site_are_refused_and_change_nothing(app) {
+        let mut c = app.customer("max@example.com").await;
+        let s = spa(&mut c).await;
+        for headers in [
+            vec![("origin", "https://elsewhere.example")],
+            vec![("sec-fetch-site", "cross-site")],
+            vec![("sec-fetch-site", "same-site")],
+        ] {
+            let r = c.send_with(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0))), &headers).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}");
+            assert_eq!(r.json["error"], "forbidden");
+            // Server functions are guarded the same way.
+            let r = c.send_with(Method::POST, "/api/venues", None, &headers).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN);
+        }
+        assert_eq!(count_my_bookings(&mut c).await, 0);
+        let host = app.base.trim_start_matches("http://").to_owned();
+        let same = format!("http://{host}");
+        let r = c.send_with(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0))), &[("origin", same.as_str()), ("sec-fetch-site", "same-origin")]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "the app's own pages may post: {}", r.json);
+    }
+
+    async fn bad_input_gets_a_clear_4xx_and_writes_nothing(app) {
+        let mut c = app.customer("ned@example.com").await;
+        let s = spa(&mut c).await;
+        let huge = "x".repeat(1024 * 1024);
+        let base = head_with(&s, s.anna, &london(2, 10, 0));
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            b
+        };
+        let without = |k: &str| {
+            let mut b = base.clone();
+            b.as_object_mut().unwrap().remove(k);
+            b
+        };
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("malformed date", with("start", json!("2026-02-30T10:00:00Z")), "start"),
+            ("not a date", with("start", json!("tomorrow")), "start"),
+            ("off the grid", with("start", json!(london(2, 10, 5))), "start"),
+            ("wrong type", with("venue_id", json!("one")), "venue_id"),
+            ("missing start", without("start"), "start"),
+            ("missing venue", without("venue_id"), "venue_id"),
+            ("unknown venue", with("venue_id", json!(999999)), "venue_id"),
+            ("unknown service", with("service_id", json!(999999)), "service_id"),
+            ("foreign resource", with("resource_id", json!(8)), "resource_id"),
+            ("party and service", with("party_size", json!(2)), "service_id"),
+            ("party zero", json!({"venue_id": 2, "party_size": 0, "start": london(2, 19, 0)}), "party_size"),
+            ("party 10000", json!({"venue_id": 2, "party_size": 10000, "start": london(2, 19, 0)}), "party_size"),
+            ("bad key", with("idempotency_key", json!("no spaces allowed")), "idempotency_key"),
+            ("unknown field", with("colour", json!("red")), "colour"),
+            ("huge key", with("idempotency_key", json!(huge.clone())), "idempotency_key"),
+            ("huge start", with("start", json!(huge[..60_000].to_owned())), "start"),
+        ];
+        for (what, body, field) in cases {
+            for path in ["/api/v1/bookings", "/api/v1/holds"] {
+                let r = c.send(Method::POST, path, Some(body.clone())).await;
+                assert!(r.status.is_client_error(), "{what} on {path}: {} {}", r.status, r.json);
+                if r.status == StatusCode::BAD_REQUEST {
+                    assert_eq!(r.json["error"], "invalid", "{what}: {}", r.json);
+                    assert!(r.json["field"].as_str().unwrap_or("").contains(field) || r.json["message"].as_str().unwrap().contains(field), "{what}: {}", r.json);
+                }
+            }
+        }
+        // Bodies that are not JSON at all, or too big to read.
+        for raw in ["{", "[]", "null", "\"text\""] {
+            let r = c.send_raw(Method::POST, "/api/v1/bookings", raw.to_owned()).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{raw}");
+        }
+        let r = c.send_raw(Method::POST, "/api/v1/bookings", format!("{{\"start\": \"{huge}\"}}")).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        // Paths and queries.
+        for path in [
+            "/api/v1/holds/abc/confirm".to_owned(),
+            "/api/v1/holds/99999999999999999999/confirm".to_owned(),
+            "/api/v1/bookings/-1".to_owned(),
+        ] {
+            let r = c.send(Method::POST, &path, None).await;
+            assert!(r.status.is_client_error(), "{path}: {}", r.status);
+        }
+        for q in ["date=2026-13-01&service_id=1", "date=&service_id=1", "date=2026-06-02", "date=2026-06-02&party_size=0",
+                  "date=9999-12-31&service_id=1", "date=2026-06-02&service_id=abc", "nonsense=1"] {
+            let r = c.send(Method::GET, &format!("/api/v1/venues/{}/availability?{q}", s.venue), None).await;
+            assert!(r.status.is_client_error() || r.json["slots"].as_array().is_some_and(|x| x.is_empty()), "{q}: {} {}", r.status, r.json);
+        }
+        let r = c.send(Method::POST, "/api/v1/users", Some(json!({"email": "not-an-email", "name": "X", "password": "long enough pass"}))).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("email")));
+        let r = c.send(Method::POST, "/api/v1/users", Some(json!({"email": "o@example.com", "name": "O", "password": "short"}))).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("password")));
+        let r = c.send(Method::POST, "/api/v1/users", Some(json!({"email": "o@example.com", "name": huge.clone(), "password": "long enough pass"}))).await;
+        assert!(r.status.is_client_error());
+        assert_eq!(count_my_bookings(&mut c).await, 0, "nothing was written");
+        let r = c.send(Method::GET, "/api/v1/no-such-route", None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+
+    async fn two_hundred_customers_posting_one_slot_at_once_get_one_booking(app) {
+        use app::backend::accounts::{self, NewUser, Role};
+        use app::domain::input::{DisplayName, Email, Password};
+        let mut first = app.client();
+        let s = spa(&mut first).await;
+        // Accounts made directly (one hash for all); each then signs in over HTTP.
+        let db = app::backend::db::Db::connect(&app.database_url(), &Default::default()).await.unwrap();
+        let hash = accounts::hash_password(&Password::parse("a long enough password").unwrap()).await.unwrap();
+        let mut clients = Vec::new();
+        for i in 0..200 {
+            let email = format!("racer{i}@example.com");
+            let user = NewUser { email: Email::parse(&email).unwrap(), display_name: DisplayName::parse("Racer").unwrap(), role: Role::Customer };
+            accounts::insert_user(&db, &user, &hash, 0).await.unwrap();
+            let mut c = app.client();
+            c.log_in(&email, "a long enough password").await;
+            clients.push(c);
+        }
+        db.close().await;
+        for (path, start) in [("/api/v1/bookings", london(2, 10, 0)), ("/api/v1/holds", london(2, 11, 0))] {
+            let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(clients.len()));
+            let tasks: Vec<_> = clients.iter().cloned().map(|mut c| {
+                let barrier = barrier.clone();
+                let body = head_with(&s, s.anna, &start);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    c.send(Method::POST, path, Some(body)).await
+                })
+            }).collect();
+            let mut created = 0;
+            let mut conflicts_with_alternatives = 0;
+            for t in tasks {
+                let r = t.await.unwrap();
+                assert!(!r.status.is_server_error(), "{path}: {} {}", r.status, r.json);
+                match r.status {
+                    StatusCode::CREATED => created += 1,
+                    StatusCode::CONFLICT if !r.json["alternatives"].as_array().unwrap().is_empty() => conflicts_with_alternatives += 1,
+                    other => panic!("{path}: unexpected {other} {}", r.json),
+                }
+            }
+            assert_eq!((created, conflicts_with_alternatives), (1, 199), "{path}");
+        }
+    }
+
+    async fn the_openapi_document_describes_every_route(app) {
+        let mut c = app.client();
+        let r = c.send(Method::GET, "/api/v1/openapi.json", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json["openapi"], "3.1.0");
+        for path in ["/session", "/users", "/venues", "/venues/{id}/availability", "/holds", "/holds/{id}/confirm", "/holds/{id}", "/bookings", "/bookings/{id}"] {
+            assert!(r.json["paths"][path].is_object(), "{path} is missing");
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The real server on a random port against a fresh database, and the
+//! HTTP helpers its tests share.
+
+#![allow(dead_code)]
+
+use app::backend::config::Settings;
+use app::backend::engine::Clock;
+use app::backend::testing::{TestDatabase, TestEngine};
+use chrono::{DateTime, TimeZone, Utc};
+use leptos::config::LeptosOptions;
+use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use slotkeeper::Application;
+use std::collections::HashMap;
+
+pub use app::backend::testing::TestEngine as Engine;
+
+/// Monday 1 June 2026 at 07:00 UTC (08:00 in London), the tests' now.
+pub fn monday_morning() -> i64 {
+    Utc.with_ymd_and_hms(2026, 6, 1, 7, 0, 0)
+        .unwrap()
+        .timestamp()
+}
+
+/// A wall-clock time in London on a June 2026 day, as RFC 3339.
+pub fn london(day: u32, hour: u32, minute: u32) -> String {
+    chrono_tz::Europe::London
+        .with_ymd_and_hms(2026, 6, day, hour, minute, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+        .to_rfc3339()
+}
+
+pub fn parse_time(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// A running server and the database it owns; `stop` removes both.
+pub struct TestApp {
+    pub base: String,
+    pub clock: Clock,
+    database: TestDatabase,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// A response: status, JSON body (Null when not JSON), headers.
+pub struct Reply {
+    pub status: StatusCode,
+    pub json: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+/// An HTTP client with its own session cookie, like one browser.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: TestEngine) -> TestApp {
+        let database = TestDatabase::create(engine).await;
+        let env: HashMap<&str, String> = HashMap::from([
+            ("DATABASE_URL", database.url.clone()),
+            ("SLOTKEEPER_ADDR", "127.0.0.1:0".to_owned()),
+            ("DATABASE_POOL_SIZE", "16".to_owned()),
+        ]);
+        let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
+        let options = LeptosOptions::builder().output_name("slotkeeper").build();
+        let clock = Clock::manual(monday_morning());
+        let app = Application::build_with_clock(settings, options, clock.clone())
+            .await
+            .expect("the app starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let server = tokio::spawn(app.run_until_stopped());
+        TestApp {
+            base,
+            clock,
+            database,
+            server,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database.url.clone()
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        let _ = self.server.await;
+        self.database.remove().await;
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let res = reqwest::get(format!("{}{path}", self.base))
+            .await
+            .expect("GET");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::new(),
+            cookie: None,
+        }
+    }
+
+    /// A client signed in as a new customer.
+    pub async fn customer(&self, email: &str) -> Client {
+        let mut c = self.client();
+        let r = c
+            .send(
+                Method::POST,
+                "/api/v1/users",
+                Some(serde_json::json!({
+                    "email": email, "name": "Test Customer", "password": "a long enough password"
+                })),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "register {email}: {}",
+            r.json
+        );
+        c.log_in(email, "a long enough password").await;
+        c
+    }
+}
+
+impl Client {
+    pub async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    pub async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let body = body.map(|b| b.to_string());
+        // A body the server refuses unread (413) ends its connection: send
+        // such a body on a connection of its own.
+        let http = match &body {
+            Some(b) if b.len() > 60_000 => reqwest::Client::new(),
+            _ => self.http.clone(),
+        };
+        let mut req = http.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let res = req.send().await.expect("request");
+        if let Some(set) = res.headers().get(SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+            self.cookie = Some(pair);
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            json,
+            headers,
+        }
+    }
+
+    /// Sends raw bytes as a JSON body, on a connection of its own: a body
+    /// refused unread (413) ends its connection.
+    pub async fn send_raw(&mut self, method: Method, path: &str, body: String) -> Reply {
+        let mut req = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        let res = req
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let json =
+            serde_json::from_str(&res.text().await.unwrap_or_default()).unwrap_or(Value::Null);
+        Reply {
+            status,
+            json,
+            headers,
+        }
+    }
+
+    pub async fn log_in(&mut self, email: &str, password: &str) -> Reply {
+        let r = self
+            .send(
+                Method::POST,
+                "/api/v1/session",
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "log in {email}: {}", r.json);
+        r
+    }
+}
+
+/// Declares a test that runs on SQLite and on Postgres; the app and its
+/// database are removed afterwards, also when the test failed.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use futures::FutureExt;
+            use std::panic::AssertUnwindSafe;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let $app = $crate::support::TestApp::spawn($crate::support::Engine::Sqlite).await;
+                let outcome = AssertUnwindSafe(async { $body }).catch_unwind().await;
+                $app.stop().await;
+                if let Err(panic) = outcome {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let $app = $crate::support::TestApp::spawn($crate::support::Engine::Postgres).await;
+                let outcome = AssertUnwindSafe(async { $body }).catch_unwind().await;
+                $app.stop().await;
+                if let Err(panic) = outcome {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        }
+    )*};
+}

@@ -32,7 +32,7 @@ impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
         match e {
             AccountError::EmailInUse => AppError::EmailInUse,
-            AccountError::InvalidCredentials => AppError::Unauthorized,
+            AccountError::InvalidCredentials => AppError::InvalidCredentials,
             AccountError::Throttled {
                 retry_after_seconds,
             } => AppError::Throttled {

@@ -15,7 +15,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,6 +50,11 @@ pub fn App() -> impl IntoView {
                     // Pages render whole on the server before they are sent, so that
                     // they read the same with JavaScript off.
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("register") view=pages::login::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("venues"), ParamSegment("id")) view=pages::venue::VenuePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("holds"), ParamSegment("id")) view=pages::hold::HoldPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("bookings") view=pages::bookings::BookingsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

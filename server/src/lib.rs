@@ -1,6 +1,7 @@
 //! The Slotkeeper server: builds the application from settings and serves it.
 
 pub mod api;
+mod calendar;
 mod csrf;
 
 use app::backend::config::Settings;
@@ -176,12 +177,14 @@ where
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::router())
+        .route("/bookings/{id}/calendar.ics", get(calendar::ics))
         .leptos_routes(state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
         // Nothing this app accepts comes near this size: larger bodies are
         // answered 413 before any handler reads them.
@@ -189,4 +192,30 @@ where
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone())
+}
+
+/// Server functions answer every failure with 500. The app's errors carry
+/// their own status (400 for bad input, 401, 409 for a taken slot, 503
+/// when busy): this puts it back, reading only the bodies of such failures.
+/// Form posts without JavaScript are redirects and pass untouched.
+async fn server_fn_status(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let path = req.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    if let Ok(e) = serde_json::from_slice::<app::domain::error::AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

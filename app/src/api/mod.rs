@@ -2,6 +2,8 @@
 //! gets the state, parses its input, calls the backend and maps errors to
 //! `AppError`. They are public endpoints: each authorises for itself.
 
+pub mod account;
+pub mod booking;
 pub mod venues;
 
 /// The shared state, from the Leptos context the server provides.

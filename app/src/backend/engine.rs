@@ -685,6 +685,7 @@ async fn attempt_place<B: Backend>(
         status,
         hold_expires_at: hold_expires_at.map(schedule::to_datetime),
         resources: resources.into_iter().map(ResourceId).collect(),
+        cancelled_by: None,
         version: 1,
     })
 }
@@ -707,6 +708,7 @@ async fn booking_from_row<S: Store>(tx: &mut S, row: BookingRow) -> Result<Booki
         status,
         hold_expires_at: row.hold_expires_at.map(schedule::to_datetime),
         resources: resources.into_iter().map(ResourceId).collect(),
+        cancelled_by: row.cancelled_by,
         version: row.version,
     })
 }

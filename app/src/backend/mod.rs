@@ -10,3 +10,4 @@ pub mod engine;
 pub mod seed;
 pub mod store;
 pub mod testing;
+pub mod views;

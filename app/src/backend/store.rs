@@ -57,6 +57,7 @@ pub struct BookingRow {
     pub occupied_until: i64,
     pub status: String,
     pub hold_expires_at: Option<i64>,
+    pub cancelled_by: Option<String>,
     pub version: i64,
 }
 
@@ -322,7 +323,7 @@ pub trait Store: Send {
 }
 
 const BOOKING_COLUMNS: &str = "id, customer_id, venue_id, service_id, party_size, starts_at, \
-     ends_at, occupied_until, status, hold_expires_at, version";
+     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version";
 
 macro_rules! impl_store {
     ($db:ty) => {

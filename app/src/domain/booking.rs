@@ -100,6 +100,8 @@ pub struct Booking {
     pub hold_expires_at: Option<DateTime<Utc>>,
     /// Sorted by id; a treatment that needs a room has its therapist and room.
     pub resources: Vec<ResourceId>,
+    /// Set when staff cancelled it: "venue"; when the customer did: "customer".
+    pub cancelled_by: Option<String>,
     pub version: i64,
 }
 

@@ -20,6 +20,9 @@ pub enum AppError {
     NotFound,
     #[error("Please log in.")]
     Unauthorized,
+    /// The same answer whether or not the email has an account.
+    #[error("The email or password is not right.")]
+    InvalidCredentials,
     #[error("You are not allowed to do that.")]
     Forbidden,
     #[error("An account with this email already exists.")]
@@ -42,7 +45,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Invalid { .. } | AppError::BadRequest => 400,
-            AppError::Unauthorized => 401,
+            AppError::Unauthorized | AppError::InvalidCredentials => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::SlotTaken { .. } | AppError::EmailInUse => 409,

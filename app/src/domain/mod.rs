@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod input;
 pub mod venue;
+pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod schedule;

@@ -126,6 +126,7 @@ fn VenueCard(venue: VenueOverview) -> impl IntoView {
     view! {
         <article aria-labelledby=labelled_by>
             <h2 id=heading_id>{venue.name.clone()}</h2>
+            <p><a class="button" href=format!("/venues/{}", venue.id)>{format!("Book at {}", venue.name)}</a></p>
             <p class="muted">
                 {match venue.seating_minutes {
                     Some(m) => format!("Restaurant · seatings of {m} minutes"),

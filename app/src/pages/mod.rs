@@ -1,2 +1,6 @@
+pub mod bookings;
+pub mod hold;
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod venue;

@@ -201,6 +201,72 @@ impl Client {
         }
     }
 
+    /// Posts a form as a browser without JavaScript does (no redirects
+    /// followed): returns the status and the Location.
+    pub async fn form_post(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        from: &str,
+    ) -> (StatusCode, String) {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", format!("{}{from}", self.base))
+            .header("origin", self.base.clone())
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        let res = req.send().await.expect("form post");
+        if let Some(set) = res.headers().get(SET_COOKIE) {
+            self.cookie = Some(set.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| {
+                l.to_str()
+                    .unwrap()
+                    .trim_start_matches(&self.base)
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        (res.status(), location)
+    }
+
+    /// GETs a page as HTML, without following redirects.
+    pub async fn page(&mut self, path: &str) -> (StatusCode, String, String) {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut req = http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html");
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        let res = req.send().await.expect("GET page");
+        let status = res.status();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, location, res.text().await.unwrap_or_default())
+    }
+
     pub async fn log_in(&mut self, email: &str, password: &str) -> Reply {
         let r = self
             .send(
@@ -212,6 +278,18 @@ impl Client {
         assert_eq!(r.status, StatusCode::OK, "log in {email}: {}", r.json);
         r
     }
+}
+
+/// Percent-encodes a form value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Declares a test that runs on SQLite and on Postgres; the app and its

@@ -1,0 +1,189 @@
+//! Booking from the pages: the slot grid, holds, confirmations, my bookings.
+
+use crate::domain::error::AppError;
+use crate::domain::views::{BookingView, SlotGrid, VenuePage};
+use leptos::prelude::*;
+
+/// The booking page's data for one venue.
+#[server(prefix = "/api", endpoint = "venue_page")]
+pub async fn load_venue_page(venue: i64) -> Result<VenuePage, AppError> {
+    let state = super::state()?;
+    crate::backend::views::venue_page(state.engine.db(), venue, state.engine.clock().now())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading a venue page failed");
+            AppError::Internal
+        })?
+        .ok_or(AppError::NotFound)
+}
+
+/// What a booking form asks for: a service or a party size, and a resource
+/// or "any".
+#[cfg(feature = "ssr")]
+fn offer_and_choice(
+    service: Option<i64>,
+    party: Option<i64>,
+    resource: Option<i64>,
+) -> Result<
+    (
+        crate::domain::booking::Offer,
+        crate::domain::booking::ResourceChoice,
+    ),
+    AppError,
+> {
+    use crate::domain::booking::{Offer, ResourceChoice};
+    use crate::domain::ids::{ResourceId, ServiceId};
+    use crate::domain::input::PartySize;
+    let offer = match (service, party) {
+        (Some(s), None) => Offer::Service(ServiceId(s)),
+        (None, Some(p)) => Offer::Table(PartySize::parse(p)?),
+        _ => {
+            return Err(AppError::Invalid {
+                field: "service".to_owned(),
+                message: "Choose a treatment or a party size.".to_owned(),
+            })
+        }
+    };
+    let choice = resource.map_or(ResourceChoice::Any, |r| {
+        ResourceChoice::Specific(ResourceId(r))
+    });
+    Ok((offer, choice))
+}
+
+/// The slot grid for a day, with a fresh key for the form that books from it.
+#[server(prefix = "/api", endpoint = "slot_grid")]
+pub async fn load_slot_grid(
+    venue: i64,
+    date: String,
+    service: Option<i64>,
+    party: Option<i64>,
+    resource: Option<i64>,
+) -> Result<SlotGrid, AppError> {
+    use crate::domain::ids::VenueId;
+    use rand::Rng;
+    let state = super::state()?;
+    let date =
+        chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| AppError::Invalid {
+            field: "date".to_owned(),
+            message: "Choose a day from the list.".to_owned(),
+        })?;
+    let (offer, choice) = offer_and_choice(service, party, resource)?;
+    let availability = state
+        .engine
+        .availability(VenueId(venue), date, offer, choice)
+        .await?;
+    Ok(SlotGrid {
+        availability,
+        form_key: format!("form-{:024x}", rand::thread_rng().gen::<u128>() >> 32),
+    })
+}
+
+/// Places a hold and goes to its confirmation page. Signed in only.
+#[server(prefix = "/api", endpoint = "place_hold")]
+pub async fn place_hold(
+    venue: i64,
+    start: String,
+    service: Option<i64>,
+    party: Option<i64>,
+    resource: Option<i64>,
+    key: String,
+) -> Result<(), AppError> {
+    use crate::domain::booking::BookingRequest;
+    use crate::domain::ids::VenueId;
+    use crate::domain::input::IdempotencyKey;
+    let state = super::state()?;
+    let user = super::account::ssr::signed_in().await?;
+    let start = chrono::DateTime::parse_from_rfc3339(&start)
+        .map_err(|_| AppError::Invalid {
+            field: "start".to_owned(),
+            message: "Choose a time from the grid.".to_owned(),
+        })?
+        .with_timezone(&chrono::Utc);
+    let (offer, choice) = offer_and_choice(service, party, resource)?;
+    let req = BookingRequest {
+        customer: user.id,
+        venue: VenueId(venue),
+        offer,
+        resource: choice,
+        start,
+        idempotency_key: IdempotencyKey::parse(key)?,
+    };
+    let hold = state.engine.hold(&req).await?;
+    leptos_axum::redirect(&format!("/holds/{}", hold.id));
+    Ok(())
+}
+
+/// One of the signed-in customer's bookings or holds.
+#[server(prefix = "/api", endpoint = "my_booking")]
+pub async fn my_booking(id: i64) -> Result<BookingView, AppError> {
+    use crate::backend::engine::Actor;
+    use crate::domain::ids::BookingId;
+    let state = super::state()?;
+    let user = super::account::ssr::signed_in().await?;
+    let booking = state
+        .engine
+        .booking(Actor::customer(user.id), BookingId(id))
+        .await?;
+    let now = state.engine.clock().now();
+    crate::backend::views::booking_views(state.engine.db(), vec![booking], now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading a booking failed");
+            AppError::Internal
+        })?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// The signed-in customer's bookings and holds, soonest first.
+#[server(prefix = "/api", endpoint = "my_bookings")]
+pub async fn my_bookings() -> Result<Vec<BookingView>, AppError> {
+    let state = super::state()?;
+    let user = super::account::ssr::signed_in().await?;
+    let bookings = state.engine.bookings_of(user.id).await?;
+    let now = state.engine.clock().now();
+    crate::backend::views::booking_views(state.engine.db(), bookings, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading bookings failed");
+            AppError::Internal
+        })
+}
+
+#[server(prefix = "/api", endpoint = "confirm_hold")]
+pub async fn confirm_hold(id: i64) -> Result<(), AppError> {
+    use crate::domain::ids::BookingId;
+    let state = super::state()?;
+    let user = super::account::ssr::signed_in().await?;
+    let booking = state.engine.confirm_hold(user.id, BookingId(id)).await?;
+    leptos_axum::redirect(&format!("/bookings?confirmed={}", booking.id));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "release_hold")]
+pub async fn release_hold(id: i64) -> Result<(), AppError> {
+    use crate::backend::engine::Actor;
+    use crate::domain::ids::BookingId;
+    let state = super::state()?;
+    let user = super::account::ssr::signed_in().await?;
+    let booking = state
+        .engine
+        .release_hold(Actor::customer(user.id), BookingId(id))
+        .await?;
+    leptos_axum::redirect(&format!("/venues/{}", booking.venue));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "cancel_booking")]
+pub async fn cancel_booking(id: i64) -> Result<(), AppError> {
+    use crate::backend::engine::Actor;
+    use crate::domain::ids::BookingId;
+    let state = super::state()?;
+    let user = super::account::ssr::signed_in().await?;
+    state
+        .engine
+        .cancel(Actor::customer(user.id), BookingId(id))
+        .await?;
+    leptos_axum::redirect(&format!("/bookings?cancelled={id}"));
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! What pages show: shapes the server fills and the browser renders.
+
+use super::booking::{Availability, Booking, BookingStatus};
+use super::venue::VenueOverview;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as the header shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub name: String,
+    pub email: String,
+    pub is_staff: bool,
+}
+
+/// A day a customer can pick: the date and its name ("Tue 2 Jun").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayChoice {
+    pub date: NaiveDate,
+    pub label: String,
+}
+
+/// A venue's booking page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenuePage {
+    pub venue: VenueOverview,
+    pub hold_minutes: i64,
+    /// Today and the following days within the advance window.
+    pub days: Vec<DayChoice>,
+    /// Fresh at each load: makes the idempotency keys of the one-click
+    /// alternatives unique to this visit of the page.
+    pub nonce: String,
+}
+
+/// The slot grid and the key its form carries, fresh at each render: a
+/// double click or a resubmitted form repeats the key and finds the hold
+/// already made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotGrid {
+    pub availability: Availability,
+    pub form_key: String,
+}
+
+/// A booking or hold, with the names people read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingView {
+    pub booking: Booking,
+    pub venue_id: i64,
+    pub venue_name: String,
+    /// "Full body massage" or "Table for 4".
+    pub what: String,
+    /// "Anna, Treatment room 1".
+    pub with: String,
+    /// "Tuesday 2 June, 10:00" in the venue's time.
+    pub when: String,
+    /// The hold's expiry in the venue's time, for holds.
+    pub hold_expires_label: Option<String>,
+    /// Until when the customer may cancel, in the venue's time.
+    pub cancel_until_label: String,
+    pub cancel_until: DateTime<Utc>,
+    /// "cancelled by the venue" when staff cancelled it.
+    pub status_label: String,
+    pub upcoming: bool,
+}
+
+impl BookingView {
+    pub fn is_held(&self) -> bool {
+        self.booking.status == BookingStatus::Held
+    }
+}

@@ -1,0 +1,345 @@
+//! A venue's booking page: choose what, who and which day; see the grid of
+//! start times; choosing one places a hold. When the time was just taken,
+//! the same page comes back with a banner and one-click alternatives, with
+//! or without JavaScript.
+
+use crate::api::booking::{load_slot_grid, load_venue_page, PlaceHold};
+use crate::components::feedback::action_error;
+use crate::domain::booking::{Alternative, AlternativeKind};
+use crate::domain::error::AppError;
+use crate::domain::ids::ResourceId;
+use crate::domain::venue::ResourceKind;
+use crate::domain::views::{SlotGrid, VenuePage as Page};
+use crate::pages::login::urlencoding;
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
+
+/// What the customer chose in the form above the grid (from the query).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Choice {
+    date: Option<String>,
+    service: Option<i64>,
+    party: Option<i64>,
+    resource: Option<i64>,
+}
+
+fn number(s: Option<String>) -> Option<i64> {
+    s.and_then(|v| v.parse().ok())
+}
+
+#[component]
+pub fn VenuePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let venue_id = move || number(params.read().get("id")).unwrap_or(0);
+    let page = Resource::new(venue_id, load_venue_page);
+    let choice = move || {
+        let q = query.read();
+        Choice {
+            date: q.get("date"),
+            service: number(q.get("service")),
+            party: number(q.get("party")),
+            resource: number(q.get("resource")).filter(|r| *r > 0),
+        }
+    };
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => view! { <Booker page=p choice=Signal::derive(choice)/> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <Title text="Venue not found"/>
+                        <h1>"Venue not found"</h1>
+                        <p><a href="/">"See all venues"</a></p>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Booker(page: Page, choice: Signal<Choice>) -> impl IntoView {
+    let venue = page.venue.clone();
+    let venue_id = venue.id.0;
+    let is_restaurant = venue.seating_minutes.is_some();
+    let first_day = page
+        .days
+        .first()
+        .map(|d| d.date.to_string())
+        .unwrap_or_default();
+    let first_service = venue.services.first().map(|s| s.id.0);
+    // The choice, with defaults: the first day, the first treatment or a
+    // table for two.
+    let effective = Signal::derive(move || {
+        let c = choice.get();
+        Choice {
+            date: c.date.or_else(|| Some(first_day.clone())),
+            service: if is_restaurant {
+                None
+            } else {
+                c.service.or(first_service)
+            },
+            party: if is_restaurant {
+                c.party.or(Some(2))
+            } else {
+                None
+            },
+            resource: c.resource,
+        }
+    });
+    let hold = ServerAction::<PlaceHold>::new();
+    let grid = Resource::new(
+        move || (effective.get(), hold.version().get()),
+        move |(c, _)| {
+            load_slot_grid(
+                venue_id,
+                c.date.unwrap_or_default(),
+                c.service,
+                c.party,
+                c.resource,
+            )
+        },
+    );
+    let names: Vec<(ResourceId, String)> = venue
+        .resources
+        .iter()
+        .map(|r| (r.id, r.name.clone()))
+        .collect();
+    let resource_kind = if is_restaurant {
+        ResourceKind::Table
+    } else {
+        ResourceKind::Therapist
+    };
+    let choosable: Vec<(i64, String)> = venue
+        .resources
+        .iter()
+        .filter(|r| r.kind == resource_kind)
+        .map(|r| {
+            let label = match r.capacity {
+                Some(c) => format!("{} (seats {c})", r.name),
+                None => r.name.clone(),
+            };
+            (r.id.0, label)
+        })
+        .collect();
+    let services: Vec<(i64, String)> = venue
+        .services
+        .iter()
+        .map(|s| (s.id.0, format!("{} ({} min)", s.name, s.duration_minutes)))
+        .collect();
+    let days = page.days.clone();
+    let any_label = if is_restaurant {
+        "Best table for the party"
+    } else {
+        "Any therapist"
+    };
+    view! {
+        <Title text=venue.name.clone()/>
+        <h1>{format!("Book at {}", venue.name)}</h1>
+        <p class="muted">{format!("Times are in {}. A chosen time is held for you for {} minutes while you confirm.", venue.timezone, page.hold_minutes)}</p>
+        <Form method="GET" action="" attr:class="choices">
+            {if is_restaurant {
+                view! {
+                    <label for="party">"Party size"</label>
+                    <select id="party" name="party">
+                        {(1..=8).map(|n| {
+                            let selected = move || effective.get().party == Some(n);
+                            view! { <option value=n selected=selected>{format!("{n} guests")}</option> }
+                        }).collect_view()}
+                    </select>
+                }.into_any()
+            } else {
+                view! {
+                    <label for="service">"Treatment"</label>
+                    <select id="service" name="service">
+                        {services.into_iter().map(|(id, label)| {
+                            let selected = move || effective.get().service == Some(id);
+                            view! { <option value=id selected=selected>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                }.into_any()
+            }}
+            <label for="resource">{if is_restaurant { "Table" } else { "Therapist" }}</label>
+            <select id="resource" name="resource">
+                <option value="0" selected=move || effective.get().resource.is_none()>{any_label}</option>
+                {choosable.into_iter().map(|(id, label)| {
+                    let selected = move || effective.get().resource == Some(id);
+                    view! { <option value=id selected=selected>{label}</option> }
+                }).collect_view()}
+            </select>
+            <label for="date">"Day"</label>
+            <select id="date" name="date">
+                {days.into_iter().map(|d| {
+                    let value = d.date.to_string();
+                    let v2 = value.clone();
+                    let selected = move || effective.get().date.as_deref() == Some(v2.as_str());
+                    view! { <option value=value selected=selected>{d.label}</option> }
+                }).collect_view()}
+            </select>
+            <button type="submit">"Show times"</button>
+        </Form>
+        <Conflict hold=hold effective=effective venue_id=venue_id nonce=page.nonce.clone()/>
+        <Transition fallback=|| view! { <p>"Loading times…"</p> }>
+            {move || {
+                let names = names.clone();
+                Suspend::new(async move {
+                    match grid.await {
+                        Ok(g) => view! { <Grid grid=g hold=hold effective=effective.get_untracked() venue_id=venue_id names=names/> }.into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// The hidden fields that say what is being booked.
+fn offer_fields(venue_id: i64, c: &Choice, resource: Option<i64>, key: &str) -> impl IntoView {
+    view! {
+        <input type="hidden" name="venue" value=venue_id/>
+        {c.service.map(|s| view! { <input type="hidden" name="service" value=s/> })}
+        {c.party.map(|p| view! { <input type="hidden" name="party" value=p/> })}
+        {resource.map(|r| view! { <input type="hidden" name="resource" value=r/> })}
+        <input type="hidden" name="key" value=key.to_owned()/>
+    }
+}
+
+#[component]
+fn Grid(
+    grid: SlotGrid,
+    hold: ServerAction<PlaceHold>,
+    effective: Choice,
+    venue_id: i64,
+    names: Vec<(ResourceId, String)>,
+) -> impl IntoView {
+    let name_of = move |id: ResourceId| {
+        names
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
+    let chosen = effective.resource.map(|r| name_of(ResourceId(r)));
+    if grid.availability.slots.is_empty() {
+        return view! { <p>"No times on this day. Try another day."</p> }.into_any();
+    }
+    let key = grid.form_key.clone();
+    view! {
+        <section aria-labelledby="times-heading">
+            <h2 id="times-heading">"Start times"</h2>
+            <ActionForm action=hold attr:class="slot-grid">
+                {offer_fields(venue_id, &effective, effective.resource, &key)}
+                <ul class="slots">
+                    {grid.availability.slots.into_iter().map(|slot| {
+                        let free = !slot.free.is_empty();
+                        let who = chosen.clone().map(|n| format!(", {n}")).unwrap_or_default();
+                        if free {
+                            let label = format!("{}{who}", slot.label);
+                            view! {
+                                <li><button type="submit" name="start" value=slot.start.to_rfc3339() aria-label=label class="slot">{slot.time}</button></li>
+                            }.into_any()
+                        } else {
+                            let label = format!("{}{who}, taken", slot.label);
+                            view! {
+                                <li><button type="button" disabled aria-label=label class="slot taken">{slot.time}<span class="sr-hint">" taken"</span></button></li>
+                            }.into_any()
+                        }
+                    }).collect_view()}
+                </ul>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+/// The banner when the last choice failed: taken (with alternatives), a
+/// rule of the venue, or not signed in.
+#[component]
+fn Conflict(
+    hold: ServerAction<PlaceHold>,
+    effective: Signal<Choice>,
+    venue_id: i64,
+    nonce: String,
+) -> impl IntoView {
+    let error = action_error(hold.value());
+    let banner = NodeRef::<html::Div>::new();
+    // With JavaScript, move focus to the banner so it is read at once.
+    Effect::new(move |_| {
+        if error.get().is_some() {
+            if let Some(el) = banner.get() {
+                let _ = el.focus();
+            }
+        }
+    });
+    let location = use_location();
+    move || {
+        let e = error.get()?;
+        let body = match e {
+            AppError::SlotTaken { alternatives } => {
+                let c = effective.get();
+                view! {
+                    <h2>"That time was just taken"</h2>
+                    <p>"Someone else booked it a moment before you. These times are free:"</p>
+                    {if alternatives.is_empty() {
+                        view! { <p>"No other time is free nearby; try another day."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="alternatives">
+                                {alternatives.into_iter().map(|a| view! { <AlternativeChoice a=a hold=hold c=c.clone() venue_id=venue_id nonce=nonce.clone()/> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                }.into_any()
+            }
+            AppError::Unauthorized => {
+                let here = format!("{}{}", location.pathname.get(), {
+                    let s = location.search.get();
+                    if s.is_empty() {
+                        String::new()
+                    } else {
+                        format!("?{s}")
+                    }
+                });
+                let login = format!("/login?next={}", urlencoding(&here));
+                view! { <p>"Please " <a href=login>"log in"</a> " to book a time."</p> }.into_any()
+            }
+            other => view! { <p>{other.to_string()}</p> }.into_any(),
+        };
+        Some(view! {
+            <div class="banner" role="alert" tabindex="-1" node_ref=banner>{body}</div>
+        })
+    }
+}
+
+#[component]
+fn AlternativeChoice(
+    a: Alternative,
+    hold: ServerAction<PlaceHold>,
+    c: Choice,
+    venue_id: i64,
+    nonce: String,
+) -> impl IntoView {
+    let why = match a.kind {
+        AlternativeKind::Earlier => "earlier",
+        AlternativeKind::Later => "later",
+        AlternativeKind::OtherResource => "same time",
+        AlternativeKind::NextOpenDay => "next day",
+    };
+    // A key of its own: a new choice, not a repeat of the failed one; the
+    // same for a double click on this button.
+    let key = format!("alt-{nonce}-{}-{}", a.resource.0, a.start.timestamp());
+    let label = format!("{}, {} ({why})", a.label, a.resource_name);
+    view! {
+        <li>
+            <ActionForm action=hold attr:class="inline-form">
+                {offer_fields(venue_id, &c, Some(a.resource.0), &key)}
+                <button type="submit" name="start" value=a.start.to_rfc3339() class="slot">{label}</button>
+            </ActionForm>
+        </li>
+    }
+}

@@ -1,0 +1,64 @@
+import { expect, test } from "@playwright/test";
+import { openFirstDayWithTimes, twoCustomers } from "./helpers";
+
+for (const javaScriptEnabled of [true, false]) {
+  test.describe(`JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
+    test("two customers choose the same therapist and time at once: one holds it, the other picks an alternative", async ({ browser }, info) => {
+      const { a, b, pa, pb } = await twoCustomers(browser, { javaScriptEnabled });
+      // Spa (venue 1), head and shoulder massage (service 1) with Anna (resource 1).
+      const url = await openFirstDayWithTimes(pa, 1, "service=1&resource=1");
+      await pb.goto(url);
+      // The same start, late in the list so that other tests' choices do not collide.
+      const slotsA = pa.locator(".slots").getByRole("button", { disabled: false });
+      const name = (await slotsA.nth((await slotsA.count()) - 1 - (javaScriptEnabled ? 0 : 2)).getAttribute("aria-label"))!;
+      expect(name).toMatch(/^\w+day \d+ \w+, \d\d:\d\d, Anna$/);
+      const buttonA = pa.getByRole("button", { name, exact: true });
+      const buttonB = pb.getByRole("button", { name, exact: true });
+      await Promise.all([expect(buttonA).toBeEnabled(), expect(buttonB).toBeEnabled()]);
+      await Promise.all([buttonA.click(), buttonB.click()]);
+
+      const held = (p: typeof pa) => p.waitForURL(/\/holds\/\d+$/, { timeout: 10_000 }).then(() => p);
+      const banner = (p: typeof pa) => p.getByRole("alert").filter({ hasText: "just taken" }).waitFor({ timeout: 10_000 }).then(() => p);
+      const winner = await Promise.race([held(pa), held(pb)]);
+      const loser = winner === pa ? pb : pa;
+      await banner(loser);
+      await expect(loser).not.toHaveURL(/\/holds\//);
+      if (javaScriptEnabled) {
+        await expect(loser.getByRole("alert")).toBeFocused();
+      }
+      await loser.screenshot({ path: info.outputPath("conflict-banner.png"), fullPage: true });
+
+      // The winner sees what is held, and confirms.
+      await expect(winner.getByRole("heading", { name: "Confirm your booking" })).toBeVisible();
+      await expect(winner.getByText("Anna")).toBeVisible();
+      await winner.screenshot({ path: info.outputPath("confirm-page.png"), fullPage: true });
+      await winner.getByRole("button", { name: "Confirm booking" }).click();
+      await expect(winner.getByRole("status")).toHaveText(/Booked/);
+
+      // The loser takes the first alternative offered, and books it.
+      const alternative = loser.getByRole("alert").getByRole("button").first();
+      await alternative.click();
+      await loser.waitForURL(/\/holds\/\d+$/);
+      await loser.getByRole("button", { name: "Confirm booking" }).click();
+      await expect(loser.getByRole("status")).toHaveText(/Booked/);
+      await loser.screenshot({ path: info.outputPath("my-bookings.png"), fullPage: true });
+      await expect(loser.getByRole("heading", { level: 3 })).toHaveCount(1);
+
+      // The contested time now shows as taken for anyone.
+      await winner.goto(url);
+      await expect(winner.getByRole("button", { name: `${name}, taken`, exact: true })).toBeDisabled();
+      await a.close();
+      await b.close();
+    });
+  });
+}
+
+test("a page that needs a log-in sends the visitor there and back", async ({ page }) => {
+  await page.goto("/bookings");
+  await expect(page).toHaveURL(/\/login\?next=\/bookings$/);
+  await page.getByLabel("Email").fill("alice@slotkeeper.test");
+  await page.getByLabel("Password").fill("slotkeeper-demo");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/bookings$/);
+  await expect(page.getByRole("heading", { name: "My bookings" })).toBeVisible();
+});

@@ -1,0 +1,109 @@
+//! A booking as an iCalendar file, for the customer's own calendar.
+
+use app::api::account::current_user_id;
+use app::backend::engine::Actor;
+use app::backend::views::booking_views;
+use app::domain::booking::BookingStatus;
+use app::domain::error::AppError;
+use app::domain::ids::BookingId;
+use app::domain::views::BookingView;
+use app::state::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use crate::api::{ApiError, Id};
+
+/// GET /bookings/{id}/calendar.ics: the signed-in customer's confirmed booking.
+pub async fn ics(State(state): State<AppState>, session: Session, Id(id): Id) -> Response {
+    match booking(&state, &session, id).await {
+        Ok(view) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/calendar; charset=utf-8".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"booking-{id}.ics\""),
+                ),
+            ],
+            to_ics(&view),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn booking(state: &AppState, session: &Session, id: i64) -> Result<BookingView, ApiError> {
+    let now = state.engine.clock().now();
+    let user = current_user_id(session, state.engine.db(), now).await?;
+    let b = state
+        .engine
+        .booking(Actor::customer(user), BookingId(id))
+        .await?;
+    if b.status != BookingStatus::Confirmed {
+        return Err(ApiError(AppError::NotFound));
+    }
+    booking_views(state.engine.db(), vec![b], now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading a booking for its calendar file failed");
+            ApiError(AppError::Internal)
+        })?
+        .pop()
+        .ok_or(ApiError(AppError::NotFound))
+}
+
+/// Escapes text for an iCalendar value (RFC 5545, 3.3.11).
+fn text(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+fn to_ics(v: &BookingView) -> String {
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    [
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//Slotkeeper//Bookings//EN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+        "BEGIN:VEVENT".to_owned(),
+        format!("UID:booking-{}@slotkeeper", v.booking.id),
+        format!("DTSTAMP:{}", stamp(chrono::Utc::now())),
+        format!("DTSTART:{}", stamp(v.booking.start)),
+        format!("DTEND:{}", stamp(v.booking.end)),
+        format!(
+            "SUMMARY:{}",
+            text(&format!("{} at {}", v.what, v.venue_name))
+        ),
+        format!("LOCATION:{}", text(&v.venue_name)),
+        format!(
+            "DESCRIPTION:{}",
+            text(&format!(
+                "{} with {}. Free cancellation until {}.",
+                v.what, v.with, v.cancel_until_label
+            ))
+        ),
+        "END:VEVENT".to_owned(),
+        "END:VCALENDAR".to_owned(),
+    ]
+    .join("\r\n")
+        + "\r\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    #[test]
+    fn calendar_text_escapes_its_separators() {
+        assert_eq!(
+            text("Anna, Room 1; notes\\x\nnext"),
+            "Anna\\, Room 1\\; notes\\\\x\\nnext"
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The customer's pages as a browser without JavaScript meets them: the
+//! server-rendered HTML and plain form posts, on both databases.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use support::*;
+
+/// Spa ids in the demo data: venue 1; head massage 1; Anna 1, Ben 2.
+const SPA_PAGE: &str = "/venues/1?service=1&resource=1&date=2026-06-02";
+
+fn hold_fields<'a>(start: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("venue", "1"),
+        ("service", "1"),
+        ("resource", "1"),
+        ("key", key),
+        ("start", start),
+    ]
+}
+
+on_both_databases! {
+    async fn the_slot_grid_is_server_rendered_with_named_buttons_and_taken_times_shown(app) {
+        let mut a = app.customer("pat@example.com").await;
+        let r = a.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let (status, _, html) = a.page(SPA_PAGE).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(r#"aria-label="Tuesday 2 June, 10:00, Anna, taken""#), "taken times are shown as taken");
+        assert!(html.contains(r#"<button type="submit" name="start" value="2026-06-02T09:45:00+00:00" aria-label="Tuesday 2 June, 10:45, Anna" class="slot">10:45"#));
+        assert!(!html.contains("Loading"), "rendered whole on the server");
+        assert!(html.contains(r#"<form action="/api/place_hold" method="post""#), "the grid is a plain form");
+    }
+
+    async fn without_javascript_a_taken_time_comes_back_with_the_banner_and_alternatives_and_one_books(app) {
+        let mut a = app.customer("quinn@example.com").await;
+        let mut b = app.customer("ray@example.com").await;
+        let ten = london(2, 10, 0);
+        let (status, location) = a.form_post("/api/place_hold", &hold_fields(&ten, "quinn-key-1"), SPA_PAGE).await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert!(location.starts_with("/holds/"), "{location}");
+        // A resubmitted form (same key) shows the customer's own hold.
+        assert_eq!(a.form_post("/api/place_hold", &hold_fields(&ten, "quinn-key-1"), SPA_PAGE).await.1, location);
+
+        let (status, back) = b.form_post("/api/place_hold", &hold_fields(&ten, "ray-key-1"), SPA_PAGE).await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert!(back.contains("__err="), "back to the form with the error: {back}");
+        let (_, _, html) = b.page(&back).await;
+        assert!(html.contains(r#"role="alert""#));
+        assert!(html.contains("That time was just taken"));
+        // The alternatives are one-click buttons in forms of their own.
+        assert!(html.contains(r#"value="2026-06-02T09:45:00+00:00" class="slot">Tuesday 2 June, 10:45, Anna (later)"#), "{html}");
+        assert!(html.contains("Tuesday 2 June, 10:00, Ben (same time)"));
+        assert!(html.contains("Wednesday 3 June, 10:00, Anna (next day)"));
+
+        let later = london(2, 10, 45);
+        let (_, hold) = b.form_post("/api/place_hold", &hold_fields(&later, "ray-key-2"), &back).await;
+        assert!(hold.starts_with("/holds/"), "{hold}");
+        let (_, _, html) = b.page(&hold).await;
+        assert!(html.contains("Confirm your booking") && html.contains("Tuesday 2 June, 10:45"));
+        assert!(html.contains("We hold this time for you until 08:10"), "the hold's end in the venue's time");
+        let id = hold.trim_start_matches("/holds/");
+        let (_, done) = b.form_post("/api/confirm_hold", &[("id", id)], &hold).await;
+        assert_eq!(done, format!("/bookings?confirmed={id}"));
+        let (_, _, html) = b.page(&done).await;
+        assert!(html.contains("Booked.") && html.contains("Head and shoulder massage — Tuesday 2 June, 10:45"));
+    }
+
+    async fn pages_that_need_a_log_in_send_the_visitor_there_and_back(app) {
+        let mut c = app.client();
+        let (status, location, _) = c.page("/bookings").await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/login?next=/bookings"));
+        let (status, location, _) = c.page("/holds/1").await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/login?next=/holds/1"));
+        // Booking from the grid while logged out says to log in, with the way back.
+        let (_, back) = c.form_post("/api/place_hold", &hold_fields(&london(2, 10, 0), "anon-key-1"), SPA_PAGE).await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains("to book a time") && html.contains("/login?next=/venues/1%3F"), "{html}");
+
+        app.customer("sam@example.com").await;
+        let (status, location) = c.form_post("/api/log_in", &[("email", "sam@example.com"), ("password", "a long enough password"), ("next", "/bookings")], "/login?next=/bookings").await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/bookings"));
+        assert_eq!(c.page("/bookings").await.0, StatusCode::OK);
+        // Never sent off the site.
+        let (_, location) = c.form_post("/api/log_in", &[("email", "sam@example.com"), ("password", "a long enough password"), ("next", "//evil.example/")], "/login").await;
+        assert_eq!(location, "/");
+    }
+
+    async fn the_log_in_form_says_what_went_wrong_and_throttles(app) {
+        app.customer("tia@example.com").await;
+        let mut c = app.client();
+        let wrong = [("email", "tia@example.com"), ("password", "not her password"), ("next", "/")];
+        let (_, back) = c.form_post("/api/log_in", &wrong, "/login").await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains(r#"class="form-error">The email or password is not right."#), "{html}");
+        for _ in 0..4 {
+            c.form_post("/api/log_in", &wrong, "/login").await;
+        }
+        let right = [("email", "tia@example.com"), ("password", "a long enough password"), ("next", "/")];
+        let (_, back) = c.form_post("/api/log_in", &right, "/login").await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains("Too many failed log-ins. Try again in 15 minutes."), "{html}");
+    }
+
+    async fn the_register_form_names_the_field_at_fault(app) {
+        let mut c = app.client();
+        let (_, back) = c.form_post("/api/register", &[("email", "nope"), ("name", "Uma"), ("password", "long enough pass"), ("next", "/")], "/register").await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains(r#"id="email-error" class="field-error">Enter an email address like name@example.com."#), "{html}");
+        let (_, back) = c.form_post("/api/register", &[("email", "uma@example.com"), ("name", "Uma"), ("password", "short"), ("next", "/")], "/register").await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains(r#"id="password-error" class="field-error">A password has at least 10 characters."#));
+        let (status, location) = c.form_post("/api/register", &[("email", "uma@example.com"), ("name", "Uma"), ("password", "long enough pass"), ("next", "/bookings")], "/register").await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/bookings"), "registered and signed in");
+        assert_eq!(c.page("/bookings").await.0, StatusCode::OK);
+    }
+
+    async fn customers_cancel_from_my_bookings_until_the_window_closes(app) {
+        let mut c = app.customer("val@example.com").await;
+        let id = c.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await.json["id"].as_i64().unwrap().to_string();
+        let second = c.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 11, 0)}))).await.json["id"].as_i64().unwrap().to_string();
+        let (_, _, html) = c.page("/bookings").await;
+        assert!(html.contains("Free cancellation until Monday 1 June, 10:00."));
+        assert!(html.contains(&format!(r#"href="/bookings/{id}/calendar.ics""#)));
+        let (_, location) = c.form_post("/api/cancel_booking", &[("id", &id)], "/bookings").await;
+        assert_eq!(location, format!("/bookings?cancelled={id}"));
+        let (_, _, html) = c.page(&location).await;
+        assert!(html.contains("Cancelled. The time is free for others again."));
+        assert!(html.contains("Status: cancelled"));
+        // After the window: a clear refusal that says the deadline.
+        app.clock.set(parse_time(&london(1, 11, 1)).timestamp());
+        let (_, back) = c.form_post("/api/cancel_booking", &[("id", &second)], "/bookings").await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains("Cancellation closed at 2026-06-01 10:00:00 UTC; please contact the venue."), "{html}");
+    }
+
+    async fn a_confirmed_booking_downloads_as_a_calendar_file_for_its_customer_only(app) {
+        let mut c = app.customer("wes@example.com").await;
+        let id = c.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 2, "resource_id": 1, "start": london(2, 10, 0)}))).await.json["id"].as_i64().unwrap();
+        let (status, _, body) = c.page(&format!("/bookings/{id}/calendar.ics")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(body.contains("DTSTART:20260602T090000Z\r\nDTEND:20260602T100000Z\r\n"));
+        assert!(body.contains("SUMMARY:Full body massage at Harbour Spa"));
+        let mut other = app.customer("xia@example.com").await;
+        assert_eq!(other.page(&format!("/bookings/{id}/calendar.ics")).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.client().page(&format!("/bookings/{id}/calendar.ics")).await.0, StatusCode::UNAUTHORIZED);
+        let (_, _, html) = other.page(&format!("/holds/{id}")).await;
+        assert!(html.contains("There is no such hold among yours."));
+    }
+
+    async fn server_functions_answer_bad_input_with_a_4xx(app) {
+        let mut c = app.customer("yan@example.com").await;
+        for (what, body) in [
+            ("party zero", "venue=2&party=0&key=abcdefgh1&start=2026-06-02T18%3A00%3A00Z"),
+            ("not a time", "venue=1&service=1&key=abcdefgh2&start=soon"),
+            ("short key", "venue=1&service=1&key=abc&start=2026-06-02T09%3A00%3A00Z"),
+            ("no offer", "venue=1&key=abcdefgh3&start=2026-06-02T09%3A00%3A00Z"),
+            ("venue not a number", "venue=one&service=1&key=abcdefgh4&start=2026-06-02T09%3A00%3A00Z"),
+            ("missing start", "venue=1&service=1&key=abcdefgh5"),
+            ("off the grid", "venue=1&service=1&key=abcdefgh6&start=2026-06-02T09%3A05%3A00Z"),
+        ] {
+            let res = reqwest::Client::new()
+                .post(format!("{}/api/place_hold", app.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", c.cookie.clone().unwrap())
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            assert!(status.is_client_error(), "{what}: {status} {}", res.text().await.unwrap());
+        }
+        assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.json.as_array().unwrap().len(), 0);
+    }
+}

@@ -174,4 +174,26 @@ on_both_databases! {
         }
         assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.json.as_array().unwrap().len(), 0);
     }
+
+    async fn a_table_is_chosen_for_the_party_from_the_restaurant_page(app) {
+        let mut c = app.customer("zoe@example.com").await;
+        let page = "/venues/2?party=4&resource=0&date=2026-06-02";
+        let (status, _, html) = c.page(page).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(r#"<option value="4" selected>4 guests"#), "{html}");
+        assert!(html.contains(r#"aria-label="Tuesday 2 June, 19:00""#), "any table: no name in the button");
+        let start = london(2, 19, 0);
+        let (_, hold) = c
+            .form_post("/api/place_hold", &[("venue", "2"), ("party", "4"), ("key", "zoe-table-1"), ("start", &start)], page)
+            .await;
+        assert!(hold.starts_with("/holds/"), "{hold}");
+        let (_, _, html) = c.page(&hold).await;
+        assert!(html.contains("Table for 4") && html.contains("with Table 3"), "the smallest table that seats four");
+        // A party too large for any table is told so, by the form.
+        let (_, back) = c
+            .form_post("/api/place_hold", &[("venue", "2"), ("party", "12"), ("key", "zoe-table-2"), ("start", &start)], page)
+            .await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains("No table here seats a party of 12; the largest seats 8."), "{html}");
+    }
 }

@@ -21,7 +21,14 @@ pub const IDLE_TIMEOUT_SECONDS: i64 = 12 * 3600;
 struct SignedIn {
     user_id: i64,
     since: i64,
+    /// The last time the session was saved: it is saved again (and so its
+    /// idle timeout restarts) at most every `TOUCH_EVERY_SECONDS`.
+    #[serde(default)]
+    seen: i64,
 }
+
+/// How often an active session is saved to move its idle timeout on.
+const TOUCH_EVERY_SECONDS: i64 = 10 * 60;
 
 fn session_failed(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store failed");
@@ -53,6 +60,7 @@ pub async fn sign_in(session: &Session, user: &AuthUser, now: i64) -> Result<(),
             SignedIn {
                 user_id: user.id.0,
                 since: now,
+                seen: now,
             },
         )
         .await
@@ -82,5 +90,70 @@ pub async fn current_user(
         sign_out(session).await?;
         return Ok(None);
     }
+    if now - signed_in.seen > TOUCH_EVERY_SECONDS {
+        // Changing the session makes the store save it with a new expiry.
+        session
+            .insert(
+                SIGNED_IN,
+                SignedIn {
+                    seen: now,
+                    ..signed_in
+                },
+            )
+            .await
+            .map_err(session_failed)?;
+        return Ok(accounts::user(db, crate::domain::ids::UserId(signed_in.user_id)).await?);
+    }
     Ok(accounts::user(db, crate::domain::ids::UserId(signed_in.user_id)).await?)
+}
+
+/// The client's address for throttling: the TCP peer, or, behind a
+/// reverse proxy the operator trusts (`SLOTKEEPER_TRUST_FORWARDED_FOR`),
+/// the address that proxy put last in `X-Forwarded-For`.
+pub fn client_address(
+    headers: &axum::http::HeaderMap,
+    peer: std::net::SocketAddr,
+    trust_forwarded_for: bool,
+) -> String {
+    if trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+            .last();
+        if let Some(a) = forwarded {
+            return a.to_owned();
+        }
+    }
+    peer.ip().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let peer = "10.0.0.2:5000".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 198.51.100.7"),
+        );
+        assert_eq!(client_address(&h, peer, false), "10.0.0.2");
+        assert_eq!(
+            client_address(&h, peer, true),
+            "198.51.100.7",
+            "the proxy's own entry, not the client's claim"
+        );
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("not an address"),
+        );
+        assert_eq!(client_address(&h, peer, true), "10.0.0.2");
+    }
 }

@@ -9,6 +9,8 @@ use leptos::config::LeptosOptions;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub engine: Engine,
+    /// Whether a reverse proxy's X-Forwarded-For names the client.
+    pub trust_forwarded_for: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -96,6 +96,7 @@ impl Application {
         let state = AppState {
             leptos_options,
             engine,
+            trust_forwarded_for: settings.trust_forwarded_for,
         };
         let router = match &db {
             Db::Sqlite(s) => {

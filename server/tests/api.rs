@@ -353,4 +353,47 @@ on_both_databases! {
             assert!(r.json["paths"][path].is_object(), "{path} is missing");
         }
     }
+
+    async fn parallel_guesses_are_counted_one_by_one(app) {
+        app.customer("hal@example.com").await;
+        let guesses: Vec<_> = (0..20)
+            .map(|i| {
+                let mut c = app.client();
+                tokio::spawn(async move {
+                    c.send(Method::POST, "/api/v1/session", Some(json!({"email": "hal@example.com", "password": format!("guess number {i}")}))).await.status
+                })
+            })
+            .collect();
+        let mut wrong = 0;
+        for g in guesses {
+            match g.await.unwrap() {
+                StatusCode::UNAUTHORIZED => wrong += 1,
+                StatusCode::TOO_MANY_REQUESTS => {}
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(wrong, 5, "only five guesses were checked; the rest were throttled");
+    }
+
+    async fn failures_from_one_address_do_not_lock_the_customer_out_elsewhere(app) {
+        app.customer("ida@example.com").await;
+        let mut attacker = app.client();
+        let wrong = json!({"email": "ida@example.com", "password": "not her password"});
+        for _ in 0..5 {
+            attacker.send_with(Method::POST, "/api/v1/session", Some(wrong.clone()), &[("x-forwarded-for", "203.0.113.9")]).await;
+        }
+        let r = attacker.send_with(Method::POST, "/api/v1/session", Some(wrong.clone()), &[("x-forwarded-for", "203.0.113.9")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        let mut ida = app.client();
+        let r = ida
+            .send_with(Method::POST, "/api/v1/session", Some(json!({"email": "ida@example.com", "password": "a long enough password"})), &[("x-forwarded-for", "198.51.100.7")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        // One address failing on many accounts is stopped too.
+        for i in 0..20 {
+            attacker.send_with(Method::POST, "/api/v1/session", Some(json!({"email": format!("u{i}@example.com"), "password": "whatever123"})), &[("x-forwarded-for", "203.0.113.10")]).await;
+        }
+        let r = attacker.send_with(Method::POST, "/api/v1/session", Some(json!({"email": "ida@example.com", "password": "a long enough password"})), &[("x-forwarded-for", "203.0.113.10")]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    }
 }

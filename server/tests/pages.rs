@@ -196,4 +196,24 @@ on_both_databases! {
         let (_, _, html) = c.page(&back).await;
         assert!(html.contains("No table here seats a party of 12; the largest seats 8."), "{html}");
     }
+
+    async fn garbage_in_page_addresses_gets_a_page_that_says_so_never_a_500(app) {
+        let mut c = app.customer("abe@example.com").await;
+        for (path, says) in [
+            ("/venues/1?date=bogus&service=1", "Choose a day from the list."),
+            ("/venues/1?date=2026-06-02&service=abc", ""),
+            ("/venues/1?date=2026-06-02&service=999", "That service is not offered here."),
+            ("/venues/2?date=2026-06-02&party=0", "A party is between 1 and 50 guests."),
+            ("/venues/2?date=2026-06-02&party=10000", "A party is between 1 and 50 guests."),
+            ("/venues/1?date=9999-12-31&service=1", "No times on this day."),
+            ("/venues/99999999999999999999999", "Venue not found"),
+            ("/venues/-5", "Venue not found"),
+            ("/holds/abc", "There is no such hold among yours."),
+            ("/holds/99999999999999999999", "There is no such hold among yours."),
+        ] {
+            let (status, _, html) = c.page(path).await;
+            assert!(status.is_success() || status.is_client_error(), "{path}: {status}");
+            assert!(html.contains(says), "{path}: expected {says:?}");
+        }
+    }
 }

@@ -5,8 +5,11 @@ use crate::domain::views::SessionUser;
 use leptos::prelude::*;
 
 /// Where to go after logging in: a path on this site, never elsewhere.
+/// Browsers drop tabs and newlines from addresses (`/\t/evil` becomes
+/// `//evil`), so only visible ASCII is accepted.
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let visible = next.bytes().all(|b| (0x21..0x7f).contains(&b));
+    let ok = visible && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if ok {
         next.to_owned()
     } else {
@@ -39,10 +42,18 @@ pub(crate) mod ssr {
 
     /// The client's address, for log-in throttling.
     pub async fn client_address() -> String {
-        leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .await
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|_| "unknown".to_owned())
+            .map(|c| c.0);
+        let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+        let trust = super::super::state()
+            .map(|s| s.trust_forwarded_for)
+            .unwrap_or(false);
+        match (peer, parts) {
+            (Ok(peer), Some(parts)) => crate::auth::client_address(&parts.headers, peer, trust),
+            (Ok(peer), None) => peer.ip().to_string(),
+            _ => "unknown".to_owned(),
+        }
     }
 }
 

@@ -50,11 +50,13 @@ fn offer_and_choice(
     Ok((offer, choice))
 }
 
-/// The slot grid for a day, with a fresh key for the form that books from it.
+/// The slot grid for a day, with a fresh key for the form that books from
+/// it. Missing choices get defaults: the first bookable day, the venue's
+/// first treatment, or a table for two.
 #[server(prefix = "/api", endpoint = "slot_grid")]
 pub async fn load_slot_grid(
     venue: i64,
-    date: String,
+    date: Option<String>,
     service: Option<i64>,
     party: Option<i64>,
     resource: Option<i64>,
@@ -62,11 +64,29 @@ pub async fn load_slot_grid(
     use crate::domain::ids::VenueId;
     use rand::Rng;
     let state = super::state()?;
-    let date =
-        chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| AppError::Invalid {
-            field: "date".to_owned(),
-            message: "Choose a day from the list.".to_owned(),
-        })?;
+    let now = state.engine.clock().now();
+    let page = crate::backend::views::venue_page(state.engine.db(), venue, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading a venue failed");
+            AppError::Internal
+        })?
+        .ok_or(AppError::NotFound)?;
+    let date = match date.filter(|d| !d.is_empty()) {
+        Some(d) => {
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| AppError::Invalid {
+                field: "date".to_owned(),
+                message: "Choose a day from the list.".to_owned(),
+            })?
+        }
+        None => page.days.first().map(|d| d.date).unwrap_or_default(),
+    };
+    let (service, party) = match (service, party, page.venue.seating_minutes) {
+        (None, None, Some(_)) => (None, Some(2)),
+        (None, None, None) => (page.venue.services.first().map(|s| s.id.0), None),
+        chosen => (chosen.0, chosen.1),
+    };
+    let resource = resource.filter(|r| *r > 0);
     let (offer, choice) = offer_and_choice(service, party, resource)?;
     let availability = state
         .engine
@@ -75,6 +95,10 @@ pub async fn load_slot_grid(
     Ok(SlotGrid {
         availability,
         form_key: format!("form-{:024x}", rand::thread_rng().gen::<u128>() >> 32),
+        date,
+        service,
+        party,
+        resource,
     })
 }
 

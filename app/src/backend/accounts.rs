@@ -46,9 +46,19 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// At most this many hashes run at once: each takes 19 MiB and tens of
+/// milliseconds of CPU, and sign-ups and log-ins come from anyone.
+const CONCURRENT_HASHES: usize = 4;
+
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(CONCURRENT_HASHES))
+}
+
 /// Hashes a password on a blocking thread (it takes tens of milliseconds
 /// of CPU, which would stall the async workers).
 pub async fn hash_password(password: &Password) -> Result<String, HashError> {
+    let _permit = hashing_permits().acquire().await.map_err(|_| HashError)?;
     let password = password.clone();
     tokio::task::spawn_blocking(move || {
         hasher()
@@ -63,6 +73,9 @@ pub async fn hash_password(password: &Password) -> Result<String, HashError> {
 /// Checks a password against a stored PHC string, on a blocking thread.
 /// A malformed stored hash verifies nothing.
 pub async fn verify_password(password: &Password, phc: &str) -> bool {
+    let Ok(_permit) = hashing_permits().acquire().await else {
+        return false;
+    };
     let password = password.clone();
     let phc = phc.to_owned();
     tokio::task::spawn_blocking(move || {
@@ -152,9 +165,13 @@ impl From<HashError> for AccountError {
 
 /// Failed log-ins are counted over this many seconds.
 pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
-/// Failures for one email within the window before it is refused.
-pub const FAILURES_PER_EMAIL: i64 = 5;
-/// Failures from one address within the window before it is refused.
+/// Failures for one email from one address within the window.
+pub const FAILURES_PER_EMAIL_AND_ADDRESS: i64 = 5;
+/// Failures for one email from anywhere: a guessing attack spread over many
+/// addresses. Higher, so that nobody locks a customer out by failing on
+/// purpose from a single address.
+pub const FAILURES_PER_EMAIL: i64 = 50;
+/// Failures from one address for any email.
 pub const FAILURES_PER_ADDRESS: i64 = 20;
 
 fn to_auth_user(row: super::store::UserRow) -> Result<AuthUser, AccountError> {
@@ -208,8 +225,10 @@ async fn dummy_hash() -> &'static str {
         .await
 }
 
-/// Checks an email and password, throttling repeated failures per email
-/// and per client address. Every attempt is recorded.
+/// Checks an email and password, throttling repeated failures. The check
+/// of the counts and the record of this attempt are one transaction, under
+/// a lock on the email and address, so parallel guesses are counted one by
+/// one; the attempt counts as failed until the password is verified.
 pub async fn log_in(
     db: &Db,
     email: &str,
@@ -219,25 +238,30 @@ pub async fn log_in(
 ) -> Result<AuthUser, AccountError> {
     let email = Email::parse(email)
         .map(|e| e.as_str().to_owned())
-        .unwrap_or_else(|_| email.trim().to_lowercase());
+        .unwrap_or_else(|_| email.trim().to_lowercase().chars().take(254).collect());
     let since = now - THROTTLE_WINDOW_SECONDS;
-    let (row, (by_email, by_address)) = with_backend!(db, |b| {
-        let mut tx = b.begin_read().await?;
-        let row = tx.user_by_email(&email).await?;
-        let failures = tx.login_failures(&email, address, since).await?;
-        (row, failures)
-    });
-    for (count, limit) in [
-        (by_email, FAILURES_PER_EMAIL),
-        (by_address, FAILURES_PER_ADDRESS),
-    ] {
-        if count.failures >= limit {
-            let oldest = count.oldest.unwrap_or(now);
-            return Err(AccountError::Throttled {
-                retry_after_seconds: (oldest + THROTTLE_WINDOW_SECONDS - now).max(1),
-            });
+    let limits = [
+        FAILURES_PER_EMAIL_AND_ADDRESS,
+        FAILURES_PER_EMAIL,
+        FAILURES_PER_ADDRESS,
+    ];
+    let (row, attempt) = with_backend!(db, |b| {
+        let mut tx = b.begin_write().await?;
+        tx.lock_login(&email, address).await?;
+        let counts = tx.login_failures(&email, address, since).await?;
+        for (count, limit) in counts.iter().zip(limits) {
+            if count.failures >= limit {
+                let oldest = count.oldest.unwrap_or(now);
+                return Err(AccountError::Throttled {
+                    retry_after_seconds: (oldest + THROTTLE_WINDOW_SECONDS - now).max(1),
+                });
+            }
         }
-    }
+        let row = tx.user_by_email(&email).await?;
+        let attempt = tx.record_login_attempt(&email, address, now).await?;
+        tx.commit().await?;
+        (row, attempt)
+    });
     let password = Password::parse(password).ok();
     let verified = match (&row, &password) {
         (Some(r), Some(p)) => verify_password(p, &r.password_hash).await,
@@ -252,14 +276,15 @@ pub async fn log_in(
             false
         }
     };
-    with_backend!(db, |b| {
-        let mut tx = b.begin_write().await?;
-        tx.record_login_attempt(&email, address, now, verified)
-            .await?;
-        tx.commit().await?;
-    });
     match row {
-        Some(r) if verified => to_auth_user(r),
+        Some(r) if verified => {
+            with_backend!(db, |b| {
+                let mut tx = b.begin_write().await?;
+                tx.mark_login_succeeded(attempt).await?;
+                tx.commit().await?;
+            });
+            to_auth_user(r)
+        }
         _ => Err(AccountError::InvalidCredentials),
     }
 }

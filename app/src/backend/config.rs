@@ -27,6 +27,9 @@ pub struct Settings {
     /// `SLOTKEEPER_SECURE_COOKIES`: mark the session cookie Secure (set it
     /// when served over https).
     pub secure_cookies: bool,
+    /// `SLOTKEEPER_TRUST_FORWARDED_FOR`: behind a reverse proxy, take the
+    /// client's address from the last X-Forwarded-For entry.
+    pub trust_forwarded_for: bool,
 }
 
 /// A setting that could not be read; start-up stops with this message.
@@ -107,6 +110,7 @@ impl Settings {
                 1..=3600,
             )?),
             secure_cookies: flag("SLOTKEEPER_SECURE_COOKIES", false)?,
+            trust_forwarded_for: flag("SLOTKEEPER_TRUST_FORWARDED_FOR", false)?,
         })
     }
 }
@@ -122,6 +126,7 @@ impl fmt::Debug for Settings {
             .field("demo_data", &self.demo_data)
             .field("hold_sweep_every", &self.hold_sweep_every)
             .field("secure_cookies", &self.secure_cookies)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }

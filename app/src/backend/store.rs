@@ -296,20 +296,29 @@ pub trait Store: Send {
         &mut self,
         customer: i64,
     ) -> impl Future<Output = DbResult<Vec<BookingRow>>> + Send;
+    /// Serialises log-in checks for this email and this address, so that
+    /// parallel guesses are counted one after another.
+    fn lock_login(
+        &mut self,
+        email: &str,
+        address: &str,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Records an attempt as failed until `mark_login_succeeded`; returns its id.
     fn record_login_attempt(
         &mut self,
         email: &str,
         address: &str,
         at: i64,
-        succeeded: bool,
-    ) -> impl Future<Output = DbResult<()>> + Send;
-    /// Failed log-ins since `since` for this email, and from this address.
+    ) -> impl Future<Output = DbResult<i64>> + Send;
+    fn mark_login_succeeded(&mut self, attempt: i64) -> impl Future<Output = DbResult<()>> + Send;
+    /// Failed log-ins since `since`: for this email from this address, for
+    /// this email from anywhere, and from this address for any email.
     fn login_failures(
         &mut self,
         email: &str,
         address: &str,
         since: i64,
-    ) -> impl Future<Output = DbResult<(FailureCount, FailureCount)>> + Send;
+    ) -> impl Future<Output = DbResult<[FailureCount; 3]>> + Send;
     fn forget_login_attempts(&mut self, before: i64) -> impl Future<Output = DbResult<u64>> + Send;
     /// Inserts a user unless the email is taken; returns the new id, if any.
     fn insert_user(
@@ -787,24 +796,24 @@ macro_rules! impl_store {
             .await
         }
 
-        async fn record_login_attempt(
-            &mut self,
-            email: &str,
-            address: &str,
-            at: i64,
-            succeeded: bool,
-        ) -> DbResult<()> {
-            sqlx::query::<$db>(
+        async fn record_login_attempt(&mut self, email: &str, address: &str, at: i64) -> DbResult<i64> {
+            sqlx::query_scalar::<$db, i64>(
                 "INSERT INTO login_attempts (email, address, attempted_at, succeeded) \
-                 VALUES ($1, $2, $3, $4)",
+                 VALUES ($1, $2, $3, FALSE) RETURNING id",
             )
             .bind(email)
             .bind(address)
             .bind(at)
-            .bind(succeeded)
-            .execute(&mut **self)
+            .fetch_one(&mut **self)
             .await
-            .map(|_| ())
+        }
+
+        async fn mark_login_succeeded(&mut self, attempt: i64) -> DbResult<()> {
+            sqlx::query::<$db>("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+                .bind(attempt)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
         }
 
         async fn login_failures(
@@ -812,24 +821,27 @@ macro_rules! impl_store {
             email: &str,
             address: &str,
             since: i64,
-        ) -> DbResult<(FailureCount, FailureCount)> {
-            let by_email = sqlx::query_as::<$db, FailureCount>(
-                "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM login_attempts \
-                 WHERE email = $1 AND attempted_at >= $2 AND NOT succeeded",
-            )
-            .bind(email)
-            .bind(since)
-            .fetch_one(&mut **self)
-            .await?;
-            let by_address = sqlx::query_as::<$db, FailureCount>(
-                "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM login_attempts \
-                 WHERE address = $1 AND attempted_at >= $2 AND NOT succeeded",
-            )
-            .bind(address)
-            .bind(since)
-            .fetch_one(&mut **self)
-            .await?;
-            Ok((by_email, by_address))
+        ) -> DbResult<[FailureCount; 3]> {
+            let count = |filter: &'static str| {
+                format!(
+                    "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM login_attempts \
+                     WHERE {filter} AND attempted_at >= $3 AND NOT succeeded"
+                )
+            };
+            let mut out = Vec::with_capacity(3);
+            for filter in ["email = $1 AND address = $2", "email = $1 AND $2 = $2", "address = $2 AND $1 = $1"] {
+                out.push(
+                    sqlx::query_as::<$db, FailureCount>(&count(filter))
+                        .bind(email)
+                        .bind(address)
+                        .bind(since)
+                        .fetch_one(&mut **self)
+                        .await?,
+                );
+            }
+            let [pair, by_email, by_address]: [FailureCount; 3] =
+                out.try_into().expect("three counts");
+            Ok([pair, by_email, by_address])
         }
 
         async fn forget_login_attempts(&mut self, before: i64) -> DbResult<u64> {
@@ -877,6 +889,11 @@ impl<'c> Store for Transaction<'c, Sqlite> {
         self.booking(id).await
     }
 
+    async fn lock_login(&mut self, _email: &str, _address: &str) -> DbResult<()> {
+        // BEGIN IMMEDIATE holds the write lock already.
+        Ok(())
+    }
+
     impl_store!(Sqlite);
 }
 
@@ -909,6 +926,21 @@ impl<'c> Store for Transaction<'c, Postgres> {
         .bind(id)
         .fetch_optional(&mut **self)
         .await
+    }
+
+    async fn lock_login(&mut self, email: &str, address: &str) -> DbResult<()> {
+        // Transaction-scoped advisory locks, email first then address, so
+        // two checks cannot wait on each other in a cycle.
+        for key in [
+            format!("login-email:{email}"),
+            format!("login-address:{address}"),
+        ] {
+            sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(key)
+                .execute(&mut **self)
+                .await?;
+        }
+        Ok(())
     }
 
     impl_store!(Postgres);

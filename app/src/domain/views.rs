@@ -39,6 +39,12 @@ pub struct VenuePage {
 pub struct SlotGrid {
     pub availability: Availability,
     pub form_key: String,
+    /// The choice the grid is for, defaults filled in: the first bookable
+    /// day, the first treatment, or a table for two.
+    pub date: NaiveDate,
+    pub service: Option<i64>,
+    pub party: Option<i64>,
+    pub resource: Option<i64>,
 }
 
 /// A booking or hold, with the names people read.

@@ -98,7 +98,9 @@ fn Countdown(until: Option<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
         let Some(until) = until else { return };
         let tick = move || left.set(Some((until - chrono::Utc::now()).num_seconds().max(0)));
         tick();
-        let _ = set_interval_with_handle(tick, std::time::Duration::from_secs(1));
+        if let Ok(handle) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
+            on_cleanup(move || handle.clear());
+        }
     });
     move || {
         left.get().map(|s| {

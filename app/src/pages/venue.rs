@@ -35,7 +35,6 @@ pub fn VenuePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let venue_id = move || number(params.read().get("id")).unwrap_or(0);
-    let page = Resource::new(venue_id, load_venue_page);
     let choice = move || {
         let q = query.read();
         Choice {
@@ -45,17 +44,26 @@ pub fn VenuePage() -> impl IntoView {
             resource: number(q.get("resource")).filter(|r| *r > 0),
         }
     };
+    let hold = ServerAction::<PlaceHold>::new();
+    // Both loads start here, outside the Suspense that reads them: a
+    // resource created inside a Suspense's children can stall server
+    // rendering.
+    let page = Resource::new(venue_id, load_venue_page);
+    let grid = Resource::new(
+        move || (venue_id(), choice(), hold.version().get()),
+        |(venue, c, _)| load_slot_grid(venue, c.date, c.service, c.party, c.resource),
+    );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => view! { <Booker page=p choice=Signal::derive(choice)/> }.into_any(),
-                    Err(AppError::NotFound) => view! {
+                match (page.await, grid.await) {
+                    (Ok(p), g) => view! { <Booker page=p grid=g hold=hold/> }.into_any(),
+                    (Err(AppError::NotFound), _) => view! {
                         <Title text="Venue not found"/>
                         <h1>"Venue not found"</h1>
                         <p><a href="/">"See all venues"</a></p>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    (Err(e), _) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -63,48 +71,29 @@ pub fn VenuePage() -> impl IntoView {
 }
 
 #[component]
-fn Booker(page: Page, choice: Signal<Choice>) -> impl IntoView {
+fn Booker(
+    page: Page,
+    grid: Result<SlotGrid, AppError>,
+    hold: ServerAction<PlaceHold>,
+) -> impl IntoView {
     let venue = page.venue.clone();
     let venue_id = venue.id.0;
     let is_restaurant = venue.seating_minutes.is_some();
-    let first_day = page
-        .days
-        .first()
-        .map(|d| d.date.to_string())
-        .unwrap_or_default();
-    let first_service = venue.services.first().map(|s| s.id.0);
-    // The choice, with defaults: the first day, the first treatment or a
-    // table for two.
-    let effective = Signal::derive(move || {
-        let c = choice.get();
-        Choice {
-            date: c.date.or_else(|| Some(first_day.clone())),
-            service: if is_restaurant {
-                None
-            } else {
-                c.service.or(first_service)
-            },
-            party: if is_restaurant {
-                c.party.or(Some(2))
-            } else {
-                None
-            },
-            resource: c.resource,
-        }
-    });
-    let hold = ServerAction::<PlaceHold>::new();
-    let grid = Resource::new(
-        move || (effective.get(), hold.version().get()),
-        move |(c, _)| {
-            load_slot_grid(
-                venue_id,
-                c.date.unwrap_or_default(),
-                c.service,
-                c.party,
-                c.resource,
-            )
+    // What the grid is for, defaults filled in by the server.
+    let effective = match &grid {
+        Ok(g) => Choice {
+            date: Some(g.date.to_string()),
+            service: g.service,
+            party: g.party,
+            resource: g.resource,
         },
-    );
+        Err(_) => Choice {
+            date: None,
+            service: None,
+            party: None,
+            resource: None,
+        },
+    };
     let names: Vec<(ResourceId, String)> = venue
         .resources
         .iter()
@@ -132,12 +121,12 @@ fn Booker(page: Page, choice: Signal<Choice>) -> impl IntoView {
         .iter()
         .map(|s| (s.id.0, format!("{} ({} min)", s.name, s.duration_minutes)))
         .collect();
-    let days = page.days.clone();
     let any_label = if is_restaurant {
         "Best table for the party"
     } else {
         "Any therapist"
     };
+    let e = effective.clone();
     view! {
         <Title text=venue.name.clone()/>
         <h1>{format!("Book at {}", venue.name)}</h1>
@@ -147,54 +136,37 @@ fn Booker(page: Page, choice: Signal<Choice>) -> impl IntoView {
                 view! {
                     <label for="party">"Party size"</label>
                     <select id="party" name="party">
-                        {(1..=8).map(|n| {
-                            let selected = move || effective.get().party == Some(n);
-                            view! { <option value=n selected=selected>{format!("{n} guests")}</option> }
-                        }).collect_view()}
+                        {(1..=8).map(|n| view! { <option value=n selected=e.party == Some(n)>{format!("{n} guests")}</option> }).collect_view()}
                     </select>
                 }.into_any()
             } else {
                 view! {
                     <label for="service">"Treatment"</label>
                     <select id="service" name="service">
-                        {services.into_iter().map(|(id, label)| {
-                            let selected = move || effective.get().service == Some(id);
-                            view! { <option value=id selected=selected>{label}</option> }
-                        }).collect_view()}
+                        {services.into_iter().map(|(id, label)| view! { <option value=id selected=e.service == Some(id)>{label}</option> }).collect_view()}
                     </select>
                 }.into_any()
             }}
             <label for="resource">{if is_restaurant { "Table" } else { "Therapist" }}</label>
             <select id="resource" name="resource">
-                <option value="0" selected=move || effective.get().resource.is_none()>{any_label}</option>
-                {choosable.into_iter().map(|(id, label)| {
-                    let selected = move || effective.get().resource == Some(id);
-                    view! { <option value=id selected=selected>{label}</option> }
-                }).collect_view()}
+                <option value="0" selected=e.resource.is_none()>{any_label}</option>
+                {choosable.into_iter().map(|(id, label)| view! { <option value=id selected=e.resource == Some(id)>{label}</option> }).collect_view()}
             </select>
             <label for="date">"Day"</label>
             <select id="date" name="date">
-                {days.into_iter().map(|d| {
+                {page.days.iter().map(|d| {
                     let value = d.date.to_string();
-                    let v2 = value.clone();
-                    let selected = move || effective.get().date.as_deref() == Some(v2.as_str());
-                    view! { <option value=value selected=selected>{d.label}</option> }
+                    let selected = e.date.as_deref() == Some(value.as_str());
+                    view! { <option value=value selected=selected>{d.label.clone()}</option> }
                 }).collect_view()}
             </select>
             <button type="submit">"Show times"</button>
         </Form>
-        <Conflict hold=hold effective=effective venue_id=venue_id nonce=page.nonce.clone()/>
-        <Transition fallback=|| view! { <p>"Loading times…"</p> }>
-            {move || {
-                let names = names.clone();
-                Suspend::new(async move {
-                    match grid.await {
-                        Ok(g) => view! { <Grid grid=g hold=hold effective=effective.get_untracked() venue_id=venue_id names=names/> }.into_any(),
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
+        <Conflict hold=hold effective=effective.clone() venue_id=venue_id nonce=page.nonce.clone()/>
+        {match grid {
+            Ok(g) => view! { <Grid grid=g hold=hold effective=effective venue_id=venue_id names=names/> }.into_any(),
+            Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+        }}
     }
 }
 
@@ -262,7 +234,7 @@ fn Grid(
 #[component]
 fn Conflict(
     hold: ServerAction<PlaceHold>,
-    effective: Signal<Choice>,
+    effective: Choice,
     venue_id: i64,
     nonce: String,
 ) -> impl IntoView {
@@ -281,7 +253,7 @@ fn Conflict(
         let e = error.get()?;
         let body = match e {
             AppError::SlotTaken { alternatives } => {
-                let c = effective.get();
+                let c = effective.clone();
                 view! {
                     <h2>"That time was just taken"</h2>
                     <p>"Someone else booked it a moment before you. These times are free:"</p>

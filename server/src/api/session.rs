@@ -48,15 +48,17 @@ impl From<accounts::AuthUser> for UserView {
 pub async fn log_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     session: Session,
     Body(body): Body<LogIn>,
 ) -> ApiResult<Json<UserView>> {
     let now = state.engine.clock().now();
+    let address = auth::client_address(&headers, peer, state.trust_forwarded_for);
     let user = accounts::log_in(
         state.engine.db(),
         &body.email,
         &body.password,
-        &peer.ip().to_string(),
+        &address,
         now,
     )
     .await?;

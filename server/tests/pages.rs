@@ -216,4 +216,40 @@ on_both_databases! {
             assert!(html.contains(says), "{path}: expected {says:?}");
         }
     }
+
+    async fn every_form_answers_garbage_with_a_4xx_and_writes_nothing(app) {
+        let mut c = app.customer("bo@example.com").await;
+        let huge = "x".repeat(1024 * 1024);
+        let long = "y".repeat(20_000);
+        let cases: Vec<(&str, String)> = vec![
+            ("/api/confirm_hold", "id=abc".to_owned()),
+            ("/api/confirm_hold", "id=-1".to_owned()),
+            ("/api/confirm_hold", "".to_owned()),
+            ("/api/release_hold", "id=99999999".to_owned()),
+            ("/api/release_hold", "id=1e9".to_owned()),
+            ("/api/cancel_booking", "id=99999999999999999999999".to_owned()),
+            ("/api/cancel_booking", format!("id={huge}")),
+            ("/api/log_in", format!("email={long}&password=x&next=/")),
+            ("/api/log_in", "email=&password=&next=".to_owned()),
+            ("/api/register", format!("email=a%40b.example&name={long}&password=long+enough+pass&next=/")),
+            ("/api/register", "email=a%40b.example&name=Bo&next=/".to_owned()),
+            ("/api/place_hold", format!("venue=1&service=1&key={long}&start=2026-06-02T09%3A00%3A00Z")),
+            ("/api/slot_grid", "venue=1&date=2026-99-99".to_owned()),
+        ];
+        for (path, body) in cases {
+            let res = reqwest::Client::new()
+                .post(format!("{}{path}", app.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", c.cookie.clone().unwrap())
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let text = res.text().await.unwrap_or_default();
+            assert!(status.is_client_error(), "{path} {}: {status} {text}", &body[..body.len().min(60)]);
+            assert!(!text.to_lowercase().contains("sql"), "{path}: {text}");
+        }
+        assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.json.as_array().unwrap().len(), 0);
+    }
 }

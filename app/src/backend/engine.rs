@@ -168,6 +168,8 @@ pub struct Counters {
     /// Attempts stopped by a unique index rather than by the checks under
     /// the lock: with the lock working, only duplicate idempotency keys.
     pub unique_violations: AtomicU64,
+    /// Requests refused by the read-only look before the write transaction.
+    pub fast_refusals: AtomicU64,
 }
 
 /// The booking engine over one database.
@@ -222,6 +224,15 @@ impl Engine {
         req: &BookingRequest,
         mode: Mode,
     ) -> Result<Booking, BookingError> {
+        match already_claimed(b, self.clock.now(), req).await {
+            Ok(true) => {
+                self.counters.fast_refusals.fetch_add(1, Ordering::Relaxed);
+                return Err(self.slot_taken(b, req).await);
+            }
+            Ok(false) => {}
+            // Only an optimisation: on any trouble, the transaction decides.
+            Err(f) => tracing::debug!(failure = ?f, "fast refusal check skipped"),
+        }
         let result = retrying(&self.counters, || {
             attempt_place(b, self.clock.now(), req, mode)
         })
@@ -544,6 +555,43 @@ async fn need_for<S: Store>(
             })
         }
     }
+}
+
+/// Fast refusal: a read-only look, outside the write transaction, at whether
+/// every suitable resource is already claimed for the requested time. It
+/// may only refuse; a request it lets through still goes through the
+/// transaction, which alone can claim. Under a storm for one slot this
+/// answers the losers without queueing them for the write lock.
+async fn already_claimed<B: Backend>(
+    b: &B,
+    now: i64,
+    req: &BookingRequest,
+) -> Result<bool, Failure> {
+    let mut tx = b.begin_read().await?;
+    // A repeat of the customer's own request is answered by the transaction.
+    if tx
+        .booking_by_key(req.customer.0, req.idempotency_key.as_str())
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let Some(venue) = tx.venue(req.venue.0).await? else {
+        return Ok(false);
+    };
+    let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
+    let start = req.start.timestamp();
+    if check_time_rules(&venue, now, start).is_err() {
+        return Ok(false);
+    }
+    let (_, occupied) = need.spans(start, venue.grid_minutes * 60);
+    let claimed: std::collections::HashSet<i64> = tx
+        .live_claims(venue.id, occupied.start, occupied.end, now)
+        .await?
+        .into_iter()
+        .map(|c| c.resource_id)
+        .collect();
+    Ok(need.candidates.iter().all(|c| claimed.contains(&c.id)))
 }
 
 /// One attempt at a hold or booking, in one write transaction.

@@ -35,6 +35,8 @@ on_both_databases! {
 
         let taken = refused(ctx.engine.hold(&service_request(bob, spa.id, spa.service(HEAD), anna, at)).await);
         assert!(matches!(&taken, BookingError::SlotTaken { alternatives } if !alternatives.is_empty()), "{taken:?}");
+        // Refused by the read-only look, without taking the write lock.
+        assert_eq!(ctx.engine.counters().fast_refusals.load(std::sync::atomic::Ordering::Relaxed), 1);
 
         let booked = ctx.engine.confirm_hold(alice, hold.id).await.unwrap();
         assert_eq!(booked.status, BookingStatus::Confirmed);

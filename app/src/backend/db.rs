@@ -188,7 +188,12 @@ impl Backend for PgDb {
     }
 
     async fn begin_read(&self) -> Result<Self::Tx, sqlx::Error> {
-        self.pool.begin_with("BEGIN READ ONLY").await
+        // One snapshot for every statement (READ COMMITTED would give each
+        // its own): a booking's idempotency key and its claims are then
+        // seen together or not at all. Read-only, so it never has to retry.
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
     }
 }
 

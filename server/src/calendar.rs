@@ -4,7 +4,7 @@ use app::api::account::current_user_id;
 use app::backend::engine::Actor;
 use app::backend::views::booking_views;
 use app::domain::booking::BookingStatus;
-use app::domain::error::AppError;
+use app::domain::error::{internal, AppError};
 use app::domain::ids::BookingId;
 use app::domain::views::BookingView;
 use app::state::AppState;
@@ -48,10 +48,7 @@ async fn booking(state: &AppState, session: &Session, id: i64) -> Result<Booking
     }
     booking_views(state.engine.db(), vec![b], now)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading a booking for its calendar file failed");
-            ApiError(AppError::Internal)
-        })?
+        .map_err(|e| ApiError(internal("loading a booking for its calendar file")(e)))?
         .pop()
         .ok_or(ApiError(AppError::NotFound))
 }

@@ -1,5 +1,7 @@
 //! Booking from the pages: the slot grid, holds, confirmations, my bookings.
 
+#[cfg(feature = "ssr")]
+use crate::domain::error::internal;
 use crate::domain::error::AppError;
 use crate::domain::views::{BookingView, SlotGrid, VenuePage};
 use leptos::prelude::*;
@@ -10,10 +12,7 @@ pub async fn load_venue_page(venue: i64) -> Result<VenuePage, AppError> {
     let state = super::state()?;
     crate::backend::views::venue_page(state.engine.db(), venue, state.engine.clock().now())
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading a venue page failed");
-            AppError::Internal
-        })?
+        .map_err(internal("loading a venue page"))?
         .ok_or(AppError::NotFound)
 }
 
@@ -67,10 +66,7 @@ pub async fn load_slot_grid(
     let now = state.engine.clock().now();
     let page = crate::backend::views::venue_page(state.engine.db(), venue, now)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading a venue failed");
-            AppError::Internal
-        })?
+        .map_err(internal("loading a venue"))?
         .ok_or(AppError::NotFound)?;
     let date = match date.filter(|d| !d.is_empty()) {
         Some(d) => {
@@ -151,10 +147,7 @@ pub async fn my_booking(id: i64) -> Result<BookingView, AppError> {
     let now = state.engine.clock().now();
     crate::backend::views::booking_views(state.engine.db(), vec![booking], now)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading a booking failed");
-            AppError::Internal
-        })?
+        .map_err(internal("loading a booking"))?
         .pop()
         .ok_or(AppError::NotFound)
 }
@@ -168,10 +161,7 @@ pub async fn my_bookings() -> Result<Vec<BookingView>, AppError> {
     let now = state.engine.clock().now();
     crate::backend::views::booking_views(state.engine.db(), bookings, now)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "loading bookings failed");
-            AppError::Internal
-        })
+        .map_err(internal("loading bookings"))
 }
 
 #[server(prefix = "/api", endpoint = "confirm_hold")]

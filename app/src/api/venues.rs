@@ -1,3 +1,5 @@
+#[cfg(feature = "ssr")]
+use crate::domain::error::internal;
 use crate::domain::error::AppError;
 use crate::domain::venue::VenueOverview;
 use leptos::prelude::*;
@@ -8,8 +10,5 @@ pub async fn list_venues() -> Result<Vec<VenueOverview>, AppError> {
     let state = super::state()?;
     crate::backend::catalog::overview(state.engine.db())
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing venues failed");
-            AppError::Internal
-        })
+        .map_err(internal("listing venues"))
 }

@@ -58,6 +58,16 @@ impl AppError {
     }
 }
 
+/// Logs an internal failure once, here, and answers the client only
+/// "something went wrong": `.map_err(internal("loading bookings"))`.
+#[cfg(feature = "ssr")]
+pub fn internal<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> AppError {
+    move |e| {
+        tracing::error!(error = %e, "{what} failed");
+        AppError::Internal
+    }
+}
+
 impl From<InvalidInput> for AppError {
     fn from(e: InvalidInput) -> Self {
         AppError::Invalid {

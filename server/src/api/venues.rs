@@ -1,7 +1,7 @@
 use super::{invalid, ApiError, ApiResult, Id, Query};
 use app::backend::catalog;
 use app::domain::booking::{Availability, BookingError, Offer, ResourceChoice, RuleViolation};
-use app::domain::error::AppError;
+use app::domain::error::{internal, AppError};
 use app::domain::ids::{ResourceId, ServiceId, VenueId};
 use app::domain::input::PartySize;
 use app::domain::venue::VenueOverview;
@@ -16,10 +16,7 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<VenueOver
     catalog::overview(state.engine.db())
         .await
         .map(Json)
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing venues failed");
-            ApiError(AppError::Internal)
-        })
+        .map_err(|e| ApiError(internal("listing venues")(e)))
 }
 
 #[derive(Deserialize)]

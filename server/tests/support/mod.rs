@@ -175,10 +175,7 @@ impl Client {
             req = req.header("content-type", "application/json").body(b);
         }
         let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
-        if let Some(set) = res.headers().get(SET_COOKIE) {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_owned();
-            self.cookie = Some(pair);
-        }
+        self.keep_cookie(&res);
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
@@ -222,11 +219,7 @@ impl Client {
         fields: &[(&str, &str)],
         from: &str,
     ) -> (StatusCode, String) {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .build()
-            .unwrap();
+        let http = no_redirect_client();
         let body = fields
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -246,9 +239,7 @@ impl Client {
             .send()
             .await
             .unwrap_or_else(|e| panic!("form post {path}: {e}"));
-        if let Some(set) = res.headers().get(SET_COOKIE) {
-            self.cookie = Some(set.to_str().unwrap().split(';').next().unwrap().to_owned());
-        }
+        self.keep_cookie(&res);
         let location = res
             .headers()
             .get("location")
@@ -264,11 +255,7 @@ impl Client {
 
     /// GETs a page as HTML, without following redirects.
     pub async fn page(&mut self, path: &str) -> (StatusCode, String, String) {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .build()
-            .unwrap();
+        let http = no_redirect_client();
         let mut req = http
             .get(format!("{}{path}", self.base))
             .header("accept", "text/html");
@@ -288,6 +275,14 @@ impl Client {
         (status, location, res.text().await.unwrap_or_default())
     }
 
+    /// Keeps the session cookie a response sets, as a browser does.
+    fn keep_cookie(&mut self, res: &reqwest::Response) {
+        if let Some(set) = res.headers().get(SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            self.cookie = Some(pair.to_owned());
+        }
+    }
+
     pub async fn log_in(&mut self, email: &str, password: &str) -> Reply {
         let r = self
             .send(
@@ -303,6 +298,15 @@ impl Client {
 
 /// No request of these tests takes long; one that does has hung.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// A client that reports redirects instead of following them.
+fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .build()
+        .unwrap()
+}
 
 fn http_client() -> reqwest::Client {
     reqwest::Client::builder().timeout(TIMEOUT).build().unwrap()

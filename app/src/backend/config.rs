@@ -30,6 +30,9 @@ pub struct Settings {
     /// `SLOTKEEPER_TRUST_FORWARDED_FOR`: behind a reverse proxy, take the
     /// client's address from the last X-Forwarded-For entry.
     pub trust_forwarded_for: bool,
+    /// `SLOTKEEPER_METRICS_TOKEN`: a bearer token that lets a scraper read
+    /// `/metrics` without a staff session. Unset: staff sessions only.
+    pub metrics_token: Option<String>,
 }
 
 /// A setting that could not be read; start-up stops with this message.
@@ -104,6 +107,7 @@ impl Settings {
                 ..DbOptions::default()
             },
             demo_data: flag("SLOTKEEPER_DEMO_DATA", true)?,
+            metrics_token: var("SLOTKEEPER_METRICS_TOKEN").map(|t| t.trim().to_owned()),
             hold_sweep_every: Duration::from_secs(number(
                 "SLOTKEEPER_HOLD_SWEEP_SECONDS",
                 30,

@@ -83,6 +83,7 @@ impl Db {
     /// its folder are created when missing.
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            create_postgres_database(url).await?;
             let connect = PgConnectOptions::from_str(url)?
                 .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(250));
             let pool = PgPoolOptions::new()
@@ -238,5 +239,41 @@ fn db_code(e: &sqlx::Error) -> Option<String> {
     match e {
         sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
         _ => None,
+    }
+}
+
+impl Db {
+    /// Each pool's connections: (name, open, idle), for `/metrics`.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, usize)> {
+        match self {
+            Db::Sqlite(s) => vec![
+                ("sqlite_write", s.write.size(), s.write.num_idle()),
+                ("sqlite_read", s.read.size(), s.read.num_idle()),
+            ],
+            Db::Postgres(p) => vec![("postgres", p.pool.size(), p.pool.num_idle())],
+        }
+    }
+}
+
+/// Creates the Postgres database named in `url` when it does not exist
+/// yet (zero set-up, as with the SQLite file). Another instance creating
+/// it at the same moment is fine; a server that refuses (no CREATEDB
+/// right) leaves the error to the connection that follows.
+async fn create_postgres_database(url: &str) -> Result<(), sqlx::Error> {
+    use sqlx::migrate::MigrateDatabase;
+    if sqlx::Postgres::database_exists(url).await.unwrap_or(true) {
+        return Ok(());
+    }
+    match sqlx::Postgres::create_database(url).await {
+        Ok(()) => {
+            tracing::info!("created the Postgres database");
+            Ok(())
+        }
+        // 42P04: duplicate_database, another instance was quicker.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not create the Postgres database");
+            Ok(())
+        }
     }
 }

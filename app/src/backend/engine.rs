@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use super::day::{kind_of, Day, Need, Openness};
 use super::db::{is_transient, is_unique_violation, with_backend, Backend, Db};
-use super::store::{BookingRow, NewBooking, Overlap, ResourceRow, Store, VenueRow};
+use super::stats::{Event, Recorder};
+use super::store::{BookingRow, NewAudit, NewBooking, Overlap, ResourceRow, Store, VenueRow};
 use crate::domain::venue::ResourceKind;
 
 /// Attempts of one operation when the database reports a transient failure.
@@ -91,13 +92,33 @@ enum Mode {
     Book,
 }
 
+/// Whose rules a booking follows. Staff book for customers (a phone call,
+/// a walk-in): the minimum notice and the advance window do not apply to
+/// them, but the past, the grid, the hours and the claims do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rules {
+    Customer,
+    /// Booked by this staff member; audited in the booking's transaction.
+    Staff {
+        by: UserId,
+    },
+}
+
 /// How an attempt ended, before it becomes a `BookingError`.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     Refused(BookingError),
     /// The slot is claimed; alternatives are computed after the rollback.
     Taken,
+    /// A staff operation's own answer (a stale version, stranded bookings).
+    App(crate::domain::error::AppError),
     Db(sqlx::Error),
+}
+
+impl From<crate::domain::error::AppError> for Failure {
+    fn from(e: crate::domain::error::AppError) -> Self {
+        Failure::App(e)
+    }
 }
 
 impl From<sqlx::Error> for Failure {
@@ -120,12 +141,16 @@ impl From<BookingError> for Failure {
 
 /// Turns what is left of a failure into the caller's error, logging the
 /// internal cause once, here.
-fn settle(f: Failure) -> BookingError {
+pub(crate) fn settle(f: Failure) -> BookingError {
     match f {
         Failure::Refused(e) => e,
         Failure::Taken => BookingError::SlotTaken {
             alternatives: Vec::new(),
         },
+        Failure::App(e) => {
+            tracing::error!(error = %e, "a staff answer reached a booking operation");
+            BookingError::Internal
+        }
         Failure::Db(e) if is_transient(&e) => {
             tracing::warn!(error = %e, "database still busy after retries");
             BookingError::Busy
@@ -139,14 +164,17 @@ fn settle(f: Failure) -> BookingError {
 
 /// Runs `op` again, after a jittered, growing pause, while it fails with a
 /// transient database error; at most `MAX_ATTEMPTS` times.
-async fn retrying<T, F, Fut>(counters: &Counters, mut op: F) -> Result<T, Failure>
+pub(crate) async fn retrying<T, F, Fut>(counters: &Counters, mut op: F) -> Result<T, Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
     let mut attempt = 1;
     loop {
-        match op().await {
+        let started = std::time::Instant::now();
+        let result = op().await;
+        counters.transaction_seconds.observe(started.elapsed());
+        match result {
             Err(Failure::Db(e)) if is_transient(&e) && attempt < MAX_ATTEMPTS => {
                 counters.retries.fetch_add(1, Ordering::Relaxed);
                 let ceiling_ms = 4u64 << attempt.min(6);
@@ -170,6 +198,33 @@ pub struct Counters {
     pub unique_violations: AtomicU64,
     /// Requests refused by the read-only look before the write transaction.
     pub fast_refusals: AtomicU64,
+    /// Booking and hold attempts by how they ended.
+    pub outcomes: Outcomes,
+    /// How long each transaction of the engine took, lock waits included.
+    pub transaction_seconds: super::stats::Histogram,
+    /// How long booking transactions waited for their locks (SQLite: the
+    /// writer connection and `BEGIN IMMEDIATE`; Postgres: `FOR UPDATE`).
+    pub lock_wait_seconds: super::stats::Histogram,
+}
+
+/// Booking and hold attempts by outcome.
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    pub booked: AtomicU64,
+    pub held: AtomicU64,
+    /// "Slot taken", by the fast refusal or the transaction.
+    pub taken: AtomicU64,
+    /// A rule of the venue refused it, or it repeated an idempotency key.
+    pub refused: AtomicU64,
+    /// Busy or an internal error.
+    pub failed: AtomicU64,
+}
+
+/// The answer of a placing attempt: the booking, and whether this attempt
+/// made it (rather than finding it by its idempotency key).
+struct Placed {
+    booking: Booking,
+    fresh: bool,
 }
 
 /// The booking engine over one database.
@@ -178,6 +233,59 @@ pub struct Engine {
     db: Db,
     clock: Clock,
     counters: Arc<Counters>,
+    stats: Arc<Recorder>,
+    turns: Arc<SlotTurns>,
+    offers: Arc<OfferCache>,
+}
+
+/// Alternatives offered for a taken slot, kept for a second: a storm's
+/// losers all ask for the same ones. Anything this instance writes clears
+/// it (a new generation); another instance's writes show within the second
+/// — alternatives are advice, and booking one goes through the engine.
+#[derive(Debug, Default)]
+struct OfferCache {
+    generation: AtomicU64,
+    entries: std::sync::Mutex<HashMap<String, (u64, std::time::Instant, Vec<Alternative>)>>,
+}
+
+const OFFER_CACHE_SECONDS: u64 = 1;
+
+/// What a request asks for, as a key: venue, offer, resource choice, start.
+fn slot_key(req: &BookingRequest) -> String {
+    format!(
+        "{}:{:?}:{:?}:{}",
+        req.venue,
+        req.offer,
+        req.resource,
+        req.start.timestamp()
+    )
+}
+
+/// Requests of this instance for one slot take turns at the write
+/// transaction, and each, in its turn, first looks read-only whether the
+/// slot is already claimed (the looks outside a turn run side by side). A
+/// storm for one slot then costs one write and many reads instead of a
+/// queue of write transactions that each find the slot taken, and other
+/// slots are not held up behind it. Only an optimisation: the transaction
+/// and the unique index still decide, across instances too.
+#[derive(Debug, Default)]
+struct SlotTurns {
+    gates: std::sync::Mutex<HashMap<String, std::sync::Weak<tokio::sync::RwLock<()>>>>,
+}
+
+impl SlotTurns {
+    fn gate(&self, key: String) -> Arc<tokio::sync::RwLock<()>> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(g) = gates.get(&key).and_then(std::sync::Weak::upgrade) {
+            return g;
+        }
+        if gates.len() >= 4096 {
+            gates.retain(|_, g| g.strong_count() > 0);
+        }
+        let g = Arc::new(tokio::sync::RwLock::new(()));
+        gates.insert(key, Arc::downgrade(&g));
+        g
+    }
 }
 
 impl Engine {
@@ -186,7 +294,19 @@ impl Engine {
             db,
             clock,
             counters: Arc::default(),
+            stats: Arc::default(),
+            turns: Arc::default(),
+            offers: Arc::default(),
         }
+    }
+
+    /// Something this instance wrote changed what is free.
+    pub(crate) fn changed(&self) {
+        self.offers.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn recorder(&self) -> &Recorder {
+        &self.stats
     }
 
     pub fn counters(&self) -> &Counters {
@@ -205,17 +325,41 @@ impl Engine {
     /// out, unless confirmed first.
     #[tracing::instrument(skip_all, fields(venue = %req.venue, customer = %req.customer))]
     pub async fn hold(&self, req: &BookingRequest) -> Result<Booking, BookingError> {
-        self.place(req, Mode::Hold).await
+        self.place(req, Mode::Hold, Rules::Customer).await
     }
 
     /// Books directly: hold and confirm in one transaction.
     #[tracing::instrument(skip_all, fields(venue = %req.venue, customer = %req.customer))]
     pub async fn book(&self, req: &BookingRequest) -> Result<Booking, BookingError> {
-        self.place(req, Mode::Book).await
+        self.place(req, Mode::Book, Rules::Customer).await
     }
 
-    async fn place(&self, req: &BookingRequest, mode: Mode) -> Result<Booking, BookingError> {
-        with_backend!(&self.db, |b| self.place_on(b, req, mode).await)
+    /// Books for a customer on staff's word: see `Rules::Staff`.
+    pub(crate) async fn book_as_staff(
+        &self,
+        req: &BookingRequest,
+        by: UserId,
+    ) -> Result<Booking, BookingError> {
+        self.place(req, Mode::Book, Rules::Staff { by }).await
+    }
+
+    async fn place(
+        &self,
+        req: &BookingRequest,
+        mode: Mode,
+        rules: Rules,
+    ) -> Result<Booking, BookingError> {
+        let result = with_backend!(&self.db, |b| self.place_on(b, req, mode, rules).await);
+        let o = &self.counters.outcomes;
+        let counter = match (&result, mode) {
+            (Ok(_), Mode::Book) => &o.booked,
+            (Ok(_), Mode::Hold) => &o.held,
+            (Err(BookingError::SlotTaken { .. }), _) => &o.taken,
+            (Err(BookingError::Busy | BookingError::Internal), _) => &o.failed,
+            (Err(_), _) => &o.refused,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        result
     }
 
     async fn place_on<B: Backend>(
@@ -223,23 +367,73 @@ impl Engine {
         b: &B,
         req: &BookingRequest,
         mode: Mode,
+        rules: Rules,
     ) -> Result<Booking, BookingError> {
-        match already_claimed(b, self.clock.now(), req).await {
-            Ok(true) => {
-                self.counters.fast_refusals.fetch_add(1, Ordering::Relaxed);
-                return Err(self.slot_taken(b, req).await);
+        let gate = self.turns.gate(slot_key(req));
+        let claimed = |at| async move {
+            match already_claimed(b, at, req, rules).await {
+                Ok(claimed) => claimed,
+                // Only an optimisation: on any trouble, the transaction decides.
+                Err(f) => {
+                    tracing::debug!(failure = ?f, "fast refusal check skipped");
+                    false
+                }
             }
-            Ok(false) => {}
-            // Only an optimisation: on any trouble, the transaction decides.
-            Err(f) => tracing::debug!(failure = ?f, "fast refusal check skipped"),
+        };
+        let refuse = || async {
+            self.counters.fast_refusals.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .record(req.venue.0, self.clock.now(), Event::Conflict);
+            Err(self.slot_taken(b, req).await)
+        };
+        let looked = {
+            let _others_writing = gate.read().await;
+            claimed(self.clock.now()).await
+        };
+        if looked {
+            return refuse().await;
         }
-        let result = retrying(&self.counters, || {
-            attempt_place(b, self.clock.now(), req, mode)
-        })
-        .await;
+        let result = {
+            let _turn = gate.write().await;
+            if claimed(self.clock.now()).await {
+                None
+            } else {
+                Some(
+                    retrying(&self.counters, || {
+                        attempt_place(
+                            b,
+                            self.clock.now(),
+                            req,
+                            mode,
+                            rules,
+                            &self.stats,
+                            &self.counters,
+                        )
+                    })
+                    .await,
+                )
+            }
+        };
+        let Some(result) = result else {
+            return refuse().await;
+        };
         match result {
-            Ok(booking) => Ok(booking),
-            Err(Failure::Taken) => Err(self.slot_taken(b, req).await),
+            Ok(placed) => {
+                if placed.fresh {
+                    self.changed();
+                    let event = match mode {
+                        Mode::Hold => Event::HoldPlaced,
+                        Mode::Book => Event::Booked,
+                    };
+                    self.stats.record(req.venue.0, self.clock.now(), event);
+                }
+                Ok(placed.booking)
+            }
+            Err(Failure::Taken) => {
+                self.stats
+                    .record(req.venue.0, self.clock.now(), Event::Conflict);
+                Err(self.slot_taken(b, req).await)
+            }
             // The unique indexes caught what the checks did not see: a
             // concurrent request with the same idempotency key, or a claim.
             // Told apart by looking, not by reading the error's text.
@@ -249,7 +443,11 @@ impl Engine {
                     .fetch_add(1, Ordering::Relaxed);
                 match self.replay(b, req).await {
                     Ok(Some(existing)) => Ok(existing),
-                    Ok(None) => Err(self.slot_taken(b, req).await),
+                    Ok(None) => {
+                        self.stats
+                            .record(req.venue.0, self.clock.now(), Event::Conflict);
+                        Err(self.slot_taken(b, req).await)
+                    }
                     Err(f) => Err(settle(f)),
                 }
             }
@@ -274,8 +472,37 @@ impl Engine {
     }
 
     async fn slot_taken<B: Backend>(&self, b: &B, req: &BookingRequest) -> BookingError {
-        let alternatives = match alternatives(b, self.clock.now(), req).await {
-            Ok(a) => a,
+        let now = self.clock.now();
+        // The bookable range moves with the clock: a minute's worth at most.
+        let key = format!("{}:{}", slot_key(req), now.div_euclid(60));
+        let generation = self.offers.generation.load(Ordering::Relaxed);
+        let fresh = std::time::Duration::from_secs(OFFER_CACHE_SECONDS);
+        if let Some((g, at, alternatives)) = self
+            .offers
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            if *g == generation && at.elapsed() < fresh {
+                return BookingError::SlotTaken {
+                    alternatives: alternatives.clone(),
+                };
+            }
+        }
+        let alternatives = match alternatives(b, now, req).await {
+            Ok(a) => {
+                let mut entries = self
+                    .offers
+                    .entries
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if entries.len() >= 1024 {
+                    entries.retain(|_, (_, at, _)| at.elapsed() < fresh);
+                }
+                entries.insert(key, (generation, std::time::Instant::now(), a.clone()));
+                a
+            }
             Err(f) => {
                 // The slot is still taken; the customer just sees no offers.
                 let e = settle(f);
@@ -295,7 +522,7 @@ impl Engine {
     ) -> Result<Booking, BookingError> {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
-                confirm_attempt(b, self.clock.now(), customer, id)
+                confirm_attempt(b, self.clock.now(), customer, id, &self.stats)
             })
             .await
             .map_err(settle)
@@ -316,13 +543,17 @@ impl Engine {
     }
 
     async fn end(&self, actor: Actor, id: BookingId, how: Ending) -> Result<Booking, BookingError> {
-        with_backend!(&self.db, |b| {
+        let ended = with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
                 end_attempt(b, self.clock.now(), actor, id, how)
             })
             .await
             .map_err(settle)
-        })
+        });
+        if ended.is_ok() {
+            self.changed();
+        }
+        ended
     }
 
     /// A booking, if `actor` may see it.
@@ -331,7 +562,7 @@ impl Engine {
             async {
                 let mut tx = b.begin_read().await?;
                 let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
-                if !actor.is_staff && row.customer_id != actor.user.0 {
+                if !may_see(&mut tx, actor, &row).await? {
                     return Err(Failure::Refused(BookingError::NotFound));
                 }
                 booking_from_row(&mut tx, row).await
@@ -386,12 +617,20 @@ impl Engine {
                 let mut expired = 0;
                 // Small batches in id order: short transactions that lock
                 // booking rows in the same order as booking transactions do.
+                let mut venues = Vec::new();
                 for id in tx.due_holds(now, 100).await? {
-                    if tx.expire_hold(id, now).await? {
+                    if let Some(venue) = tx.expire_hold(id, now).await? {
+                        venues.push(venue);
                         expired += 1;
                     }
                 }
                 tx.commit().await?;
+                if !venues.is_empty() {
+                    self.changed();
+                }
+                for venue in venues {
+                    self.stats.record(venue, now, Event::HoldExpired);
+                }
                 Ok::<usize, Failure>(expired)
             })
             .await
@@ -413,7 +652,7 @@ impl Engine {
     }
 }
 
-fn venue_zone(venue: &VenueRow) -> Result<Tz, Failure> {
+pub(crate) fn venue_zone(venue: &VenueRow) -> Result<Tz, Failure> {
     venue.timezone.parse::<Tz>().map_err(|_| {
         tracing::error!(venue = venue.id, zone = %venue.timezone, "venue has an unknown time zone");
         Failure::Refused(BookingError::Internal)
@@ -428,7 +667,12 @@ fn bookable_range(venue: &VenueRow, now: i64) -> (i64, i64) {
     )
 }
 
-fn check_time_rules(venue: &VenueRow, now: i64, start: i64) -> Result<(), Failure> {
+pub(crate) fn check_time_rules(
+    venue: &VenueRow,
+    now: i64,
+    start: i64,
+    rules: Rules,
+) -> Result<(), Failure> {
     let unit = venue.grid_minutes * 60;
     if !schedule::is_on_grid(start, unit) {
         return Err(RuleViolation::OffGrid {
@@ -436,7 +680,11 @@ fn check_time_rules(venue: &VenueRow, now: i64, start: i64) -> Result<(), Failur
         }
         .into());
     }
-    let (earliest, latest) = bookable_range(venue, now);
+    let (earliest, latest) = match rules {
+        Rules::Customer => bookable_range(venue, now),
+        // Staff may book the unit under way (a walk-in) and any later one.
+        Rules::Staff { .. } => (now - now.rem_euclid(unit), i64::MAX),
+    };
     if start < earliest {
         return Err(RuleViolation::TooSoon {
             earliest: schedule::to_datetime(schedule::ceil_to_grid(earliest, unit)),
@@ -455,7 +703,7 @@ fn check_time_rules(venue: &VenueRow, now: i64, start: i64) -> Result<(), Failur
 /// What `offer` needs at `venue` and which resources can provide it, with
 /// the choice of resource checked: the therapist offers the service, the
 /// table seats the party.
-async fn need_for<S: Store>(
+pub(crate) async fn need_for<S: Store>(
     tx: &mut S,
     venue: &VenueRow,
     offer: Offer,
@@ -566,6 +814,7 @@ async fn already_claimed<B: Backend>(
     b: &B,
     now: i64,
     req: &BookingRequest,
+    rules: Rules,
 ) -> Result<bool, Failure> {
     let mut tx = b.begin_read().await?;
     // A repeat of the customer's own request is answered by the transaction.
@@ -581,7 +830,7 @@ async fn already_claimed<B: Backend>(
     };
     let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
     let start = req.start.timestamp();
-    if check_time_rules(&venue, now, start).is_err() {
+    if check_time_rules(&venue, now, start, rules).is_err() {
         return Ok(false);
     }
     let (_, occupied) = need.spans(start, venue.grid_minutes * 60);
@@ -600,15 +849,23 @@ async fn attempt_place<B: Backend>(
     now: i64,
     req: &BookingRequest,
     mode: Mode,
-) -> Result<Booking, Failure> {
+    rules: Rules,
+    stats: &Recorder,
+    counters: &Counters,
+) -> Result<Placed, Failure> {
+    let waiting = std::time::Instant::now();
     let mut tx = b.begin_write().await?;
+    let mut lock_wait = waiting.elapsed();
     // A repeated request answers with what the first one made, even if the
     // rules would refuse it now (the minimum notice may have passed since).
     if let Some(existing) = tx
         .booking_by_key(req.customer.0, req.idempotency_key.as_str())
         .await?
     {
-        return Ok(booking_from_row(&mut tx, existing).await?);
+        return Ok(Placed {
+            booking: booking_from_row(&mut tx, existing).await?,
+            fresh: false,
+        });
     }
     let venue = tx
         .venue(req.venue.0)
@@ -617,7 +874,7 @@ async fn attempt_place<B: Backend>(
     let tz = venue_zone(&venue)?;
     let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
     let start = req.start.timestamp();
-    check_time_rules(&venue, now, start)?;
+    check_time_rules(&venue, now, start, rules)?;
     let unit = venue.grid_minutes * 60;
     let (span, occupied) = need.spans(start, unit);
 
@@ -630,7 +887,10 @@ async fn attempt_place<B: Backend>(
         .collect();
     locked.sort_unstable();
     locked.dedup();
+    let waiting = std::time::Instant::now();
     tx.lock_resources(&locked).await?;
+    lock_wait += waiting.elapsed();
+    counters.lock_wait_seconds.observe(lock_wait);
 
     // Again under the lock: a duplicate sent at the same moment has
     // committed by now.
@@ -638,20 +898,12 @@ async fn attempt_place<B: Backend>(
         .booking_by_key(req.customer.0, req.idempotency_key.as_str())
         .await?
     {
-        return Ok(booking_from_row(&mut tx, existing).await?);
+        return Ok(Placed {
+            booking: booking_from_row(&mut tx, existing).await?,
+            fresh: false,
+        });
     }
-    // Lapsed holds on these resources let go of their claims. Their rows
-    // are locked in id order, like everything else, so two bookers expiring
-    // overlapping sets of holds cannot deadlock.
-    let mut due = Vec::new();
-    for r in &locked {
-        due.extend(tx.due_holds_on(*r, now).await?);
-    }
-    due.sort_unstable();
-    due.dedup();
-    for id in due {
-        tx.expire_hold(id, now).await?;
-    }
+    let expired = expire_lapsed(&mut tx, &locked, now).await?;
 
     let day = Day::load(
         &mut tx,
@@ -662,33 +914,7 @@ async fn attempt_place<B: Backend>(
         now,
     )
     .await?;
-    let mut any_open = false;
-    let mut any_closed = false;
-    let mut chosen = None;
-    for c in &need.candidates {
-        match day.openness(c.id, span) {
-            Openness::Open => {
-                any_open = true;
-                if day.is_unclaimed(c.id, occupied) {
-                    if let Some(room) = need.free_room(&day, span, occupied) {
-                        chosen = Some((c.id, room));
-                        break;
-                    }
-                }
-            }
-            Openness::Closed => any_closed = true,
-            Openness::OutsideHours => {}
-        }
-    }
-    let Some((primary, room)) = chosen else {
-        return Err(if any_open {
-            Failure::Taken
-        } else if any_closed {
-            RuleViolation::Closed.into()
-        } else {
-            RuleViolation::OutsideHours.into()
-        });
-    };
+    let (primary, room) = choose(&day, &need, span, occupied)?;
     let mut resources: Vec<i64> = std::iter::once(primary).chain(room).collect();
     resources.sort_unstable();
 
@@ -718,10 +944,30 @@ async fn attempt_place<B: Backend>(
     tx.insert_booking_resources(id, &resources).await?;
     tx.insert_claims(id, &resources, &schedule::claim_units(occupied, unit))
         .await?;
+    if let Rules::Staff { by } = rules {
+        tx.insert_audit(&NewAudit {
+            at: now,
+            actor_id: by.0,
+            venue_id: venue.id,
+            resource_id: Some(primary),
+            booking_id: Some(id),
+            action: "booking.create",
+            after: Some(format!(
+                "{} for customer #{}",
+                schedule::label(tz, span.start),
+                req.customer
+            )),
+            ..NewAudit::default()
+        })
+        .await?;
+    }
     tx.commit().await?;
     tracing::info!(booking = id, resources = ?resources, status = %status, "booking placed");
+    for venue in expired {
+        stats.record(venue, now, Event::HoldExpired);
+    }
 
-    Ok(Booking {
+    let booking = Booking {
         id: BookingId(id),
         customer: req.customer,
         venue: req.venue,
@@ -735,10 +981,80 @@ async fn attempt_place<B: Backend>(
         resources: resources.into_iter().map(ResourceId).collect(),
         cancelled_by: None,
         version: 1,
+    };
+    Ok(Placed {
+        booking,
+        fresh: true,
     })
 }
 
-async fn booking_from_row<S: Store>(tx: &mut S, row: BookingRow) -> Result<Booking, Failure> {
+/// Expires the lapsed holds on `resources` (locked by the caller), so that
+/// they let go of their claims; returns their venues. Their rows are
+/// locked in id order, like everything else, so two bookers expiring
+/// overlapping sets of holds cannot deadlock.
+pub(crate) async fn expire_lapsed<S: Store>(
+    tx: &mut S,
+    resources: &[i64],
+    now: i64,
+) -> Result<Vec<i64>, Failure> {
+    let mut due = Vec::new();
+    for r in resources {
+        due.extend(tx.due_holds_on(*r, now).await?);
+    }
+    due.sort_unstable();
+    due.dedup();
+    let mut expired = Vec::new();
+    for id in due {
+        expired.extend(tx.expire_hold(id, now).await?);
+    }
+    Ok(expired)
+}
+
+/// The first candidate free for `span` (and its buffer), with a room when
+/// the service needs one; or why there is none.
+pub(crate) fn choose(
+    day: &Day,
+    need: &Need,
+    span: schedule::Span,
+    occupied: schedule::Span,
+) -> Result<(i64, Option<i64>), Failure> {
+    let mut any_open = false;
+    let mut any_closed = false;
+    for c in &need.candidates {
+        match day.openness(c.id, span) {
+            Openness::Open => {
+                any_open = true;
+                if day.is_unclaimed(c.id, occupied) {
+                    if let Some(room) = need.free_room(day, span, occupied) {
+                        return Ok((c.id, room));
+                    }
+                }
+            }
+            Openness::Closed => any_closed = true,
+            Openness::OutsideHours => {}
+        }
+    }
+    Err(if any_open {
+        Failure::Taken
+    } else if any_closed {
+        RuleViolation::Closed.into()
+    } else {
+        RuleViolation::OutsideHours.into()
+    })
+}
+
+/// A failure as the pages and the API say it.
+pub(crate) fn settle_app(f: Failure) -> crate::domain::error::AppError {
+    match f {
+        Failure::App(e) => e,
+        other => settle(other).into(),
+    }
+}
+
+pub(crate) async fn booking_from_row<S: Store>(
+    tx: &mut S,
+    row: BookingRow,
+) -> Result<Booking, Failure> {
     let resources = tx.booking_resources(row.id).await?;
     let status = BookingStatus::parse(&row.status).ok_or_else(|| {
         tracing::error!(booking = row.id, status = %row.status, "unknown booking status");
@@ -766,6 +1082,7 @@ async fn confirm_attempt<B: Backend>(
     now: i64,
     customer: UserId,
     id: BookingId,
+    stats: &Recorder,
 ) -> Result<Booking, Failure> {
     let mut tx = b.begin_write().await?;
     // One conditional update: only this customer's hold, only before it
@@ -775,6 +1092,7 @@ async fn confirm_attempt<B: Backend>(
         let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
         let booking = booking_from_row(&mut tx, row).await?;
         tx.commit().await?;
+        stats.record(booking.venue.0, now, Event::HoldConfirmed);
         return Ok(booking);
     }
     let row = tx
@@ -786,8 +1104,11 @@ async fn confirm_attempt<B: Backend>(
         // Confirming twice (a double click) answers with the booking.
         Some(BookingStatus::Confirmed) => Ok(booking_from_row(&mut tx, row).await?),
         Some(BookingStatus::Held) => {
-            tx.expire_hold(id.0, now).await?;
+            let expired = tx.expire_hold(id.0, now).await?;
             tx.commit().await?;
+            if let Some(venue) = expired {
+                stats.record(venue, now, Event::HoldExpired);
+            }
             Err(BookingError::HoldExpired.into())
         }
         Some(BookingStatus::Expired) | Some(BookingStatus::Cancelled) => {
@@ -814,12 +1135,10 @@ async fn end_attempt<B: Backend>(
     how: Ending,
 ) -> Result<Booking, Failure> {
     let mut tx = b.begin_write().await?;
-    let visible = |r: &BookingRow| actor.is_staff || r.customer_id == actor.user.0;
-    let row = tx
-        .booking(id.0)
-        .await?
-        .filter(visible)
-        .ok_or(BookingError::NotFound)?;
+    let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+    if !may_see(&mut tx, actor, &row).await? {
+        return Err(BookingError::NotFound.into());
+    }
     let resources = tx.booking_resources(row.id).await?;
     tx.lock_resources(&resources).await?;
     // Read again under the locks: a concurrent confirm, which takes only
@@ -855,10 +1174,37 @@ async fn end_attempt<B: Backend>(
     tx.set_status(row.id, BookingStatus::Cancelled.as_str(), Some(by), now)
         .await?;
     let ended = tx.booking(row.id).await?.ok_or(BookingError::Internal)?;
+    if by == "venue" {
+        tx.insert_audit(&NewAudit {
+            at: now,
+            actor_id: actor.user.0,
+            venue_id: row.venue_id,
+            booking_id: Some(row.id),
+            action: "booking.cancel",
+            before: Some(status.as_str().to_owned()),
+            after: Some("cancelled by the venue".to_owned()),
+            ..NewAudit::default()
+        })
+        .await?;
+    }
     let booking = booking_from_row(&mut tx, ended).await?;
     tx.commit().await?;
     tracing::info!(booking = row.id, by, "booking cancelled");
     Ok(booking)
+}
+
+/// Whether `actor` may see and act on a booking: its customer, or staff
+/// who run its venue (checked in the database, not trusted from the session).
+pub(crate) async fn may_see<S: Store>(
+    tx: &mut S,
+    actor: Actor,
+    row: &BookingRow,
+) -> Result<bool, Failure> {
+    if actor.is_staff {
+        Ok(tx.may_run(actor.user.0, row.venue_id).await?)
+    } else {
+        Ok(row.customer_id == actor.user.0)
+    }
 }
 
 fn summary(r: &ResourceRow) -> Option<ResourceSummary> {
@@ -923,7 +1269,7 @@ async fn availability_attempt<B: Backend>(
 /// earlier and later that day, other suitable resources at that time, and
 /// the same time on the next day it is free. Read after the rollback, in a
 /// snapshot of its own: advice, not a promise.
-async fn alternatives<B: Backend>(
+pub(crate) async fn alternatives<B: Backend>(
     b: &B,
     now: i64,
     req: &BookingRequest,

@@ -152,11 +152,17 @@ pub async fn seed_demo(db: &Db, now: i64) -> Result<Seeded, SeedError> {
         if tx.venue_count().await? > 0 {
             Seeded::AlreadyHadData
         } else {
-            add_venue(&mut tx, &demo_spa()).await?;
-            add_venue(&mut tx, &demo_restaurant()).await?;
+            let spa = add_venue(&mut tx, &demo_spa()).await?;
+            let restaurant = add_venue(&mut tx, &demo_restaurant()).await?;
             for (email, name, role) in DEMO_USERS {
-                tx.insert_user(email, &hash, name, role.as_str(), now)
+                let id = tx
+                    .insert_user(email, &hash, name, role.as_str(), now)
                     .await?;
+                // The demo staff member runs both venues.
+                if let (Some(id), Role::Staff) = (id, role) {
+                    tx.assign_staff(id, spa.id.0).await?;
+                    tx.assign_staff(id, restaurant.id.0).await?;
+                }
             }
             tx.commit().await?;
             Seeded::Demo

@@ -22,6 +22,7 @@ pub struct VenueRow {
     pub min_notice_minutes: i64,
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -32,6 +33,7 @@ pub struct ResourceRow {
     pub name: String,
     pub capacity: Option<i64>,
     pub active: bool,
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -43,6 +45,7 @@ pub struct ServiceRow {
     pub cleanup_minutes: i64,
     pub needs_room: bool,
     pub active: bool,
+    pub version: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -59,6 +62,7 @@ pub struct BookingRow {
     pub hold_expires_at: Option<i64>,
     pub cancelled_by: Option<String>,
     pub version: i64,
+    pub created_at: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -87,9 +91,68 @@ pub struct WeeklyRow {
 
 #[derive(Clone, Debug, FromRow)]
 pub struct ClosureRow {
+    pub id: i64,
+    pub venue_id: i64,
     pub resource_id: Option<i64>,
     pub starts_at: i64,
     pub ends_at: i64,
+    pub reason: String,
+}
+
+/// A window of one resource's weekly timetable, for the editor.
+#[derive(Clone, Debug, FromRow)]
+pub struct WeeklyEntry {
+    pub weekday: i64,
+    pub from_minute: i64,
+    pub to_minute: i64,
+    pub is_break: bool,
+}
+
+/// A staff change, as the audit trail keeps it.
+#[derive(Clone, Debug, FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub venue_id: i64,
+    pub resource_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub booking_id: Option<i64>,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewAudit<'a> {
+    pub at: i64,
+    pub actor_id: i64,
+    pub venue_id: i64,
+    pub resource_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub booking_id: Option<i64>,
+    pub action: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// One counter of `venue_hourly_stats`.
+#[derive(Clone, Debug, FromRow)]
+pub struct StatRow {
+    pub venue_id: i64,
+    pub hour_start: i64,
+    pub kind: String,
+    pub count: i64,
+}
+
+/// A staff member or admin, for the admin's staff page.
+#[derive(Clone, Debug, FromRow)]
+pub struct StaffRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -142,6 +205,11 @@ pub trait Store: Send {
     /// do, `BEGIN IMMEDIATE` already holds the database's write lock.
     fn lock_resources(&mut self, ids: &[i64]) -> impl Future<Output = DbResult<()>> + Send;
 
+    /// Makes every booking of the venue wait for this transaction (a staff
+    /// change that must see a settled schedule). Postgres: `FOR UPDATE` on
+    /// all its resources in id order; SQLite: `BEGIN IMMEDIATE` did it.
+    fn lock_venue(&mut self, venue: i64) -> impl Future<Output = DbResult<()>> + Send;
+
     /// Serialises demo seeding between instances starting together.
     fn lock_for_seeding(&mut self) -> impl Future<Output = DbResult<()>> + Send;
 
@@ -193,7 +261,12 @@ pub trait Store: Send {
         limit: i64,
     ) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
     /// Expires one hold if it is still held and due; frees its claims.
-    fn expire_hold(&mut self, id: i64, now: i64) -> impl Future<Output = DbResult<bool>> + Send;
+    /// Returns the hold's venue when it expired it.
+    fn expire_hold(
+        &mut self,
+        id: i64,
+        now: i64,
+    ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
     fn booking(&mut self, id: i64) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
     /// The booking, its row locked until the transaction ends (Postgres),
     /// so that a concurrent confirm or cancel waits and then sees the change.
@@ -329,10 +402,106 @@ pub trait Store: Send {
         role: &str,
         now: i64,
     ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
+
+    // --- Staff: who runs what -------------------------------------------
+
+    /// Whether `user` may run `venue`: an admin, or staff assigned to it.
+    fn may_run(&mut self, user: i64, venue: i64) -> impl Future<Output = DbResult<bool>> + Send;
+    /// The venues `user` may run, by id.
+    fn venues_run_by(&mut self, user: i64) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    fn assign_staff(&mut self, user: i64, venue: i64) -> impl Future<Output = DbResult<()>> + Send;
+    fn unassign_staff(&mut self, user: i64) -> impl Future<Output = DbResult<()>> + Send;
+    fn set_role(&mut self, user: i64, role: &str) -> impl Future<Output = DbResult<()>> + Send;
+    fn staff_members(&mut self) -> impl Future<Output = DbResult<Vec<StaffRow>>> + Send;
+    /// (user, venue) pairs of `staff_venues`.
+    fn staff_assignments(&mut self) -> impl Future<Output = DbResult<Vec<(i64, i64)>>> + Send;
+
+    // --- Staff: the audit trail and statistics ----------------------------
+
+    fn insert_audit(&mut self, a: &NewAudit<'_>) -> impl Future<Output = DbResult<()>> + Send;
+    /// Audit rows of a venue in `[from, to)`, newest first; only those
+    /// about `resource` when given.
+    fn audit(
+        &mut self,
+        venue: i64,
+        from: i64,
+        to: i64,
+        resource: Option<i64>,
+    ) -> impl Future<Output = DbResult<Vec<AuditRow>>> + Send;
+    fn audit_of_booking(
+        &mut self,
+        booking: i64,
+    ) -> impl Future<Output = DbResult<Vec<AuditRow>>> + Send;
+    /// Adds `n` to a venue's counter for an hour.
+    fn add_stat(
+        &mut self,
+        venue: i64,
+        hour_start: i64,
+        kind: &str,
+        n: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn stats_since(&mut self, since: i64) -> impl Future<Output = DbResult<Vec<StatRow>>> + Send;
+    /// Totals per venue and kind, all time.
+    fn stat_totals(&mut self) -> impl Future<Output = DbResult<Vec<StatRow>>> + Send;
+
+    // --- Staff: schedules, resources, services, settings ------------------
+
+    /// Bookings of every status at the venue that overlap `[from, to)`.
+    fn bookings_between(
+        &mut self,
+        venue: i64,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = DbResult<Vec<BookingRow>>> + Send;
+    /// Held and confirmed bookings of the venue still occupying time after `after`.
+    fn live_bookings_after(
+        &mut self,
+        venue: i64,
+        after: i64,
+    ) -> impl Future<Output = DbResult<Vec<BookingRow>>> + Send;
+    fn closure(&mut self, id: i64) -> impl Future<Output = DbResult<Option<ClosureRow>>> + Send;
+    fn delete_closure(&mut self, id: i64) -> impl Future<Output = DbResult<()>> + Send;
+    /// Settings of the venue, only if its version is still `version`;
+    /// bumps the version. False when someone else changed it first.
+    fn update_venue(
+        &mut self,
+        v: &VenueRow,
+        version: i64,
+    ) -> impl Future<Output = DbResult<bool>> + Send;
+    fn update_resource(
+        &mut self,
+        r: &ResourceRow,
+        version: i64,
+    ) -> impl Future<Output = DbResult<bool>> + Send;
+    fn update_service(
+        &mut self,
+        s: &ServiceRow,
+        version: i64,
+    ) -> impl Future<Output = DbResult<bool>> + Send;
+    fn resource(&mut self, id: i64) -> impl Future<Output = DbResult<Option<ResourceRow>>> + Send;
+    fn weekly_of(
+        &mut self,
+        resource: i64,
+    ) -> impl Future<Output = DbResult<Vec<WeeklyEntry>>> + Send;
+    fn clear_week(&mut self, resource: i64) -> impl Future<Output = DbResult<()>> + Send;
+    fn clear_offers(&mut self, resource: i64) -> impl Future<Output = DbResult<()>> + Send;
+    /// New times of a booking (its claims are replaced separately).
+    fn reschedule(
+        &mut self,
+        id: i64,
+        starts_at: i64,
+        ends_at: i64,
+        occupied_until: i64,
+        now: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn delete_booking_resources(
+        &mut self,
+        booking: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
 }
 
 const BOOKING_COLUMNS: &str = "id, customer_id, venue_id, service_id, party_size, starts_at, \
-     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version";
+     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version, created_at";
 
 macro_rules! impl_store {
     ($db:ty) => {
@@ -343,8 +512,8 @@ macro_rules! impl_store {
         async fn venue(&mut self, id: i64) -> DbResult<Option<VenueRow>> {
             sqlx::query_as::<$db, VenueRow>(
                 "SELECT id, name, timezone, grid_minutes, hold_minutes, \
-                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes \
-                 FROM venues WHERE id = $1",
+                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
+                 version FROM venues WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(&mut **self)
@@ -354,8 +523,8 @@ macro_rules! impl_store {
         async fn venues(&mut self) -> DbResult<Vec<VenueRow>> {
             sqlx::query_as::<$db, VenueRow>(
                 "SELECT id, name, timezone, grid_minutes, hold_minutes, \
-                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes \
-                 FROM venues ORDER BY name, id",
+                 cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
+                 version FROM venues ORDER BY name, id",
             )
             .fetch_all(&mut **self)
             .await
@@ -363,7 +532,7 @@ macro_rules! impl_store {
 
         async fn resources(&mut self, venue: i64) -> DbResult<Vec<ResourceRow>> {
             sqlx::query_as::<$db, ResourceRow>(
-                "SELECT id, venue_id, kind, name, capacity, active FROM resources \
+                "SELECT id, venue_id, kind, name, capacity, active, version FROM resources \
                  WHERE venue_id = $1 ORDER BY id",
             )
             .bind(venue)
@@ -373,8 +542,8 @@ macro_rules! impl_store {
 
         async fn services(&mut self, venue: i64) -> DbResult<Vec<ServiceRow>> {
             sqlx::query_as::<$db, ServiceRow>(
-                "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active \
-                 FROM services WHERE venue_id = $1 ORDER BY duration_minutes, name, id",
+                "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active, \
+                 version FROM services WHERE venue_id = $1 ORDER BY duration_minutes, name, id",
             )
             .bind(venue)
             .fetch_all(&mut **self)
@@ -383,8 +552,8 @@ macro_rules! impl_store {
 
         async fn service(&mut self, id: i64) -> DbResult<Option<ServiceRow>> {
             sqlx::query_as::<$db, ServiceRow>(
-                "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active \
-                 FROM services WHERE id = $1",
+                "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active, \
+                 version FROM services WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(&mut **self)
@@ -427,8 +596,8 @@ macro_rules! impl_store {
 
         async fn closures(&mut self, venue: i64, from: i64, to: i64) -> DbResult<Vec<ClosureRow>> {
             sqlx::query_as::<$db, ClosureRow>(
-                "SELECT resource_id, starts_at, ends_at FROM closures \
-                 WHERE venue_id = $1 AND starts_at < $3 AND ends_at > $2",
+                "SELECT id, venue_id, resource_id, starts_at, ends_at, reason FROM closures \
+                 WHERE venue_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at, id",
             )
             .bind(venue)
             .bind(from)
@@ -482,21 +651,19 @@ macro_rules! impl_store {
             .await
         }
 
-        async fn expire_hold(&mut self, id: i64, now: i64) -> DbResult<bool> {
-            let done = sqlx::query::<$db>(
+        async fn expire_hold(&mut self, id: i64, now: i64) -> DbResult<Option<i64>> {
+            let venue = sqlx::query_scalar::<$db, i64>(
                 "UPDATE bookings SET status = 'expired', updated_at = $2, version = version + 1 \
-                 WHERE id = $1 AND status = 'held' AND hold_expires_at <= $2",
+                 WHERE id = $1 AND status = 'held' AND hold_expires_at <= $2 RETURNING venue_id",
             )
             .bind(id)
             .bind(now)
-            .execute(&mut **self)
-            .await?
-            .rows_affected()
-                == 1;
-            if done {
+            .fetch_optional(&mut **self)
+            .await?;
+            if venue.is_some() {
                 self.delete_claims(id).await?;
             }
-            Ok(done)
+            Ok(venue)
         }
 
         async fn booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
@@ -872,12 +1039,346 @@ macro_rules! impl_store {
             .fetch_optional(&mut **self)
             .await
         }
+
+        async fn may_run(&mut self, user: i64, venue: i64) -> DbResult<bool> {
+            sqlx::query_scalar::<$db, bool>(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin') \
+                 OR EXISTS (SELECT 1 FROM staff_venues sv JOIN users u ON u.id = sv.user_id \
+                            WHERE sv.user_id = $1 AND sv.venue_id = $2 AND u.role = 'staff')",
+            )
+            .bind(user)
+            .bind(venue)
+            .fetch_one(&mut **self)
+            .await
+        }
+
+        async fn venues_run_by(&mut self, user: i64) -> DbResult<Vec<i64>> {
+            sqlx::query_scalar::<$db, i64>(
+                "SELECT v.id FROM venues v WHERE EXISTS \
+                 (SELECT 1 FROM users WHERE id = $1 AND role = 'admin') \
+                 OR EXISTS (SELECT 1 FROM staff_venues sv JOIN users u ON u.id = sv.user_id \
+                            WHERE sv.user_id = $1 AND sv.venue_id = v.id AND u.role = 'staff') \
+                 ORDER BY v.name, v.id",
+            )
+            .bind(user)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn assign_staff(&mut self, user: i64, venue: i64) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO staff_venues (user_id, venue_id) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(user)
+            .bind(venue)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn unassign_staff(&mut self, user: i64) -> DbResult<()> {
+            sqlx::query::<$db>("DELETE FROM staff_venues WHERE user_id = $1")
+                .bind(user)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+        }
+
+        async fn set_role(&mut self, user: i64, role: &str) -> DbResult<()> {
+            sqlx::query::<$db>("UPDATE users SET role = $2 WHERE id = $1")
+                .bind(user)
+                .bind(role)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+        }
+
+        async fn staff_members(&mut self) -> DbResult<Vec<StaffRow>> {
+            sqlx::query_as::<$db, StaffRow>(
+                "SELECT id, email, display_name, role FROM users \
+                 WHERE role IN ('staff', 'admin') ORDER BY display_name, id",
+            )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn staff_assignments(&mut self) -> DbResult<Vec<(i64, i64)>> {
+            sqlx::query_as::<$db, (i64, i64)>(
+                "SELECT user_id, venue_id FROM staff_venues ORDER BY user_id, venue_id",
+            )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn insert_audit(&mut self, a: &NewAudit<'_>) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO audit_log (at, actor_id, venue_id, resource_id, service_id, \
+                 booking_id, action, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(a.at)
+            .bind(a.actor_id)
+            .bind(a.venue_id)
+            .bind(a.resource_id)
+            .bind(a.service_id)
+            .bind(a.booking_id)
+            .bind(a.action)
+            .bind(a.before.as_deref())
+            .bind(a.after.as_deref())
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn audit(
+            &mut self,
+            venue: i64,
+            from: i64,
+            to: i64,
+            resource: Option<i64>,
+        ) -> DbResult<Vec<AuditRow>> {
+            sqlx::query_as::<$db, AuditRow>(
+                "SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.venue_id, \
+                 a.resource_id, a.service_id, a.booking_id, a.action, a.before, a.after \
+                 FROM audit_log a JOIN users u ON u.id = a.actor_id \
+                 WHERE a.venue_id = $1 AND a.at >= $2 AND a.at < $3 \
+                 AND ($4 IS NULL OR a.resource_id = $4 OR a.booking_id IN \
+                      (SELECT booking_id FROM booking_resources WHERE resource_id = $4)) \
+                 ORDER BY a.at DESC, a.id DESC LIMIT 500",
+            )
+            .bind(venue)
+            .bind(from)
+            .bind(to)
+            .bind(resource)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn audit_of_booking(&mut self, booking: i64) -> DbResult<Vec<AuditRow>> {
+            sqlx::query_as::<$db, AuditRow>(
+                "SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.venue_id, \
+                 a.resource_id, a.service_id, a.booking_id, a.action, a.before, a.after \
+                 FROM audit_log a JOIN users u ON u.id = a.actor_id \
+                 WHERE a.booking_id = $1 ORDER BY a.at, a.id",
+            )
+            .bind(booking)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn add_stat(&mut self, venue: i64, hour_start: i64, kind: &str, n: i64) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "INSERT INTO venue_hourly_stats (venue_id, hour_start, kind, count) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (venue_id, hour_start, kind) \
+                 DO UPDATE SET count = venue_hourly_stats.count + excluded.count",
+            )
+            .bind(venue)
+            .bind(hour_start)
+            .bind(kind)
+            .bind(n)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn stats_since(&mut self, since: i64) -> DbResult<Vec<StatRow>> {
+            sqlx::query_as::<$db, StatRow>(
+                "SELECT venue_id, hour_start, kind, count FROM venue_hourly_stats \
+                 WHERE hour_start >= $1 ORDER BY hour_start DESC, venue_id",
+            )
+            .bind(since)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn stat_totals(&mut self) -> DbResult<Vec<StatRow>> {
+            sqlx::query_as::<$db, StatRow>(
+                "SELECT venue_id, CAST(0 AS BIGINT) AS hour_start, kind, \
+                 CAST(SUM(count) AS BIGINT) AS count \
+                 FROM venue_hourly_stats GROUP BY venue_id, kind ORDER BY venue_id, kind",
+            )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn bookings_between(&mut self, venue: i64, from: i64, to: i64) -> DbResult<Vec<BookingRow>> {
+            sqlx::query_as::<$db, BookingRow>(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings \
+                 WHERE venue_id = $1 AND starts_at < $3 AND occupied_until > $2 \
+                 ORDER BY starts_at, id"
+            ))
+            .bind(venue)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn live_bookings_after(&mut self, venue: i64, after: i64) -> DbResult<Vec<BookingRow>> {
+            sqlx::query_as::<$db, BookingRow>(&format!(
+                "SELECT {BOOKING_COLUMNS} FROM bookings \
+                 WHERE venue_id = $1 AND occupied_until > $2 AND status IN ('held', 'confirmed') \
+                 ORDER BY starts_at, id"
+            ))
+            .bind(venue)
+            .bind(after)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn closure(&mut self, id: i64) -> DbResult<Option<ClosureRow>> {
+            sqlx::query_as::<$db, ClosureRow>(
+                "SELECT id, venue_id, resource_id, starts_at, ends_at, reason FROM closures \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn delete_closure(&mut self, id: i64) -> DbResult<()> {
+            sqlx::query::<$db>("DELETE FROM closures WHERE id = $1")
+                .bind(id)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+        }
+
+        async fn update_venue(&mut self, v: &VenueRow, version: i64) -> DbResult<bool> {
+            Ok(sqlx::query::<$db>(
+                "UPDATE venues SET name = $3, grid_minutes = $4, hold_minutes = $5, \
+                 cancellation_window_minutes = $6, min_notice_minutes = $7, advance_days = $8, \
+                 seating_minutes = $9, version = version + 1 WHERE id = $1 AND version = $2",
+            )
+            .bind(v.id)
+            .bind(version)
+            .bind(&v.name)
+            .bind(v.grid_minutes)
+            .bind(v.hold_minutes)
+            .bind(v.cancellation_window_minutes)
+            .bind(v.min_notice_minutes)
+            .bind(v.advance_days)
+            .bind(v.seating_minutes)
+            .execute(&mut **self)
+            .await?
+            .rows_affected()
+                == 1)
+        }
+
+        async fn update_resource(&mut self, r: &ResourceRow, version: i64) -> DbResult<bool> {
+            Ok(sqlx::query::<$db>(
+                "UPDATE resources SET name = $3, capacity = $4, active = $5, \
+                 version = version + 1 WHERE id = $1 AND version = $2",
+            )
+            .bind(r.id)
+            .bind(version)
+            .bind(&r.name)
+            .bind(r.capacity)
+            .bind(r.active)
+            .execute(&mut **self)
+            .await?
+            .rows_affected()
+                == 1)
+        }
+
+        async fn update_service(&mut self, s: &ServiceRow, version: i64) -> DbResult<bool> {
+            Ok(sqlx::query::<$db>(
+                "UPDATE services SET name = $3, duration_minutes = $4, cleanup_minutes = $5, \
+                 needs_room = $6, active = $7, version = version + 1 \
+                 WHERE id = $1 AND version = $2",
+            )
+            .bind(s.id)
+            .bind(version)
+            .bind(&s.name)
+            .bind(s.duration_minutes)
+            .bind(s.cleanup_minutes)
+            .bind(s.needs_room)
+            .bind(s.active)
+            .execute(&mut **self)
+            .await?
+            .rows_affected()
+                == 1)
+        }
+
+        async fn resource(&mut self, id: i64) -> DbResult<Option<ResourceRow>> {
+            sqlx::query_as::<$db, ResourceRow>(
+                "SELECT id, venue_id, kind, name, capacity, active, version FROM resources \
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await
+        }
+
+        async fn weekly_of(&mut self, resource: i64) -> DbResult<Vec<WeeklyEntry>> {
+            sqlx::query_as::<$db, WeeklyEntry>(
+                "SELECT weekday, opens_minute AS from_minute, closes_minute AS to_minute, \
+                 FALSE AS is_break FROM weekly_hours WHERE resource_id = $1 \
+                 UNION ALL SELECT weekday, starts_minute, ends_minute, TRUE \
+                 FROM weekly_breaks WHERE resource_id = $1 ORDER BY 1, 4, 2",
+            )
+            .bind(resource)
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn clear_week(&mut self, resource: i64) -> DbResult<()> {
+            for table in ["weekly_hours", "weekly_breaks"] {
+                sqlx::query::<$db>(&format!("DELETE FROM {table} WHERE resource_id = $1"))
+                    .bind(resource)
+                    .execute(&mut **self)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        async fn clear_offers(&mut self, resource: i64) -> DbResult<()> {
+            sqlx::query::<$db>("DELETE FROM therapist_services WHERE resource_id = $1")
+                .bind(resource)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+        }
+
+        async fn reschedule(
+            &mut self,
+            id: i64,
+            starts_at: i64,
+            ends_at: i64,
+            occupied_until: i64,
+            now: i64,
+        ) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "UPDATE bookings SET starts_at = $2, ends_at = $3, occupied_until = $4, \
+                 updated_at = $5, version = version + 1 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(starts_at)
+            .bind(ends_at)
+            .bind(occupied_until)
+            .bind(now)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
+        }
+
+        async fn delete_booking_resources(&mut self, booking: i64) -> DbResult<()> {
+            sqlx::query::<$db>("DELETE FROM booking_resources WHERE booking_id = $1")
+                .bind(booking)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+        }
     };
 }
 
 impl<'c> Store for Transaction<'c, Sqlite> {
     async fn lock_resources(&mut self, _ids: &[i64]) -> DbResult<()> {
         // BEGIN IMMEDIATE took the database's write lock already.
+        Ok(())
+    }
+
+    async fn lock_venue(&mut self, _venue: i64) -> DbResult<()> {
         Ok(())
     }
 
@@ -906,6 +1407,16 @@ impl<'c> Store for Transaction<'c, Postgres> {
             "SELECT id FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         )
         .bind(&sorted)
+        .fetch_all(&mut **self)
+        .await
+        .map(|_| ())
+    }
+
+    async fn lock_venue(&mut self, venue: i64) -> DbResult<()> {
+        sqlx::query::<Postgres>(
+            "SELECT id FROM resources WHERE venue_id = $1 ORDER BY id FOR UPDATE",
+        )
+        .bind(venue)
         .fetch_all(&mut **self)
         .await
         .map(|_| ())

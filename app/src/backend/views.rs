@@ -116,3 +116,12 @@ pub async fn booking_views(
         Ok(out)
     })
 }
+
+/// A venue's time zone, if the venue exists.
+pub async fn venue_zone(db: &Db, venue: i64) -> DbResult<Option<Tz>> {
+    let row = with_backend!(db, |b| {
+        let mut tx = b.begin_read().await?;
+        tx.venue(venue).await?
+    });
+    Ok(row.map(|v| zone(&v)))
+}

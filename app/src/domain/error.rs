@@ -18,6 +18,19 @@ pub enum AppError {
     Refused { message: String },
     #[error("Not found.")]
     NotFound,
+    /// A staff edit based on an old version. `submitted` is what the form
+    /// sent, so the page can offer it again next to the current values.
+    #[error("This was changed by someone else since you opened it. The current values are shown; your changes are kept in the form. Save again to apply them.")]
+    Stale {
+        submitted: std::collections::BTreeMap<String, String>,
+    },
+    /// A change would leave live bookings outside the hours, in a closure
+    /// or on a resource that no longer takes them: keep or cancel them?
+    #[error("This change affects {} live booking(s). Choose whether to keep them or cancel them.", bookings.len())]
+    Strands {
+        bookings: Vec<super::admin::StrandedBooking>,
+        submitted: std::collections::BTreeMap<String, String>,
+    },
     #[error("Please log in.")]
     Unauthorized,
     /// The same answer whether or not the email has an account.
@@ -48,7 +61,10 @@ impl AppError {
             AppError::Unauthorized | AppError::InvalidCredentials => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
-            AppError::SlotTaken { .. } | AppError::EmailInUse => 409,
+            AppError::SlotTaken { .. }
+            | AppError::EmailInUse
+            | AppError::Stale { .. }
+            | AppError::Strands { .. } => 409,
             AppError::Throttled { .. } => 429,
             AppError::Refused { .. } => 422,
             AppError::TooLarge => 413,

@@ -3,6 +3,7 @@
 //! Nothing here touches a database or the network. Time-zone rules need the
 //! IANA database, which only the server carries, so `schedule` is server-only.
 
+pub mod admin;
 pub mod booking;
 pub mod error;
 pub mod ids;

@@ -5,7 +5,7 @@ use app::backend::engine::Actor;
 use app::domain::booking::{
     AlternativeKind, BookingError, BookingStatus, Offer, ResourceChoice, RuleViolation,
 };
-use app::domain::ids::{ResourceId, ServiceId, UserId, VenueId};
+use app::domain::ids::{ResourceId, ServiceId, VenueId};
 
 const HEAD: &str = "Head and shoulder massage";
 const FULL: &str = "Full body massage";
@@ -238,7 +238,7 @@ on_both_databases! {
         // The booking transaction expires the lapsed hold it finds.
         ctx.engine.book(&service_request(bob, spa.id, head, anna, london(2, 10, 0))).await.expect("the hold has lapsed");
         assert_eq!(refused(ctx.engine.confirm_hold(alice, hold.id).await), BookingError::HoldExpired);
-        let staff = Actor::staff(UserId(0));
+        let staff = Actor::staff(ctx.staff_of(&[spa.id]).await.user);
         assert_eq!(ctx.engine.booking(staff, hold.id).await.unwrap().status, BookingStatus::Expired);
 
         // The sweeper expires holds nobody else touched.
@@ -263,9 +263,12 @@ on_both_databases! {
         let released = ctx.engine.release_hold(Actor::customer(alice), hold.id).await.unwrap();
         assert_eq!(released.status, BookingStatus::Cancelled);
         ctx.engine.book(&service_request(bob, spa.id, head, anna, london(2, 10, 0))).await.expect("released at once");
-        // Staff may release anyone's hold.
+        // Staff of the venue may release anyone's hold; staff of another may not.
         let hold = ctx.engine.hold(&service_request(alice, spa.id, head, anna, london(2, 11, 0))).await.unwrap();
-        ctx.engine.release_hold(Actor::staff(bob), hold.id).await.unwrap();
+        let elsewhere = ctx.staff_of(&[ctx.restaurant().await.id]).await;
+        assert_eq!(refused(ctx.engine.release_hold(Actor::staff(elsewhere.user), hold.id).await), BookingError::NotFound);
+        let staff = ctx.staff_of(&[spa.id]).await;
+        ctx.engine.release_hold(Actor::staff(staff.user), hold.id).await.unwrap();
         assert_eq!(ctx.orphan_claims().await, 0);
     }
 
@@ -287,8 +290,10 @@ on_both_databases! {
             refused(ctx.engine.cancel(Actor::customer(bob), b.id).await),
             BookingError::CancellationClosed { deadline: london(1, 10, 0) }
         );
-        let by_venue = ctx.engine.cancel(Actor::staff(alice), b.id).await.unwrap();
+        let staff = ctx.staff_of(&[spa.id]).await;
+        let by_venue = ctx.engine.cancel(Actor::staff(staff.user), b.id).await.unwrap();
         assert_eq!(by_venue.status, BookingStatus::Cancelled);
+        assert_eq!(by_venue.cancelled_by.as_deref(), Some("venue"));
         assert_eq!(ctx.orphan_claims().await, 0);
         assert_eq!(ctx.live_bookings().await, 0);
     }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin;
 mod booking;
 mod concurrency;
 mod seeding;

@@ -2,6 +2,7 @@
 //! `app::backend::testing`), and fixtures.
 
 use app::backend::accounts::{self, NewUser, Role};
+use app::backend::admin::{Staff, StaffAccount};
 use app::backend::catalog::{self, CreatedVenue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use app::backend::db::{Db, DbOptions};
 use app::backend::engine::{Clock, Engine};
@@ -135,6 +136,48 @@ impl Ctx {
 
     pub async fn customer(&self) -> UserId {
         self.customers(1).await[0]
+    }
+
+    /// A user with `role` and a fresh email; returns the id and email.
+    pub async fn user_with_role(&self, role: Role) -> (UserId, Email) {
+        let k = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let email = Email::parse(&format!("{}{k}@example.com", role.as_str())).unwrap();
+        let user = NewUser {
+            email: email.clone(),
+            display_name: DisplayName::parse(&format!("{} {k}", role.as_str())).unwrap(),
+            role,
+        };
+        let id = accounts::insert_user(&self.db, &user, NO_PASSWORD, self.clock.now())
+            .await
+            .expect("insert a user")
+            .expect("a new email");
+        (id, email)
+    }
+
+    /// An admin.
+    pub async fn admin(&self) -> Staff {
+        Staff {
+            user: self.user_with_role(Role::Admin).await.0,
+        }
+    }
+
+    /// A staff member who runs `venues`, appointed by an admin.
+    pub async fn staff_of(&self, venues: &[VenueId]) -> Staff {
+        let admin = self.admin().await;
+        let (_, email) = self.user_with_role(Role::Customer).await;
+        let user = self
+            .engine
+            .set_staff(
+                admin,
+                &email,
+                &StaffAccount {
+                    role: Role::Staff,
+                    venues: venues.to_vec(),
+                },
+            )
+            .await
+            .expect("appoint staff");
+        Staff { user }
     }
 
     /// The demo spa (three therapists, two rooms, lunch 13:00-14:00).

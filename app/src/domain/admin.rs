@@ -1,0 +1,272 @@
+//! What staff see and send: the day view, the venue's set-up, the audit
+//! trail and the statistics.
+
+use super::booking::BookingStatus;
+use super::ids::{BookingId, ResourceId, ServiceId, VenueId};
+use super::venue::ResourceKind;
+use super::views::BookingView;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What to do with live bookings that a change would leave outside the
+/// hours, inside a closure or on a resource that no longer takes them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrandChoice {
+    /// Refuse the change and list the bookings (the default).
+    #[default]
+    Ask,
+    /// Make the change; the bookings stay as they are.
+    Keep,
+    /// Make the change and cancel the bookings ("cancelled by the venue").
+    Cancel,
+}
+
+impl StrandChoice {
+    /// From a form field: "keep", "cancel", or anything else for "ask".
+    pub fn from_form(s: Option<&str>) -> Self {
+        match s {
+            Some("keep") => StrandChoice::Keep,
+            Some("cancel") => StrandChoice::Cancel,
+            _ => StrandChoice::Ask,
+        }
+    }
+}
+
+/// A live booking that a change would strand.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrandedBooking {
+    pub id: BookingId,
+    /// "Alice Customer, Full body massage with Anna, Tuesday 2 June, 10:00".
+    pub summary: String,
+}
+
+/// One row of a venue's settings as staff edit them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueSettings {
+    pub id: VenueId,
+    pub name: String,
+    pub timezone: String,
+    pub grid_minutes: i64,
+    pub hold_minutes: i64,
+    pub cancellation_window_minutes: i64,
+    pub min_notice_minutes: i64,
+    pub advance_days: i64,
+    pub seating_minutes: Option<i64>,
+    pub version: i64,
+}
+
+/// Opening hours of one weekday, as the weekly editor shows them: times
+/// as "09:00"; empty when closed or without a break.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekdayHours {
+    /// 0 is Monday.
+    pub weekday: i64,
+    pub opens: String,
+    pub closes: String,
+    pub break_starts: String,
+    pub break_ends: String,
+}
+
+pub const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSetup {
+    pub id: ResourceId,
+    pub kind: ResourceKind,
+    pub name: String,
+    pub capacity: Option<i64>,
+    pub active: bool,
+    pub version: i64,
+    /// For therapists: the services they offer.
+    pub offers: Vec<ServiceId>,
+    /// Monday to Sunday.
+    pub week: Vec<WeekdayHours>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSetup {
+    pub id: ServiceId,
+    pub name: String,
+    pub duration_minutes: i64,
+    pub cleanup_minutes: i64,
+    pub needs_room: bool,
+    pub active: bool,
+    pub version: i64,
+}
+
+/// A closure or time off, as listed for staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosureView {
+    pub id: i64,
+    pub resource: Option<ResourceId>,
+    /// "the whole venue" or the resource's name.
+    pub what: String,
+    /// "Tuesday 2 June, 10:00 to Tuesday 2 June, 12:00" in the venue's time.
+    pub when: String,
+    pub reason: String,
+}
+
+/// Everything the set-up page edits for one venue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueSetup {
+    pub settings: VenueSettings,
+    pub resources: Vec<ResourceSetup>,
+    pub services: Vec<ServiceSetup>,
+    /// Closures that have not ended yet, soonest first.
+    pub closures: Vec<ClosureView>,
+}
+
+/// A venue a staff member may run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffVenue {
+    pub id: VenueId,
+    pub name: String,
+    /// Today in the venue's zone, for the day view's first link.
+    pub today: NaiveDate,
+}
+
+/// What one cell of the day view shows: a resource during one grid unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DayCell {
+    /// Open and unclaimed.
+    Free,
+    /// Outside the resource's hours.
+    Off,
+    /// A break in the weekly hours.
+    Break,
+    Closed {
+        reason: String,
+    },
+    /// Taken by a booking or hold. `first` marks the unit it starts in;
+    /// `cleanup` the units of its buffer after the appointment.
+    Booking {
+        id: BookingId,
+        status: BookingStatus,
+        label: String,
+        first: bool,
+        cleanup: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayRow {
+    /// "10:15" in the venue's time.
+    pub time: String,
+    pub start: DateTime<Utc>,
+    /// One per resource of `DayView::resources`, in that order.
+    pub cells: Vec<DayCell>,
+}
+
+/// A booking on the day, for the list beside the grid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayBooking {
+    pub id: BookingId,
+    pub status: BookingStatus,
+    /// "10:00–11:00".
+    pub time: String,
+    pub customer: String,
+    pub what: String,
+    pub with: String,
+    /// "held until 10:05" for holds, the status otherwise.
+    pub status_label: String,
+}
+
+/// A venue's schedule for one day, for staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayView {
+    pub venue: VenueId,
+    pub venue_name: String,
+    pub date: NaiveDate,
+    /// "Tuesday 2 June 2026".
+    pub date_label: String,
+    pub resources: Vec<(ResourceId, String)>,
+    pub rows: Vec<DayRow>,
+    pub bookings: Vec<DayBooking>,
+    /// Closures touching the day.
+    pub closures: Vec<ClosureView>,
+    /// What staff can book here: treatments, or tables (party sizes).
+    pub services: Vec<(ServiceId, String)>,
+    pub tables: bool,
+    /// Fresh at each load: the idempotency key of the form that books for
+    /// a customer (a resubmitted form finds the booking already made).
+    pub form_key: String,
+}
+
+/// An entry of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// "Tuesday 2 June, 10:03" in the venue's time.
+    pub at_label: String,
+    pub actor: String,
+    pub venue: VenueId,
+    pub resource: Option<ResourceId>,
+    pub resource_name: Option<String>,
+    pub booking: Option<BookingId>,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A booking with what staff need to act on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingDetail {
+    pub view: BookingView,
+    pub customer_name: String,
+    pub customer_email: String,
+    /// When the booking or hold was made, in the venue's time.
+    pub created_label: String,
+    /// Staff changes to it, oldest first.
+    pub history: Vec<AuditEntry>,
+    /// The local date, for the day view link and the move form.
+    pub date: NaiveDate,
+    /// "10:15", for the move form.
+    pub time: String,
+    /// Resources it could move to (of the kind it uses), with names.
+    pub movable_to: Vec<(ResourceId, String)>,
+}
+
+/// Booking activity of one venue in one hour.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourStats {
+    pub venue: VenueId,
+    pub venue_name: String,
+    pub hour_start: DateTime<Utc>,
+    /// Bookings made in one step (the JSON API, staff).
+    pub booked: i64,
+    /// "Slot taken" answers.
+    pub conflicts: i64,
+    pub holds_placed: i64,
+    pub holds_confirmed: i64,
+    pub holds_expired: i64,
+}
+
+/// Statistics: per venue and hour, newest first, and totals per venue.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    pub hours: Vec<HourStats>,
+    pub totals: Vec<HourStats>,
+}
+
+/// A staff member or admin, as the admin's staff page lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: super::ids::UserId,
+    pub email: String,
+    pub name: String,
+    /// "staff" or "admin".
+    pub role: String,
+    /// The venues a staff member runs (admins run all).
+    pub venues: Vec<VenueId>,
+}

@@ -55,6 +55,13 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("venues"), ParamSegment("id")) view=pages::venue::VenuePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("holds"), ParamSegment("id")) view=pages::hold::HoldPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("bookings") view=pages::bookings::BookingsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("admin") view=pages::admin::AdminHome ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("stats")) view=pages::admin::AdminStatsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("staff")) view=pages::admin::AdminStaffPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("bookings"), ParamSegment("id")) view=pages::admin::AdminBookingPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("venues"), ParamSegment("id"), StaticSegment("day")) view=pages::admin::AdminDayPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("venues"), ParamSegment("id"), StaticSegment("setup")) view=pages::admin::AdminSetupPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("admin"), StaticSegment("venues"), ParamSegment("id"), StaticSegment("audit")) view=pages::admin::AdminAuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -3,6 +3,7 @@
 pub mod api;
 mod calendar;
 mod csrf;
+mod metrics;
 
 use app::backend::config::Settings;
 use app::backend::db::Db;
@@ -136,6 +137,9 @@ impl Application {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
+                if let Err(e) = engine.flush_stats().await {
+                    tracing::warn!(error = %e, "writing statistics failed");
+                }
                 match engine.expire_due_holds().await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(expired = n, "expired lapsed holds"),
@@ -177,6 +181,13 @@ where
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get({
+                let token = settings.metrics_token.clone();
+                move |state, req| metrics::metrics(state, token.clone(), req)
+            }),
+        )
         .nest("/api/v1", api::router())
         .route("/bookings/{id}/calendar.ics", get(calendar::ics))
         .leptos_routes(state, routes, {

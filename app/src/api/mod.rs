@@ -3,6 +3,7 @@
 //! `AppError`. They are public endpoints: each authorises for itself.
 
 pub mod account;
+pub mod admin;
 pub mod booking;
 pub mod venues;
 

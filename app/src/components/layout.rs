@@ -18,13 +18,16 @@ pub fn Header() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match user.await {
-                            Ok(Some(u)) => view! {
+                            Ok(Some(u)) => { let staff = u.is_staff; view! {
+                                <Show when=move || staff>
+                                    <a href="/admin">"Admin"</a>
+                                </Show>
                                 <a href="/bookings">"My bookings"</a>
                                 <span class="who">{u.name}</span>
                                 <ActionForm action=log_out attr:class="inline-form">
                                     <button type="submit" class="link-button">"Log out"</button>
                                 </ActionForm>
-                            }.into_any(),
+                            }.into_any() }
                             _ => view! {
                                 <a href="/login">"Log in"</a>
                                 <a href="/register">"Register"</a>

@@ -1,3 +1,4 @@
+pub mod admin;
 pub mod bookings;
 pub mod hold;
 pub mod home;

@@ -2,6 +2,7 @@
 //! as the pages. Errors answer with a status and
 //! `{"error": code, "message": text, ...}`; never database text.
 
+pub(crate) mod admin;
 mod bookings;
 mod session;
 mod venues;
@@ -21,7 +22,12 @@ use tower_sessions::Session;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/session", post(session::log_in).delete(session::log_out))
+        .route(
+            "/session",
+            post(session::log_in)
+                .get(session::me)
+                .delete(session::log_out),
+        )
         .route("/users", post(session::register))
         .route("/venues", get(venues::list))
         .route("/venues/{id}/availability", get(venues::availability))
@@ -30,6 +36,10 @@ pub fn router() -> Router<AppState> {
         .route("/holds/{id}", delete(bookings::release))
         .route("/bookings", post(bookings::book).get(bookings::mine))
         .route("/bookings/{id}", delete(bookings::cancel))
+        .route("/bookings/{id}/move", post(admin::move_booking))
+        .route("/venues/{id}/day", get(admin::day))
+        .route("/venues/{id}/closures", post(admin::close))
+        .route("/stats", get(admin::stats))
         .route("/openapi.json", get(openapi))
         .fallback(|| async { ApiError(AppError::NotFound) })
 }

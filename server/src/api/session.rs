@@ -97,3 +97,8 @@ pub async fn register(
     .await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
+
+/// Who is signed in: `GET /session` (401 when nobody is).
+pub async fn me(super::SignedIn(user): super::SignedIn) -> Json<UserView> {
+    Json(user.into())
+}

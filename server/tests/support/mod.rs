@@ -17,6 +17,9 @@ use std::collections::HashMap;
 pub use app::backend::testing::TestEngine as Engine;
 
 /// Monday 1 June 2026 at 07:00 UTC (08:00 in London), the tests' now.
+/// The bearer token test apps accept for /metrics.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 pub fn monday_morning() -> i64 {
     Utc.with_ymd_and_hms(2026, 6, 1, 7, 0, 0)
         .unwrap()
@@ -78,6 +81,7 @@ impl TestApp {
             ("DATABASE_POOL_SIZE", "16".to_owned()),
             // Tests play clients at several addresses through X-Forwarded-For.
             ("SLOTKEEPER_TRUST_FORWARDED_FOR", "on".to_owned()),
+            ("SLOTKEEPER_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
         ]);
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
         let options = LeptosOptions::builder().output_name("slotkeeper").build();
@@ -176,15 +180,7 @@ impl Client {
         }
         let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
         self.keep_cookie(&res);
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap_or_default();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            json,
-            headers,
-        }
+        Reply::read(res).await
     }
 
     /// Sends raw bytes as a JSON body, on a connection of its own: a body
@@ -200,15 +196,28 @@ impl Client {
             .send()
             .await
             .expect("request");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let json =
-            serde_json::from_str(&res.text().await.unwrap_or_default()).unwrap_or(Value::Null);
-        Reply {
-            status,
-            json,
-            headers,
+        Reply::read(res).await
+    }
+
+    /// Calls a server function as the hydrated page does: a urlencoded
+    /// form, answered in JSON (errors with their status).
+    pub async fn call(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let body = form_body(fields);
+        let mut req = no_redirect_client()
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .header("origin", self.base.clone())
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
         }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("call {path}: {e}"));
+        self.keep_cookie(&res);
+        Reply::read(res).await
     }
 
     /// Posts a form as a browser without JavaScript does (no redirects
@@ -220,11 +229,7 @@ impl Client {
         from: &str,
     ) -> (StatusCode, String) {
         let http = no_redirect_client();
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body = form_body(fields);
         let mut req = http
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -313,6 +318,30 @@ fn http_client() -> reqwest::Client {
 }
 
 /// Percent-encodes a form value.
+/// `a=1&b=2`, each part encoded as a browser encodes a form.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Reply {
+    /// The status, headers and JSON body (`Null` when not JSON).
+    async fn read(res: reqwest::Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let json =
+            serde_json::from_str(&res.text().await.unwrap_or_default()).unwrap_or(Value::Null);
+        Reply {
+            status,
+            json,
+            headers,
+        }
+    }
+}
+
 pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -1,0 +1,130 @@
+//! `/metrics` in Prometheus text: booking activity of every instance (from
+//! the database) and this instance's engine counters and pools. Readable
+//! with a staff session, or with `Authorization: Bearer <token>` when
+//! `SLOTKEEPER_METRICS_TOKEN` is set.
+
+use crate::api::{admin::StaffUser, ApiError};
+use app::state::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn metrics(
+    State(state): State<AppState>,
+    token: Option<String>,
+    req: Request,
+) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let by_token =
+        matches!((token.as_deref(), bearer), (Some(t), Some(b)) if !t.is_empty() && t == b);
+    if !by_token {
+        let (mut parts, _) = req.into_parts();
+        if let Err(e) = StaffUser::from_request_parts(&mut parts, &state).await {
+            return e.into_response();
+        }
+    }
+    let totals = match state.engine.stat_totals().await {
+        Ok(t) => t,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let mut out = String::new();
+    out.push_str("# HELP slotkeeper_booking_events_total Booking activity by venue and kind, all instances.\n");
+    out.push_str("# TYPE slotkeeper_booking_events_total counter\n");
+    for (venue, kind, n) in totals {
+        let _ = writeln!(
+            out,
+            "slotkeeper_booking_events_total{{venue=\"{}\",kind=\"{kind}\"}} {n}",
+            label(&venue)
+        );
+    }
+    let c = state.engine.counters();
+    for (name, help, v) in [
+        (
+            "slotkeeper_transaction_retries_total",
+            "Transactions tried again after a transient failure (this instance).",
+            c.retries.load(Ordering::Relaxed),
+        ),
+        (
+            "slotkeeper_fast_refusals_total",
+            "Requests refused by the read-only look before the write transaction (this instance).",
+            c.fast_refusals.load(Ordering::Relaxed),
+        ),
+        (
+            "slotkeeper_unique_violations_total",
+            "Attempts stopped by a unique index (this instance).",
+            c.unique_violations.load(Ordering::Relaxed),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
+    }
+    let o = &c.outcomes;
+    out.push_str("# HELP slotkeeper_booking_attempts_total Booking and hold attempts by outcome (this instance).\n");
+    out.push_str("# TYPE slotkeeper_booking_attempts_total counter\n");
+    for (outcome, n) in [
+        ("booked", &o.booked),
+        ("held", &o.held),
+        ("taken", &o.taken),
+        ("refused", &o.refused),
+        ("failed", &o.failed),
+    ] {
+        let _ = writeln!(
+            out,
+            "slotkeeper_booking_attempts_total{{outcome=\"{outcome}\"}} {}",
+            n.load(Ordering::Relaxed)
+        );
+    }
+    for (name, help, h) in [
+        (
+            "slotkeeper_transaction_seconds",
+            "Engine transactions, lock waits included (this instance).",
+            &c.transaction_seconds,
+        ),
+        (
+            "slotkeeper_lock_wait_seconds",
+            "Time booking transactions waited for their locks (this instance).",
+            &c.lock_wait_seconds,
+        ),
+    ] {
+        let (buckets, sum, count) = h.snapshot();
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (bound, n) in buckets {
+            let le = bound.map_or("+Inf".to_owned(), |b| b.to_string());
+            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {n}");
+        }
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+    }
+    out.push_str("# HELP slotkeeper_db_connections Database pool connections of this instance.\n");
+    out.push_str("# TYPE slotkeeper_db_connections gauge\n");
+    for (pool, size, idle) in state.engine.db().pool_stats() {
+        let in_use = (size as usize).saturating_sub(idle);
+        let _ = writeln!(
+            out,
+            "slotkeeper_db_connections{{pool=\"{pool}\",state=\"idle\"}} {idle}"
+        );
+        let _ = writeln!(
+            out,
+            "slotkeeper_db_connections{{pool=\"{pool}\",state=\"in_use\"}} {in_use}"
+        );
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response()
+}

@@ -1,0 +1,251 @@
+//! The admin side over HTTP, on both databases: every admin server
+//! function, page and API route refuses customers and visitors; staff
+//! close a day and answer the stranded-bookings question without
+//! JavaScript; a save from an old version keeps what was typed.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use support::*;
+
+/// Every field any admin server function reads, with a plausible value:
+/// enough for each to get past reading its arguments to the role check.
+const ANY_ARGS: &[(&str, &str)] = &[
+    ("venue", "1"),
+    ("id", "1"),
+    ("version", "1"),
+    ("date", "2026-06-02"),
+    ("time", "10:00"),
+    ("status", "completed"),
+    ("name", "Someone"),
+    ("email", "someone@example.com"),
+    ("key", "admin-test-key"),
+    ("kind", "therapist"),
+    ("grid_minutes", "15"),
+    ("hold_minutes", "10"),
+    ("cancellation_window_minutes", "60"),
+    ("min_notice_minutes", "60"),
+    ("advance_days", "30"),
+    ("weekday", "0"),
+    ("opens", "09:00"),
+    ("closes", "17:00"),
+    ("break_starts", ""),
+    ("break_ends", ""),
+    ("service", "1"),
+    ("offer", "yes"),
+    ("duration_minutes", "30"),
+    ("cleanup_minutes", "0"),
+    ("reason", "test"),
+    ("role", "staff"),
+    ("timezone", "Europe/London"),
+];
+
+const ADMIN_PAGES: &[&str] = &[
+    "/admin",
+    "/admin/stats",
+    "/admin/staff",
+    "/admin/bookings/1",
+    "/admin/venues/1/day?date=2026-06-02",
+    "/admin/venues/1/setup",
+    "/admin/venues/1/audit",
+];
+
+/// (method, path, JSON body) of each staff route of the JSON API.
+fn api_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
+    vec![
+        (Method::GET, "/api/v1/stats", None),
+        (Method::GET, "/api/v1/venues/1/day?date=2026-06-02", None),
+        (
+            Method::POST,
+            "/api/v1/bookings/1/move",
+            Some(json!({"start": london(2, 11, 0)})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/venues/1/closures",
+            Some(json!({"starts_at": london(2, 9, 0), "ends_at": london(2, 10, 0)})),
+        ),
+        (Method::GET, "/metrics", None),
+    ]
+}
+
+async fn staff(app: &TestApp, email: &str) -> Client {
+    let mut c = app.client();
+    c.log_in(email, "slotkeeper-demo").await;
+    c
+}
+
+on_both_databases! {
+    async fn every_admin_server_function_page_and_route_refuses_customers_and_visitors(app) {
+        let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with("/api/admin/"))
+            .collect();
+        assert!(paths.len() >= 20, "the admin server functions are all found: {paths:?}");
+        let mut visitor = app.client();
+        let mut customer = app.customer("cust@example.com").await;
+        // Booking 1, for the booking page.
+        let r = customer.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(4, 10, 0)}))).await;
+        assert_eq!(r.json["id"], 1);
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        for path in &paths {
+            let r = visitor.call(path, ANY_ARGS).await;
+            assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")), "{path} for a visitor: {}", r.json);
+            let r = customer.call(path, ANY_ARGS).await;
+            assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{path} for a customer: {}", r.json);
+        }
+        // Staff get past the role check; the admin's own functions refuse them.
+        for path in ["/api/admin/staff", "/api/admin/set_staff", "/api/admin/add_venue"] {
+            assert!(paths.contains(&path), "{path}");
+            let r = sam.call(path, ANY_ARGS).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} for staff: {}", r.json);
+        }
+        assert_eq!(sam.call("/api/admin/venues", &[]).await.status, StatusCode::OK);
+
+        for page in ADMIN_PAGES {
+            let (status, location, _) = visitor.page(page).await;
+            assert_eq!(status, StatusCode::FOUND, "{page} for a visitor");
+            assert!(location.starts_with("/login?next=/admin"), "{page}: {location}");
+            let (status, _, html) = customer.page(page).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{page} for a customer");
+            assert!(html.contains("This page is for the venue"), "{page}");
+            assert!(!html.contains("Harbour Spa —"), "{page} shows nothing of the venue");
+        }
+        for page in ADMIN_PAGES.iter().filter(|p| **p != "/admin/staff") {
+            let (status, _, html) = sam.page(page).await;
+            assert_eq!(status, StatusCode::OK, "{page} for staff: {html}");
+        }
+
+        for (method, path, body) in api_routes() {
+            let r = visitor.send(method.clone(), path, body.clone()).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path} for a visitor");
+            let r = customer.send(method.clone(), path, body.clone()).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path} for a customer");
+        }
+        assert_eq!(sam.send(Method::GET, "/api/v1/stats", None).await.status, StatusCode::OK);
+        let r = visitor.send_with(Method::GET, "/metrics", None, &[("authorization", &format!("Bearer {METRICS_TOKEN}"))]).await;
+        assert_eq!(r.status, StatusCode::OK, "a scraper with the token");
+        let r = visitor.send_with(Method::GET, "/metrics", None, &[("authorization", "Bearer wrong")]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn staff_close_a_day_and_choose_what_happens_to_its_bookings_without_javascript(app) {
+        let mut alice = app.customer("alice2@example.com").await;
+        let r = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(3, 10, 0)}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        let booking = r.json["id"].as_i64().unwrap();
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+
+        // Tuesday: nothing booked; the day closes and its times go.
+        let day = "/admin/venues/1/day?date=2026-06-02";
+        let close = |date: &'static str| vec![("venue", "1"), ("date", date), ("resource", "0"), ("reason", "Boiler repair")];
+        let (status, location) = sam.form_post("/api/admin/close", &close("2026-06-02"), day).await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/admin/venues/1/day?date=2026-06-02&closed=1"));
+        let r = alice.send(Method::GET, "/api/v1/venues/1/availability?date=2026-06-02&service_id=1", None).await;
+        assert_eq!(r.json["slots"].as_array().map(Vec::len), Some(0), "{}", r.json);
+        let (_, _, html) = sam.page(day).await;
+        assert!(html.contains("closed: Boiler repair"), "the day view shows the closure");
+
+        // Wednesday has Alice's booking: the answer lists it and asks.
+        let (_, back) = sam.form_post("/api/admin/close", &close("2026-06-03"), "/admin/venues/1/day?date=2026-06-03").await;
+        assert!(back.contains("__err="), "{back}");
+        let (_, _, html) = sam.page(&back).await;
+        assert!(html.contains("This change affects live bookings"), "{html}");
+        assert!(html.contains(&format!("/admin/bookings/{booking}")));
+        assert!(html.contains(r#"name="choice" value="cancel""#));
+        let r = alice.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!(r.json[0]["status"], "confirmed", "nothing changed yet");
+
+        let mut fields = close("2026-06-03");
+        fields.push(("choice", "cancel"));
+        let (status, _) = sam.form_post("/api/admin/close", &fields, &back).await;
+        assert_eq!(status, StatusCode::FOUND);
+        let r = alice.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!((r.json[0]["status"].as_str(), r.json[0]["cancelled_by"].as_str()), (Some("cancelled"), Some("venue")), "{}", r.json);
+        let (_, _, html) = alice.page("/bookings").await;
+        assert!(html.contains("cancelled by the venue"));
+        let (_, _, html) = sam.page("/admin/venues/1/audit?date=2026-06-01").await;
+        assert!(html.contains("closure.add") && html.contains("booking.cancel"), "{html}");
+    }
+
+    async fn staff_book_for_a_customer_from_the_day_view_and_a_resubmitted_form_books_once(app) {
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let day = "/admin/venues/1/day?date=2026-06-02";
+        let key = |html: &str| html.split(r#"name="key" value=""#).nth(1).and_then(|r| r.split('"').next()).expect("the form's key").to_owned();
+        let (_, _, first) = sam.page(day).await;
+        let (_, _, second) = sam.page(day).await;
+        let (k1, k2) = (key(&first), key(&second));
+        assert_ne!(k1, k2, "each load of the form has its own key");
+        let book = |k: &str, time: &str| vec![
+            ("venue", "1".to_owned()), ("email", "walk.in@example.com".to_owned()), ("name", "Walk In".to_owned()),
+            ("date", "2026-06-02".to_owned()), ("time", time.to_owned()), ("service", "1".to_owned()),
+            ("resource", "0".to_owned()), ("key", k.to_owned()),
+        ];
+        let mut made = Vec::new();
+        for (k, time) in [(&k1, "10:00"), (&k2, "11:00"), (&k1, "10:00")] {
+            let fields = book(k, time);
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (*a, b.as_str())).collect();
+            let (status, location) = sam.form_post("/api/admin/book", &fields, day).await;
+            assert_eq!(status, StatusCode::FOUND);
+            assert!(location.starts_with("/admin/bookings/"), "{location}");
+            made.push(location);
+        }
+        assert_ne!(made[0], made[1], "two forms, two bookings for the same customer");
+        assert_eq!(made[0], made[2], "the same form sent again finds its booking");
+        let (_, _, html) = sam.page(day).await;
+        assert_eq!(html.matches("Walk In — Head and shoulder massage (").count(), 2, "the day lists both: {html}");
+    }
+
+    async fn a_save_from_an_old_version_is_refused_and_keeps_what_was_typed(app) {
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let mut ada = staff(&app, "admin@slotkeeper.test").await;
+        let setup = "/admin/venues/1/setup";
+        let fields = |hold: &'static str| vec![
+            ("venue", "1"), ("version", "1"), ("name", "Harbour Spa"), ("grid_minutes", "15"),
+            ("hold_minutes", hold), ("cancellation_window_minutes", "1440"), ("min_notice_minutes", "60"), ("advance_days", "60"),
+        ];
+        let (status, location) = sam.form_post("/api/admin/settings", &fields("12"), setup).await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/admin/venues/1/setup?saved=settings"));
+        let (_, back) = ada.form_post("/api/admin/settings", &fields("17"), setup).await;
+        assert!(back.contains("__err="), "{back}");
+        let (_, _, html) = ada.page(&back).await;
+        assert!(html.contains("changed by someone else since you opened it"), "{html}");
+        assert!(html.contains("holds 12 min"), "the current values are shown");
+        assert!(html.contains(r#"name="hold_minutes" type="number" value="17""#), "what Ada typed is kept: {html}");
+        assert!(html.contains(r#"name="version" value="2""#), "saving again applies it");
+        // As the hydrated page does: the same answer in JSON.
+        let r = ada.call("/api/admin/settings", &fields("17")).await;
+        assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::CONFLICT, Some("stale")));
+        assert_eq!(r.json["submitted"]["hold_minutes"], "17");
+        // Bad input: a message by the field, nothing saved.
+        let mut bad = fields("500");
+        bad[1] = ("version", "2");
+        let r = ada.call("/api/admin/settings", &bad).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("hold_minutes")));
+    }
+
+    async fn staff_move_a_booking_over_the_api_and_a_taken_target_answers_with_alternatives(app) {
+        let mut alice = app.customer("alice3@example.com").await;
+        let mut bob = app.customer("bob3@example.com").await;
+        let a = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await.json["id"].as_i64().unwrap();
+        bob.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 11, 0)}))).await;
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let r = sam.send(Method::POST, &format!("/api/v1/bookings/{a}/move"), Some(json!({"start": london(2, 11, 0)}))).await;
+        assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::CONFLICT, Some("slot_taken")), "{}", r.json);
+        assert!(!r.json["alternatives"].as_array().unwrap().is_empty());
+        let r = sam.send(Method::POST, &format!("/api/v1/bookings/{a}/move"), Some(json!({"start": london(2, 14, 0), "resource": 2}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        assert_eq!(r.json["resources"], json!([2]));
+        let r = sam.send(Method::GET, "/api/v1/venues/1/day?date=2026-06-02", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json["bookings"].as_array().unwrap().len(), 2);
+        let (_, _, html) = sam.page(&format!("/admin/bookings/{a}")).await;
+        assert!(html.contains("booking.move") && html.contains("Ben"), "the history shows the move");
+        let r = sam.send(Method::GET, "/api/v1/stats", None).await;
+        assert_eq!(r.json["totals"][0]["booked"], 2, "{}", r.json);
+        let r = sam.send(Method::GET, "/metrics", None).await;
+        let text = r.headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        assert!(text.starts_with("text/plain"), "{text}");
+    }
+}

@@ -1,17 +1,25 @@
 import { expect, test } from "@playwright/test";
-import { openFirstDayWithTimes, twoCustomers } from "./helpers";
+import { freeTimes, openFirstDayWithTimes, SECOND_URL, twoCustomers } from "./helpers";
+
+const where = SECOND_URL ? ", each on its own app instance" : "";
+
+/** What is raced for: the spa's Anna, or the restaurant's Table 3. */
+const targets = [
+  { what: "therapist", venue: 1, query: "service=1&resource=1", who: "Anna" },
+  { what: "restaurant table", venue: 2, query: "party=2&resource=8", who: "Table 3" },
+];
 
 for (const javaScriptEnabled of [true, false]) {
+  for (const target of targets) {
   test.describe(`JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
-    test("two customers choose the same therapist and time at once: one holds it, the other picks an alternative", async ({ browser }, info) => {
+    test(`two customers choose the same ${target.what} and time at once${where}: one holds it, the other picks an alternative`, async ({ browser }, info) => {
       const { a, b, pa, pb } = await twoCustomers(browser, { javaScriptEnabled });
-      // Spa (venue 1), head and shoulder massage (service 1) with Anna (resource 1).
-      const url = await openFirstDayWithTimes(pa, 1, "service=1&resource=1");
+      const url = await openFirstDayWithTimes(pa, target.venue, target.query, 3);
       await pb.goto(url);
       // The same start, late in the list so that other tests' choices do not collide.
-      const slotsA = pa.locator(".slots").getByRole("button", { disabled: false });
+      const slotsA = freeTimes(pa);
       const name = (await slotsA.nth((await slotsA.count()) - 1 - (javaScriptEnabled ? 0 : 2)).getAttribute("aria-label"))!;
-      expect(name).toMatch(/^\w+day \d+ \w+, \d\d:\d\d, Anna$/);
+      expect(name).toMatch(new RegExp(`^\\w+day \\d+ \\w+, \\d\\d:\\d\\d, ${target.who}$`));
       const buttonA = pa.getByRole("button", { name, exact: true });
       const buttonB = pb.getByRole("button", { name, exact: true });
       await Promise.all([expect(buttonA).toBeEnabled(), expect(buttonB).toBeEnabled()]);
@@ -30,7 +38,7 @@ for (const javaScriptEnabled of [true, false]) {
 
       // The winner sees what is held, and confirms.
       await expect(winner.getByRole("heading", { name: "Confirm your booking" })).toBeVisible();
-      await expect(winner.getByText("Anna")).toBeVisible();
+      await expect(winner.getByText(target.who)).toBeVisible();
       await winner.screenshot({ path: info.outputPath("confirm-page.png"), fullPage: true });
       await winner.getByRole("button", { name: "Confirm booking" }).click();
       await expect(winner.getByRole("status")).toHaveText(/Booked/);
@@ -51,6 +59,7 @@ for (const javaScriptEnabled of [true, false]) {
       await b.close();
     });
   });
+  }
 }
 
 test("a page that needs a log-in sends the visitor there and back", async ({ page }) => {

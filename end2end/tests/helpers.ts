@@ -23,9 +23,21 @@ export async function newCustomer(page: Page, name: string) {
   return email;
 }
 
-/** Two browsers with their own contexts (cookies), each signed in as a new customer. */
+/**
+ * The second app instance, when the suite runs against two (the Postgres
+ * pass of scripts/test); otherwise the one app.
+ */
+export const SECOND_URL = process.env.SLOTKEEPER_E2E_URL_B;
+
+/**
+ * Two browsers with their own contexts (cookies), each signed in as a new
+ * customer; the second on the second app instance when there is one.
+ */
 export async function twoCustomers(browser: Browser, options: { javaScriptEnabled?: boolean } = {}) {
-  const [a, b] = await Promise.all([browser.newContext(options), browser.newContext(options)]);
+  const [a, b] = await Promise.all([
+    browser.newContext(options),
+    browser.newContext(SECOND_URL ? { ...options, baseURL: SECOND_URL } : options),
+  ]);
   const [pa, pb] = await Promise.all([a.newPage(), b.newPage()]);
   await Promise.all([newCustomer(pa, "Ada"), newCustomer(pb, "Bea")]);
   return { a, b, pa, pb };
@@ -33,16 +45,31 @@ export async function twoCustomers(browser: Browser, options: { javaScriptEnable
 
 /**
  * Opens the grid for a venue with the given choices on the first listed day
- * that still has a free time, and returns that day's URL.
+ * that still has `atLeast` free times, and returns that day's URL.
  */
-export async function openFirstDayWithTimes(page: Page, venue: number, query: string): Promise<string> {
+export async function openFirstDayWithTimes(page: Page, venue: number, query: string, atLeast = 1): Promise<string> {
   await page.goto(`/venues/${venue}?${query}`);
   const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
   for (const day of days.slice(1)) {
     const url = `/venues/${venue}?${query}&date=${day}`;
     await page.goto(url);
-    const free = page.getByRole("list").getByRole("button", { disabled: false });
-    if ((await free.count()) > 0) return url;
+    if ((await freeTimes(page).count()) >= atLeast) return url;
   }
   throw new Error("no day with a free time");
+}
+
+/** The free start times of the grid on the page. */
+export function freeTimes(page: Page) {
+  return page.getByRole("region", { name: "Start times" }).getByRole("button", { disabled: false });
+}
+
+/** Logs in as staff (or the admin) of the demo venues. */
+export async function logInStaff(page: Page, email = "staff@slotkeeper.test") {
+  await logIn(page, email);
+  await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Admin" })).toBeVisible();
+}
+
+/** Whether the page scrolls sideways (it should not, on any screen). */
+export async function scrollsSideways(page: Page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 }

@@ -21,6 +21,14 @@ fn number(s: Option<String>) -> Option<i64> {
     s.and_then(|v| v.parse().ok())
 }
 
+/// Whether the address carries `name` (`?closed=1` after a save). It
+/// follows the address: with JavaScript the save's redirect arrives as a
+/// client-side navigation, possibly after the page has re-rendered.
+fn query_flag(name: &'static str) -> Signal<bool> {
+    let query = use_query_map();
+    Signal::derive(move || query.read().get(name).is_some())
+}
+
 /// What a failed load shows: the login page for visitors, a refusal for
 /// customers and staff of other venues.
 fn refusal(e: AppError) -> AnyView {
@@ -189,7 +197,7 @@ fn Day(
     let book_error = action_error(book.value());
     let title = format!("{} — {}", day.venue_name, day.date_label);
     let resources = day.resources.clone();
-    let closed = use_query_map().read_untracked().get("closed").is_some();
+    let closed = query_flag("closed");
     let (date_close, date_book) = (date.clone(), date.clone());
     let (services, tables) = (day.services.clone(), day.tables);
     let (res_close, res_book) = (resources.clone(), resources.clone());
@@ -210,7 +218,7 @@ fn Day(
             " · "
             <a href=format!("/admin/venues/{venue}/audit?date={date}")>"Audit trail of this day"</a>
         </nav>
-        {closed.then(|| view! { <p class="notice" role="status">"Closed. Customers no longer see these times."</p> })}
+        {move || closed.get().then(|| view! { <p class="notice" role="status">"Closed. Customers no longer see these times."</p> })}
         <p class="legend muted">
             <span class="sw cell free">"free"</span>
             <span class="sw cell booked">"booked"</span>
@@ -423,12 +431,12 @@ fn BookingAdmin(
         _ => None,
     };
     let title = format!("Booking #{id}");
-    let moved = use_query_map().read_untracked().get("moved").is_some();
+    let moved = query_flag("moved");
     view! {
         <Title text=title.clone()/>
         <h1>{title}</h1>
         <p><a href=format!("/admin/venues/{}/day?date={}", b.view.venue_id, b.date)>"Back to the day"</a></p>
-        {moved.then(|| view! { <p class="notice" role="status">"Moved."</p> })}
+        {move || moved.get().then(|| view! { <p class="notice" role="status">"Moved."</p> })}
         <FormError error=errors/>
         {move || alternatives().map(|alts| view! {
             <section class="alternatives">
@@ -681,13 +689,13 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
         "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {} min, minimum notice {} min, advance window {} days.",
         s.name, s.grid_minutes, s.hold_minutes, s.cancellation_window_minutes, s.min_notice_minutes, s.advance_days
     );
-    let saved = use_query_map().read_untracked().get("saved");
+    let saved = query_flag("saved");
     let services = setup.services.clone();
     view! {
         <Title text=format!("Set-up — {}", s.name)/>
         <h1>{format!("Set-up — {}", s.name)}</h1>
         <p><a href="/admin">"Admin"</a> " · " <a href=format!("/admin/venues/{venue}/audit")>"Audit trail"</a></p>
-        {saved.map(|_| view! { <p class="notice" role="status">"Saved."</p> })}
+        {move || saved.get().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
 
         <h2 id="settings-heading">"Venue settings"</h2>
         <StrandsPrompt error=error endpoint="settings"/>

@@ -4,6 +4,7 @@ pub mod api;
 mod calendar;
 mod csrf;
 mod metrics;
+mod sessions;
 
 use app::backend::config::Settings;
 use app::backend::db::Db;
@@ -101,9 +102,11 @@ impl Application {
         };
         let router = match &db {
             Db::Sqlite(s) => {
-                // Session writes share SQLite's single writer connection.
-                let store = SqliteStore::new(s.write.clone());
-                store.migrate().await?;
+                // Session writes share SQLite's single writer connection;
+                // loads run on the read pool.
+                let write = SqliteStore::new(s.write.clone());
+                write.migrate().await?;
+                let store = sessions::SqliteSessions::new(SqliteStore::new(s.read.clone()), write);
                 router(&state, store, &settings)
             }
             Db::Postgres(p) => {

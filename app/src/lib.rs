@@ -10,6 +10,8 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 #[cfg(feature = "ssr")]
+pub mod one_time;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;

@@ -4,6 +4,7 @@ pub mod api;
 mod calendar;
 mod csrf;
 mod metrics;
+mod page_cache;
 mod sessions;
 
 use app::backend::config::Settings;
@@ -21,6 +22,9 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "slotkeeper.sid";
 
 /// The largest request body accepted, in bytes.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -174,7 +178,7 @@ where
     S: SessionStore + Clone,
 {
     let sessions = SessionManagerLayer::new(store)
-        .with_name("slotkeeper.sid")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies)
@@ -199,6 +203,10 @@ where
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache::PageCache::new(state.engine.clone(), SESSION_COOKIE),
+            page_cache::serve,
+        ))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
         // Nothing this app accepts comes near this size: larger bodies are

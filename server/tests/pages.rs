@@ -33,6 +33,29 @@ on_both_databases! {
         assert!(html.contains(r#"<form action="/api/place_hold" method="post""#), "the grid is a plain form");
     }
 
+    async fn visitors_not_signed_in_get_copies_with_keys_of_their_own_that_a_booking_outdates_at_once(app) {
+        fn form_key(html: &str) -> &str {
+            let at = html.find(r#"name="key" value="form-"#).expect("the grid's form key") + r#"name="key" value=""#.len();
+            &html[at..at + "form-".len() + 24]
+        }
+        let mut visitor = app.client();
+        let (_, _, first) = visitor.page(SPA_PAGE).await;
+        let (status, _, second) = visitor.page(SPA_PAGE).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!first.contains("@@@@") && !second.contains("@@@@"), "no placeholder reaches a visitor");
+        assert!(form_key(&first).bytes().skip(5).all(|b| b.is_ascii_hexdigit()), "{}", form_key(&first));
+        assert_ne!(form_key(&first), form_key(&second), "each page carries a key of its own");
+        // The key is in the hydration data too: the same one, once per copy.
+        assert_eq!(second.matches(form_key(&second)).count(), first.matches(form_key(&first)).count());
+        assert!(second.contains(r#"aria-label="Tuesday 2 June, 10:00, Anna" class="slot">"#));
+
+        let mut a = app.customer("uma@example.com").await;
+        let r = a.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let (_, _, after) = visitor.page(SPA_PAGE).await;
+        assert!(after.contains(r#"aria-label="Tuesday 2 June, 10:00, Anna, taken""#), "a booking shows at once");
+    }
+
     async fn without_javascript_a_taken_time_comes_back_with_the_banner_and_alternatives_and_one_books(app) {
         let mut a = app.customer("quinn@example.com").await;
         let mut b = app.customer("ray@example.com").await;

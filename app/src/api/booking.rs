@@ -10,10 +10,13 @@ use leptos::prelude::*;
 #[server(prefix = "/api", endpoint = "venue_page")]
 pub async fn load_venue_page(venue: i64) -> Result<VenuePage, AppError> {
     let state = super::state()?;
-    crate::backend::views::venue_page(state.engine.db(), venue, state.engine.clock().now())
-        .await
-        .map_err(internal("loading a venue page"))?
-        .ok_or(AppError::NotFound)
+    let mut page =
+        crate::backend::views::venue_page(state.engine.db(), venue, state.engine.clock().now())
+            .await
+            .map_err(internal("loading a venue page"))?
+            .ok_or(AppError::NotFound)?;
+    page.nonce = crate::one_time::nonce();
+    Ok(page)
 }
 
 /// What a booking form asks for: a service or a party size, and a resource
@@ -61,7 +64,6 @@ pub async fn load_slot_grid(
     resource: Option<i64>,
 ) -> Result<SlotGrid, AppError> {
     use crate::domain::ids::VenueId;
-    use rand::Rng;
     let state = super::state()?;
     let now = state.engine.clock().now();
     let page = crate::backend::views::venue_page(state.engine.db(), venue, now)
@@ -90,7 +92,7 @@ pub async fn load_slot_grid(
         .await?;
     Ok(SlotGrid {
         availability,
-        form_key: format!("form-{:024x}", rand::thread_rng().gen::<u128>() >> 32),
+        form_key: crate::one_time::form_key(),
         date,
         service,
         party,

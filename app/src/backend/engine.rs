@@ -305,6 +305,13 @@ impl Engine {
         self.offers.generation.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Moves on whenever this instance writes something that changes what
+    /// is free (or, from the admin pages, what is offered): what was
+    /// computed under an older generation may be out of date.
+    pub fn generation(&self) -> u64 {
+        self.offers.generation.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn recorder(&self) -> &Recorder {
         &self.stats
     }

@@ -46,7 +46,8 @@ pub async fn venue_page(db: &Db, venue: i64, now: i64) -> DbResult<Option<VenueP
         venue: overview,
         hold_minutes: row.hold_minutes,
         days,
-        nonce: format!("{:016x}", rand::random::<u64>()),
+        // The page puts in its own (`crate::one_time::nonce`).
+        nonce: String::new(),
     }))
 }
 

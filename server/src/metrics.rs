@@ -62,6 +62,11 @@ pub async fn metrics(
             c.fast_refusals.load(Ordering::Relaxed),
         ),
         (
+            "slotkeeper_remembered_refusals_total",
+            "Of the fast refusals, those answered from slots remembered as taken, without a database read (this instance).",
+            c.remembered_refusals.load(Ordering::Relaxed),
+        ),
+        (
             "slotkeeper_unique_violations_total",
             "Attempts stopped by a unique index (this instance).",
             c.unique_violations.load(Ordering::Relaxed),

@@ -198,6 +198,9 @@ pub struct Counters {
     pub unique_violations: AtomicU64,
     /// Requests refused by the read-only look before the write transaction.
     pub fast_refusals: AtomicU64,
+    /// Of those, the ones answered from the slots remembered as taken,
+    /// without reading the database.
+    pub remembered_refusals: AtomicU64,
     /// Booking and hold attempts by how they ended.
     pub outcomes: Outcomes,
     /// How long each transaction of the engine took, lock waits included.
@@ -225,6 +228,9 @@ pub struct Outcomes {
 struct Placed {
     booking: Booking,
     fresh: bool,
+    /// A fresh booking that claims every candidate of its request: the
+    /// slot is taken now.
+    taken: Option<Taken>,
 }
 
 /// The booking engine over one database.
@@ -236,6 +242,7 @@ pub struct Engine {
     stats: Arc<Recorder>,
     turns: Arc<SlotTurns>,
     offers: Arc<OfferCache>,
+    taken: Arc<TakenSlots>,
 }
 
 /// Alternatives offered for a taken slot, kept for a second: a storm's
@@ -246,9 +253,68 @@ pub struct Engine {
 struct OfferCache {
     generation: AtomicU64,
     entries: std::sync::Mutex<HashMap<String, (u64, std::time::Instant, Vec<Alternative>)>>,
+    /// One computation per key at a time (keyed locks, as for the turns):
+    /// a storm's losers wait for the first one's answer.
+    computing: SlotTurns,
 }
 
 const OFFER_CACHE_SECONDS: u64 = 1;
+
+/// Slots this instance found taken, remembered for a second: the losers of
+/// a storm are then answered without reading the database again. A slot is
+/// remembered with its claims' owners (their own repeats still go to the
+/// transaction, which answers with their booking), until the first of its
+/// holds could lapse, and only while this instance has written nothing
+/// that changes what is free (the generation). What another instance frees
+/// shows within the second, as for the alternatives. Only ever a refusal:
+/// claiming always goes through the transaction.
+#[derive(Debug, Default)]
+struct TakenSlots {
+    entries: std::sync::Mutex<HashMap<String, Taken>>,
+}
+
+#[derive(Debug)]
+struct Taken {
+    generation: u64,
+    seen: std::time::Instant,
+    /// Engine clock: the slot stays taken at least until then.
+    until: i64,
+    /// (customer, idempotency key) of the bookings that claim it.
+    owners: Vec<(i64, String)>,
+    /// For the time rules: a request they refuse gets their answer.
+    venue: VenueRow,
+}
+
+impl TakenSlots {
+    fn remembers(
+        &self,
+        key: &str,
+        generation: u64,
+        now: i64,
+        req: &BookingRequest,
+        rules: Rules,
+    ) -> bool {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).is_some_and(|t| {
+            t.generation == generation
+                && t.seen.elapsed().as_secs() < OFFER_CACHE_SECONDS
+                && now < t.until
+                && !t
+                    .owners
+                    .iter()
+                    .any(|(c, k)| *c == req.customer.0 && k == req.idempotency_key.as_str())
+                && check_time_rules(&t.venue, now, req.start.timestamp(), rules).is_ok()
+        })
+    }
+
+    fn remember(&self, key: String, taken: Taken) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= 4096 {
+            entries.retain(|_, t| t.seen.elapsed().as_secs() < OFFER_CACHE_SECONDS);
+        }
+        entries.insert(key, taken);
+    }
+}
 
 /// What a request asks for, as a key: venue, offer, resource choice, start.
 fn slot_key(req: &BookingRequest) -> String {
@@ -297,12 +363,14 @@ impl Engine {
             stats: Arc::default(),
             turns: Arc::default(),
             offers: Arc::default(),
+            taken: Arc::default(),
         }
     }
 
-    /// Something this instance wrote changed what is free.
-    pub(crate) fn changed(&self) {
-        self.offers.generation.fetch_add(1, Ordering::Relaxed);
+    /// Something this instance wrote changed what is free. Returns the new
+    /// generation.
+    pub(crate) fn changed(&self) -> u64 {
+        self.offers.generation.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Moves on whenever this instance writes something that changes what
@@ -376,14 +444,36 @@ impl Engine {
         mode: Mode,
         rules: Rules,
     ) -> Result<Booking, BookingError> {
-        let gate = self.turns.gate(slot_key(req));
-        let claimed = |at| async move {
-            match already_claimed(b, at, req, rules).await {
-                Ok(claimed) => claimed,
-                // Only an optimisation: on any trouble, the transaction decides.
-                Err(f) => {
-                    tracing::debug!(failure = ?f, "fast refusal check skipped");
-                    false
+        let key = slot_key(req);
+        let gate = self.turns.gate(key.clone());
+        let claimed = |at| {
+            let key = key.clone();
+            async move {
+                // Read before looking: a write meanwhile outdates the answer.
+                let generation = self.generation();
+                if self.taken.remembers(&key, generation, at, req, rules) {
+                    self.counters
+                        .remembered_refusals
+                        .fetch_add(1, Ordering::Relaxed);
+                    return true;
+                }
+                match already_claimed(b, at, req, rules).await {
+                    Ok(Some(taken)) => {
+                        self.taken.remember(
+                            key,
+                            Taken {
+                                generation,
+                                ..taken
+                            },
+                        );
+                        true
+                    }
+                    Ok(None) => false,
+                    // Only an optimisation: on any trouble, the transaction decides.
+                    Err(f) => {
+                        tracing::debug!(failure = ?f, "fast refusal check skipped");
+                        false
+                    }
                 }
             }
         };
@@ -427,7 +517,17 @@ impl Engine {
         match result {
             Ok(placed) => {
                 if placed.fresh {
-                    self.changed();
+                    let generation = self.changed();
+                    // The others of a storm need not look: it is taken.
+                    if let Some(taken) = placed.taken {
+                        self.taken.remember(
+                            key,
+                            Taken {
+                                generation,
+                                ..taken
+                            },
+                        );
+                    }
                     let event = match mode {
                         Mode::Hold => Event::HoldPlaced,
                         Mode::Book => Event::Booked,
@@ -484,18 +584,25 @@ impl Engine {
         let key = format!("{}:{}", slot_key(req), now.div_euclid(60));
         let generation = self.offers.generation.load(Ordering::Relaxed);
         let fresh = std::time::Duration::from_secs(OFFER_CACHE_SECONDS);
-        if let Some((g, at, alternatives)) = self
-            .offers
-            .entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            if *g == generation && at.elapsed() < fresh {
-                return BookingError::SlotTaken {
-                    alternatives: alternatives.clone(),
-                };
-            }
+        let cached = || {
+            let entries = self
+                .offers
+                .entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            entries
+                .get(&key)
+                .filter(|(g, at, _)| *g == generation && at.elapsed() < fresh)
+                .map(|(_, _, alternatives)| alternatives.clone())
+        };
+        if let Some(alternatives) = cached() {
+            return BookingError::SlotTaken { alternatives };
+        }
+        // One request computes them; the others of a storm wait for it.
+        let turn = self.offers.computing.gate(key.clone());
+        let _computing = turn.write().await;
+        if let Some(alternatives) = cached() {
+            return BookingError::SlotTaken { alternatives };
         }
         let alternatives = match alternatives(b, now, req).await {
             Ok(a) => {
@@ -822,7 +929,7 @@ async fn already_claimed<B: Backend>(
     now: i64,
     req: &BookingRequest,
     rules: Rules,
-) -> Result<bool, Failure> {
+) -> Result<Option<Taken>, Failure> {
     let mut tx = b.begin_read().await?;
     // A repeat of the customer's own request is answered by the transaction.
     if tx
@@ -830,24 +937,48 @@ async fn already_claimed<B: Backend>(
         .await?
         .is_some()
     {
-        return Ok(false);
+        return Ok(None);
     }
     let Some(venue) = tx.venue(req.venue.0).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
     let start = req.start.timestamp();
     if check_time_rules(&venue, now, start, rules).is_err() {
-        return Ok(false);
+        return Ok(None);
     }
     let (_, occupied) = need.spans(start, venue.grid_minutes * 60);
-    let claimed: std::collections::HashSet<i64> = tx
+    // For each claimed resource: until when its claims here last at least.
+    let mut claimed: HashMap<i64, i64> = HashMap::new();
+    let mut owners = Vec::new();
+    for c in tx
         .live_claims(venue.id, occupied.start, occupied.end, now)
         .await?
-        .into_iter()
-        .map(|c| c.resource_id)
-        .collect();
-    Ok(need.candidates.iter().all(|c| claimed.contains(&c.id)))
+    {
+        if !need.candidates.iter().any(|r| r.id == c.resource_id) {
+            continue;
+        }
+        let until = c.held_until.unwrap_or(i64::MAX);
+        let longest = claimed.entry(c.resource_id).or_insert(until);
+        *longest = (*longest).max(until);
+        let owner = (c.customer_id, c.idempotency_key);
+        if !owners.contains(&owner) {
+            owners.push(owner);
+        }
+    }
+    let until = need
+        .candidates
+        .iter()
+        .map(|r| claimed.get(&r.id).copied())
+        .collect::<Option<Vec<i64>>>()
+        .and_then(|u| u.into_iter().min());
+    Ok(until.map(|until| Taken {
+        generation: 0,
+        seen: std::time::Instant::now(),
+        until,
+        owners,
+        venue,
+    }))
 }
 
 /// One attempt at a hold or booking, in one write transaction.
@@ -872,6 +1003,7 @@ async fn attempt_place<B: Backend>(
         return Ok(Placed {
             booking: booking_from_row(&mut tx, existing).await?,
             fresh: false,
+            taken: None,
         });
     }
     let venue = tx
@@ -908,6 +1040,7 @@ async fn attempt_place<B: Backend>(
         return Ok(Placed {
             booking: booking_from_row(&mut tx, existing).await?,
             fresh: false,
+            taken: None,
         });
     }
     let expired = expire_lapsed(&mut tx, &locked, now).await?;
@@ -989,9 +1122,21 @@ async fn attempt_place<B: Backend>(
         cancelled_by: None,
         version: 1,
     };
+    let covers = need
+        .candidates
+        .iter()
+        .all(|c| booking.resources.contains(&ResourceId(c.id)));
+    let taken = covers.then(|| Taken {
+        generation: 0,
+        seen: std::time::Instant::now(),
+        until: hold_expires_at.unwrap_or(i64::MAX),
+        owners: vec![(req.customer.0, req.idempotency_key.as_str().to_owned())],
+        venue,
+    });
     Ok(Placed {
         booking,
         fresh: true,
+        taken,
     })
 }
 

@@ -159,6 +159,11 @@ pub struct StaffRow {
 pub struct ClaimRow {
     pub resource_id: i64,
     pub unit_start: i64,
+    /// The hold's expiry when the claim is a hold's; none for a booking.
+    pub held_until: Option<i64>,
+    /// Whose claim it is: the booking's customer and idempotency key.
+    pub customer_id: i64,
+    pub idempotency_key: String,
 }
 
 /// Two live bookings that share time on one resource. The invariant says
@@ -614,7 +619,9 @@ macro_rules! impl_store {
             now: i64,
         ) -> DbResult<Vec<ClaimRow>> {
             sqlx::query_as::<$db, ClaimRow>(
-                "SELECT c.resource_id, c.unit_start FROM claims c \
+                "SELECT c.resource_id, c.unit_start, \
+                 CASE WHEN b.status = 'held' THEN b.hold_expires_at END AS held_until, \
+                 b.customer_id, b.idempotency_key FROM claims c \
                  JOIN resources r ON r.id = c.resource_id \
                  JOIN bookings b ON b.id = c.booking_id \
                  WHERE r.venue_id = $1 AND c.unit_start >= $2 AND c.unit_start < $3 \

@@ -50,6 +50,45 @@ on_both_databases! {
         assert_eq!(ctx.overlaps().await, 0);
     }
 
+    async fn a_slot_remembered_as_taken_frees_at_once_and_still_answers_its_owner(ctx: Ctx) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let spa = ctx.spa().await;
+        let [alice, bob, cleo] = ctx.customers(3).await[..] else { unreachable!() };
+        let anna = specific(spa.resource("Anna"));
+        let head = spa.service(HEAD);
+        let at = london(2, 10, 0);
+        let other = ctx.second_engine().await;
+        let remembered = |e: &app::backend::engine::Engine| e.counters().remembered_refusals.load(Relaxed);
+        let taken = |r: Result<_, BookingError>| matches!(refused(r), BookingError::SlotTaken { .. });
+
+        // The instance that placed Alice's hold knows the slot is taken.
+        let alice_req = service_request(alice, spa.id, head, anna, at);
+        let hold = ctx.engine.hold(&alice_req).await.unwrap();
+        assert!(taken(ctx.engine.hold(&service_request(bob, spa.id, head, anna, at)).await));
+        assert_eq!(remembered(&ctx.engine), 1, "answered without a read");
+        // Another instance reads it once, then remembers.
+        assert!(taken(other.hold(&service_request(bob, spa.id, head, anna, at)).await));
+        assert_eq!(remembered(&other), 0);
+        assert!(taken(other.hold(&service_request(cleo, spa.id, head, anna, at)).await));
+        assert_eq!(remembered(&other), 1);
+        // Alice repeating her request gets her hold, not "taken", on both.
+        assert_eq!(ctx.engine.hold(&alice_req).await.unwrap().id, hold.id);
+        assert_eq!(other.hold(&alice_req).await.unwrap().id, hold.id);
+
+        // Once her hold has lapsed, the slot is free, remembered or not.
+        ctx.clock.set(hold.hold_expires_at.unwrap().timestamp());
+        let bob_hold = other.hold(&service_request(bob, spa.id, head, anna, at)).await.unwrap();
+        assert!(taken(other.hold(&service_request(cleo, spa.id, head, anna, at)).await));
+        let before = remembered(&other);
+        assert_eq!(before, 2);
+
+        // A release on the instance frees it there at once.
+        other.release_hold(Actor::customer(bob), bob_hold.id).await.unwrap();
+        other.hold(&service_request(cleo, spa.id, head, anna, at)).await.unwrap();
+        assert_eq!(remembered(&other), before);
+        assert_eq!(ctx.overlaps().await, 0);
+    }
+
     async fn the_cleanup_buffer_is_claimed_and_the_unit_after_it_is_free(ctx: Ctx) {
         let spa = ctx.spa().await;
         let c = ctx.customer().await;

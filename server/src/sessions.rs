@@ -1,43 +1,115 @@
-//! The session store on SQLite: sessions are read on the read pool and
-//! written on the single writer connection.
+//! The session store on SQLite: saves go through the single writer
+//! connection, and loads are answered from memory.
 //!
-//! Every signed-in request loads its session; on the writer those loads
-//! would queue one by one behind each other and behind the booking
-//! transactions. In WAL mode a read connection sees every committed write,
-//! so a session saved by one request is what the next one loads.
+//! Every signed-in request loads its session. On SQLite one server process
+//! owns the database, so every save and delete passes through this store:
+//! a copy kept in memory is exactly what the table holds. Loads that miss
+//! (after a restart, or for an unknown id) read on the read pool, never
+//! queueing behind the booking transactions on the writer.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tower_sessions::cookie::time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions_sqlx_store::SqliteStore;
+
+/// Sessions kept in memory at most; past that the copy starts afresh.
+const MAX_KEPT: usize = 50_000;
 
 #[derive(Clone, Debug)]
 pub struct SqliteSessions {
     read: SqliteStore,
     write: SqliteStore,
+    kept: Arc<Mutex<Kept>>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    records: HashMap<Id, Record>,
+    /// Counts saves and deletes: a load that read the table while one ran
+    /// may have read the old record, and keeps nothing.
+    writes: u64,
 }
 
 impl SqliteSessions {
     /// Both stores name the same table; `write` runs the migration.
     pub fn new(read: SqliteStore, write: SqliteStore) -> Self {
-        Self { read, write }
+        Self {
+            read,
+            write,
+            kept: Arc::default(),
+        }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps `record`; `loaded_after` is the count of writes before a load
+    /// read it (none for a record just written).
+    fn keep(&self, record: &Record, loaded_after: Option<u64>) {
+        let mut kept = self.kept();
+        match loaded_after {
+            Some(w) if w != kept.writes => return,
+            Some(_) => {}
+            None => kept.writes += 1,
+        }
+        if kept.records.len() >= MAX_KEPT {
+            let now = OffsetDateTime::now_utc();
+            kept.records.retain(|_, r| r.expiry_date > now);
+            if kept.records.len() >= MAX_KEPT {
+                kept.records.clear();
+            }
+        }
+        kept.records.insert(record.id, record.clone());
+    }
+
+    fn forget(&self, id: &Id) {
+        let mut kept = self.kept();
+        kept.records.remove(id);
+        kept.writes += 1;
     }
 }
 
 #[async_trait::async_trait]
 impl SessionStore for SqliteSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        self.write.create(record).await
+        self.forget(&record.id);
+        self.write.create(record).await?;
+        self.keep(record, None);
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.write.save(record).await
+        // Forgotten first: a failed save must not leave the old copy.
+        self.forget(&record.id);
+        self.write.save(record).await?;
+        self.keep(record, None);
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        self.read.load(id).await
+        let (record, writes) = {
+            let kept = self.kept();
+            (kept.records.get(id).cloned(), kept.writes)
+        };
+        if let Some(record) = record {
+            if record.expiry_date > OffsetDateTime::now_utc() {
+                return Ok(Some(record));
+            }
+            self.forget(id);
+            return Ok(None);
+        }
+        let record = self.read.load(id).await?;
+        if let Some(r) = &record {
+            self.keep(r, Some(writes));
+        }
+        Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.forget(id);
         self.write.delete(id).await
     }
 }

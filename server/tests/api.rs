@@ -73,8 +73,13 @@ on_both_databases! {
         let r = c.log_in("dana@example.com", "correct horse battery").await;
         assert_eq!(r.json["name"], "Dana");
         assert_eq!(count_my_bookings(&mut c).await, 0);
+        let signed_in = c.cookie.clone();
         assert_eq!(c.send(Method::DELETE, "/api/v1/session", None).await.status, StatusCode::NO_CONTENT);
         assert_eq!(c.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::UNAUTHORIZED);
+        // The session is gone on the server, not only from this browser.
+        let mut replay = app.client();
+        replay.cookie = signed_in;
+        assert_eq!(replay.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::UNAUTHORIZED);
     }
 
     async fn the_session_id_changes_at_log_in_and_the_old_one_is_worthless(app) {

@@ -21,7 +21,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 /// How long a copy is served.
@@ -36,6 +36,9 @@ pub struct PageCache {
     engine: Engine,
     session_cookie: &'static str,
     entries: Arc<Mutex<HashMap<String, Entry>>>,
+    /// One render per address at a time: visitors arriving meanwhile wait
+    /// for its copy.
+    rendering: Arc<Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>>,
 }
 
 struct Entry {
@@ -44,7 +47,56 @@ struct Entry {
     clock: i64,
     rendered: Instant,
     headers: HeaderMap,
+    page: Arc<Render>,
+}
+
+/// A shared render and where its placeholders are.
+struct Render {
     body: Bytes,
+    /// (offset, which) of every placeholder, in order.
+    slots: Vec<(usize, Placeholder)>,
+}
+
+#[derive(Clone, Copy)]
+enum Placeholder {
+    FormKey,
+    Nonce,
+}
+
+impl Render {
+    fn new(body: Bytes) -> Self {
+        let mut slots = Vec::new();
+        for (what, text) in [
+            (Placeholder::FormKey, FORM_KEY_PLACEHOLDER),
+            (Placeholder::Nonce, NONCE_PLACEHOLDER),
+        ] {
+            let pattern = text.as_bytes();
+            let mut from = 0;
+            while let Some(at) = body[from..]
+                .windows(pattern.len())
+                .position(|w| w == pattern)
+            {
+                slots.push((from + at, what));
+                from += at + pattern.len();
+            }
+        }
+        slots.sort_by_key(|(at, _)| *at);
+        Self { body, slots }
+    }
+
+    /// The page with fresh one-time values, in one copy.
+    fn copy(&self) -> Vec<u8> {
+        let (key, nonce) = (one_time::fresh_form_key(), one_time::fresh_nonce());
+        let mut out = self.body.to_vec();
+        for (at, what) in &self.slots {
+            let value = match what {
+                Placeholder::FormKey => key.as_bytes(),
+                Placeholder::Nonce => nonce.as_bytes(),
+            };
+            out[*at..*at + value.len()].copy_from_slice(value);
+        }
+        out
+    }
 }
 
 impl PageCache {
@@ -53,7 +105,21 @@ impl PageCache {
             engine,
             session_cookie,
             entries: Arc::default(),
+            rendering: Arc::default(),
         }
+    }
+
+    fn render_turn(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut turns = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = turns.get(key).and_then(Weak::upgrade) {
+            return t;
+        }
+        if turns.len() >= MAX_ENTRIES {
+            turns.retain(|_, t| t.strong_count() > 0);
+        }
+        let t = Arc::new(tokio::sync::Mutex::new(()));
+        turns.insert(key.to_owned(), Arc::downgrade(&t));
+        t
     }
 
     /// Only a booking page (`/venues/{id}` with the choices of its form),
@@ -84,11 +150,11 @@ impl PageCache {
         (plain && !signed_in).then(|| req.uri().to_string())
     }
 
-    fn get(&self, key: &str, generation: u64, clock: i64) -> Option<(HeaderMap, Bytes)> {
+    fn get(&self, key: &str, generation: u64, clock: i64) -> Option<(HeaderMap, Arc<Render>)> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let e = entries.get(key)?;
         (e.generation == generation && e.clock == clock && e.rendered.elapsed() < FRESH)
-            .then(|| (e.headers.clone(), e.body.clone()))
+            .then(|| (e.headers.clone(), e.page.clone()))
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -103,14 +169,11 @@ impl PageCache {
     }
 }
 
-/// A copy of a shared render with fresh one-time values.
-fn copy(headers: HeaderMap, body: &Bytes) -> Response {
-    let html = String::from_utf8_lossy(body)
-        .replace(FORM_KEY_PLACEHOLDER, &one_time::fresh_form_key())
-        .replace(NONCE_PLACEHOLDER, &one_time::fresh_nonce());
-    let mut res = Response::new(Body::from(html));
+/// A copy of a shared render with fresh one-time values (each placeholder
+/// is as long as the value it stands for).
+fn copy(headers: HeaderMap, page: &Render) -> Response {
+    let mut res = Response::new(Body::from(page.copy()));
     *res.headers_mut() = headers;
-    res.headers_mut().remove(header::CONTENT_LENGTH);
     res
 }
 
@@ -121,8 +184,15 @@ pub async fn serve(State(cache): State<PageCache>, mut req: Request, next: Next)
     // Read before rendering: a write meanwhile leaves the copy out of date.
     let generation = cache.engine.generation();
     let clock = cache.engine.clock().now();
-    if let Some((headers, body)) = cache.get(&key, generation, clock) {
-        return copy(headers, &body);
+    if let Some((headers, page)) = cache.get(&key, generation, clock) {
+        return copy(headers, &page);
+    }
+    let turn = cache.render_turn(&key);
+    let _rendering = turn.lock().await;
+    let generation = cache.engine.generation();
+    let clock = cache.engine.clock().now();
+    if let Some((headers, page)) = cache.get(&key, generation, clock) {
+        return copy(headers, &page);
     }
     req.extensions_mut().insert(SharedRender);
     let (parts, body) = next.run(req).await.into_parts();
@@ -134,7 +204,8 @@ pub async fn serve(State(cache): State<PageCache>, mut req: Request, next: Next)
         }
     };
     let keep = parts.status == StatusCode::OK && !parts.headers.contains_key(header::SET_COOKIE);
-    let mut res = copy(parts.headers.clone(), &body);
+    let page = Arc::new(Render::new(body));
+    let mut res = copy(parts.headers.clone(), &page);
     *res.status_mut() = parts.status;
     if keep {
         cache.put(
@@ -144,7 +215,7 @@ pub async fn serve(State(cache): State<PageCache>, mut req: Request, next: Next)
                 clock,
                 rendered: Instant::now(),
                 headers: parts.headers,
-                body,
+                page,
             },
         );
     }

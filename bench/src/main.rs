@@ -6,12 +6,15 @@
 //!
 //! - storm: N concurrent `POST /api/v1/bookings` for one slot, beside a
 //!   burst of N authenticated trivial requests (`GET /api/v1/session`, the
-//!   HTTP and session floor), and the same storm through a deliberately
-//!   naive check-then-insert that lives only here;
+//!   HTTP and session floor; each customer's connection is opened before
+//!   either burst), and the same storm through a deliberately naive
+//!   check-then-insert that lives only here;
 //! - spread: bookings over distinct slots at concurrency C, over HTTP and
 //!   through the engine directly (same database, pool size, concurrency);
-//! - browse: the server-rendered booking page and the availability API at
-//!   concurrency C, beside a trivial handler (`/healthz`);
+//! - browse: the server-rendered booking page (as a visitor not signed in
+//!   gets it, and as a signed-in customer, rendered for each request) and
+//!   the availability API at concurrency C, beside a trivial handler
+//!   (`/healthz`);
 //!
 //! and after each booking phase the invariant query of the booking
 //! protocol (double bookings; always 0 for the engine).
@@ -657,6 +660,16 @@ async fn main() {
             .with_timezone(&London)
             .format("%a %-d %b %H:%M")
     );
+    // Each customer's connection is opened first, so that neither burst
+    // below pays for connecting and both are measured alike.
+    let warm = burst("warm-up", args.storm, |i| {
+        http.get(format!("{}/api/v1/session", url(i)))
+            .header("cookie", &cookies[i])
+    })
+    .await;
+    if warm.count(|s| s.status != 200) > 0 {
+        die("the warm-up requests failed");
+    }
     let floor = burst("floor: authenticated trivial", args.storm, |i| {
         http.get(format!("{}/api/v1/session", url(i)))
             .header("cookie", &cookies[i])
@@ -753,7 +766,7 @@ async fn main() {
     if args.browse > 0 {
         let date = day.format("%Y-%m-%d");
         println!(
-            "\n== browse: {} requests each at concurrency {} (not signed in)",
+            "\n== browse: {} requests each at concurrency {} (not signed in, unless said)",
             args.browse, args.concurrency
         );
         let page = at_concurrency(
@@ -765,6 +778,20 @@ async fn main() {
                     "{}/venues/1?service=1&resource=1&date={date}",
                     url(i)
                 ))
+            },
+        )
+        .await;
+        // A signed-in customer's page is rendered for every request.
+        let rendered = at_concurrency(
+            "booking page, signed in (rendered each time)",
+            args.browse,
+            args.concurrency,
+            |i| {
+                http.get(format!(
+                    "{}/venues/1?service=1&resource=1&date={date}",
+                    url(i)
+                ))
+                .header("cookie", &cookies[i % cookies.len()])
             },
         )
         .await;
@@ -783,11 +810,13 @@ async fn main() {
         )
         .await;
         page.print();
+        rendered.print();
         api.print();
         trivial.print();
         println!(
-            "  page / trivial req/s: {:.2}; API / trivial: {:.2}",
+            "  page / trivial req/s: {:.2}; signed-in page / trivial: {:.2}; API / trivial: {:.2}",
             page.rps() / trivial.rps().max(1e-9),
+            rendered.rps() / trivial.rps().max(1e-9),
             api.rps() / trivial.rps().max(1e-9)
         );
     }
@@ -822,6 +851,7 @@ async fn overlaps(engine: &Engine) -> usize {
 /// The fast-refusal and retry counters of the instances, from /metrics.
 async fn engine_counters(instances: &Instances, http: &reqwest::Client) -> Option<String> {
     let mut fast = 0u64;
+    let mut remembered = 0u64;
     let mut retries = 0u64;
     for u in &instances.urls {
         let text = http
@@ -839,10 +869,11 @@ async fn engine_counters(instances: &Instances, http: &reqwest::Client) -> Optio
                     .and_then(|v| v.trim().parse::<u64>().ok())
             };
             fast += value("slotkeeper_fast_refusals_total").unwrap_or(0);
+            remembered += value("slotkeeper_remembered_refusals_total").unwrap_or(0);
             retries += value("slotkeeper_transaction_retries_total").unwrap_or(0);
         }
     }
-    Some(format!("answered by the read-only pre-check: {fast} of the conflicts; transaction retries: {retries}"))
+    Some(format!("answered by the read-only pre-check: {fast} of the conflicts ({remembered} of them from the slots remembered as taken, without a database read); transaction retries: {retries}"))
 }
 
 const METRICS_TOKEN: &str = "bench-metrics-token";

@@ -769,16 +769,12 @@ async fn main() {
             "\n== browse: {} requests each at concurrency {} (not signed in, unless said)",
             args.browse, args.concurrency
         );
+        let page_url = |i: usize| format!("{}/venues/1?service=1&resource=1&date={date}", url(i));
         let page = at_concurrency(
             "booking page (server-rendered)",
             args.browse,
             args.concurrency,
-            |i| {
-                http.get(format!(
-                    "{}/venues/1?service=1&resource=1&date={date}",
-                    url(i)
-                ))
-            },
+            |i| http.get(page_url(i)),
         )
         .await;
         // A signed-in customer's page is rendered for every request.
@@ -787,11 +783,8 @@ async fn main() {
             args.browse,
             args.concurrency,
             |i| {
-                http.get(format!(
-                    "{}/venues/1?service=1&resource=1&date={date}",
-                    url(i)
-                ))
-                .header("cookie", &cookies[i % cookies.len()])
+                http.get(page_url(i))
+                    .header("cookie", &cookies[i % cookies.len()])
             },
         )
         .await;

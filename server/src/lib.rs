@@ -158,6 +158,9 @@ impl Application {
                 {
                     tracing::warn!(error = %e, "forgetting old log-in attempts failed");
                 }
+                if let Err(e) = delete_expired_sessions(engine.db()).await {
+                    tracing::warn!(error = %e, "deleting expired sessions failed");
+                }
             }
         });
         tracing::info!(
@@ -170,6 +173,16 @@ impl Application {
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await
+    }
+}
+
+/// Deletes the sessions past their expiry from the sessions table (a
+/// session ends when it expires; its row would otherwise stay for good).
+pub async fn delete_expired_sessions(db: &Db) -> Result<(), tower_sessions::session_store::Error> {
+    use tower_sessions::ExpiredDeletion;
+    match db {
+        Db::Sqlite(s) => SqliteStore::new(s.write.clone()).delete_expired().await,
+        Db::Postgres(p) => PostgresStore::new(p.pool.clone()).delete_expired().await,
     }
 }
 

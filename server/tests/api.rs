@@ -82,6 +82,34 @@ on_both_databases! {
         assert_eq!(replay.send(Method::GET, "/api/v1/bookings", None).await.status, StatusCode::UNAUTHORIZED);
     }
 
+    async fn expired_sessions_are_deleted_from_the_table(app) {
+        use app::backend::db::Db;
+        let first = app.customer("vera@example.com").await;
+        let _second = app.customer("walt@example.com").await;
+        let id = first.cookie.clone().unwrap().trim_start_matches("slotkeeper.sid=").to_owned();
+        let db = Db::connect(&app.database_url(), &Default::default()).await.unwrap();
+        let count = |db: &Db| {
+            let db = db.clone();
+            async move {
+                let n: i64 = match &db {
+                    Db::Sqlite(s) => sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&s.write).await,
+                    Db::Postgres(p) => sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions.session").fetch_one(&p.pool).await,
+                }
+                .unwrap();
+                n
+            }
+        };
+        assert_eq!(count(&db).await, 2);
+        let expired = match &db {
+            Db::Sqlite(s) => sqlx::query("UPDATE tower_sessions SET expiry_date = '2000-01-01 00:00:00+00:00' WHERE id = ?").bind(&id).execute(&s.write).await.unwrap().rows_affected(),
+            Db::Postgres(p) => sqlx::query("UPDATE tower_sessions.session SET expiry_date = '2000-01-01T00:00:00Z' WHERE id = $1").bind(&id).execute(&p.pool).await.unwrap().rows_affected(),
+        };
+        assert_eq!(expired, 1);
+        slotkeeper::delete_expired_sessions(&db).await.unwrap();
+        assert_eq!(count(&db).await, 1, "the expired session is gone, the live one stays");
+        db.close().await;
+    }
+
     async fn the_session_id_changes_at_log_in_and_the_old_one_is_worthless(app) {
         let mut c = app.customer("erin@example.com").await;
         let first = c.cookie.clone().unwrap();

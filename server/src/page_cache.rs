@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 const FRESH: Duration = Duration::from_secs(1);
 /// Addresses kept at most (a venue's days × choices).
 const MAX_ENTRIES: usize = 512;
-/// A rendered page is far smaller; anything larger is not kept.
+/// The most read of one render (a booking page is about 18 KB).
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 #[derive(Clone)]

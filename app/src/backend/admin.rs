@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::day::{kind_of, Day, Openness};
 use super::db::{is_unique_violation, with_backend, Backend};
 use super::engine::{
-    alternatives, booking_from_row, check_time_rules, choose, expire_lapsed, need_for, retrying,
+    alternatives, booking_from_row, check_time_rules, expire_lapsed, need_for, pick, retrying,
     settle_app, venue_zone, Engine, Failure, Rules,
 };
 use super::stats::{hour_of, Event};
@@ -1855,18 +1855,7 @@ async fn move_attempt<B: Backend>(
     expire_lapsed(&mut tx, &locked, now).await?;
     // Its own claims go first, so that it may move within its own time.
     tx.delete_claims(row.id).await?;
-    let day = Day::load(
-        &mut tx,
-        &venue,
-        tz,
-        schedule::local_date(tz, start),
-        Some(occupied),
-        now,
-    )
-    .await?;
-    let (primary, room) = choose(&day, &need, span, occupied)?;
-    let mut new_resources: Vec<i64> = std::iter::once(primary).chain(room).collect();
-    new_resources.sort_unstable();
+    let (primary, new_resources) = pick(&mut tx, &venue, tz, &need, span, occupied, now).await?;
     tx.delete_booking_resources(row.id).await?;
     tx.insert_booking_resources(row.id, &new_resources).await?;
     tx.insert_claims(

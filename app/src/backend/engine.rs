@@ -1044,19 +1044,7 @@ async fn attempt_place<B: Backend>(
         });
     }
     let expired = expire_lapsed(&mut tx, &locked, now).await?;
-
-    let day = Day::load(
-        &mut tx,
-        &venue,
-        tz,
-        schedule::local_date(tz, start),
-        Some(occupied),
-        now,
-    )
-    .await?;
-    let (primary, room) = choose(&day, &need, span, occupied)?;
-    let mut resources: Vec<i64> = std::iter::once(primary).chain(room).collect();
-    resources.sort_unstable();
+    let (primary, resources) = pick(&mut tx, &venue, tz, &need, span, occupied, now).await?;
 
     let (status, hold_expires_at) = match mode {
         Mode::Hold => (BookingStatus::Held, Some(now + venue.hold_minutes * 60)),
@@ -1164,6 +1152,25 @@ pub(crate) async fn expire_lapsed<S: Store>(
 
 /// The first candidate free for `span` (and its buffer), with a room when
 /// the service needs one; or why there is none.
+/// The resources a booking of `need` takes for `span` on the day as the
+/// transaction sees it: (the primary, all of them in id order).
+pub(crate) async fn pick<S: Store>(
+    tx: &mut S,
+    venue: &VenueRow,
+    tz: Tz,
+    need: &Need,
+    span: schedule::Span,
+    occupied: schedule::Span,
+    now: i64,
+) -> Result<(i64, Vec<i64>), Failure> {
+    let date = schedule::local_date(tz, span.start);
+    let day = Day::load(tx, venue, tz, date, Some(occupied), now).await?;
+    let (primary, room) = choose(&day, need, span, occupied)?;
+    let mut resources: Vec<i64> = std::iter::once(primary).chain(room).collect();
+    resources.sort_unstable();
+    Ok((primary, resources))
+}
+
 pub(crate) fn choose(
     day: &Day,
     need: &Need,

@@ -156,6 +156,10 @@ on_both_databases! {
         let (_, back) = c.form_post("/api/cancel_booking", &[("id", &second)], "/bookings").await;
         let (_, _, html) = c.page(&back).await;
         assert!(html.contains("Cancellation closed at 2026-06-01 10:00:00 UTC; please contact the venue."), "{html}");
+        // And My bookings says so instead of offering a button that fails.
+        let (_, _, html) = c.page("/bookings").await;
+        assert!(html.contains("Cancellation closed at Monday 1 June, 11:00; please contact the venue."), "{html}");
+        assert!(!html.contains(r#"aria-label="Cancel "#), "no cancel button once the window closed");
     }
 
     async fn a_confirmed_booking_downloads_as_a_calendar_file_for_its_customer_only(app) {

@@ -109,6 +109,7 @@ pub async fn booking_views(
                     .map(|t| schedule::clock(tz, t.timestamp())),
                 cancel_until_label: schedule::label(tz, cancel_until),
                 cancel_until: schedule::to_datetime(cancel_until),
+                cancel_open: now <= cancel_until,
                 status_label,
                 upcoming: booking.end.timestamp() > now,
                 booking,

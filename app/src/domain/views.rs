@@ -64,6 +64,8 @@ pub struct BookingView {
     /// Until when the customer may cancel, in the venue's time.
     pub cancel_until_label: String,
     pub cancel_until: DateTime<Utc>,
+    /// Whether that time is still to come (a hold may be released anyway).
+    pub cancel_open: bool,
     /// "cancelled by the venue" when staff cancelled it.
     pub status_label: String,
     pub upcoming: bool,
@@ -72,5 +74,29 @@ pub struct BookingView {
 impl BookingView {
     pub fn is_held(&self) -> bool {
         self.booking.status == BookingStatus::Held
+    }
+
+    /// Whether the customer can cancel it (or release it) now.
+    pub fn customer_may_cancel(&self) -> bool {
+        match self.booking.status {
+            BookingStatus::Held => true,
+            BookingStatus::Confirmed => self.cancel_open,
+            _ => false,
+        }
+    }
+
+    /// What the customer is told about cancelling.
+    pub fn cancel_note(&self) -> String {
+        match (self.cancel_open, self.is_held()) {
+            (true, _) => format!("Free cancellation until {}.", self.cancel_until_label),
+            (false, true) => format!(
+                "Once confirmed, it cannot be cancelled here: cancellation closed at {}.",
+                self.cancel_until_label
+            ),
+            (false, false) => format!(
+                "Cancellation closed at {}; please contact the venue.",
+                self.cancel_until_label
+            ),
+        }
     }
 }

@@ -80,13 +80,15 @@ fn Item(b: BookingView, cancel: ServerAction<CancelBooking>) -> impl IntoView {
                 <p>{format!("{} · with {}", b.venue_name, b.with)}</p>
                 <p class="status">{format!("Status: {}", b.status_label)}</p>
                 {(live && b.upcoming).then(|| view! {
-                    <p class="muted">{format!("Free cancellation until {}.", b.cancel_until_label)}</p>
+                    <p class="muted">{b.cancel_note()}</p>
                     <div class="actions">
                         {b.is_held().then(|| view! { <a href=format!("/holds/{id}")>"Confirm this hold"</a> })}
-                        <ActionForm action=cancel attr:class="inline-form">
-                            <input type="hidden" name="id" value=id/>
-                            <button type="submit" aria-label=cancel_label>"Cancel"</button>
-                        </ActionForm>
+                        {b.customer_may_cancel().then(|| view! {
+                            <ActionForm action=cancel attr:class="inline-form">
+                                <input type="hidden" name="id" value=id/>
+                                <button type="submit" aria-label=cancel_label>"Cancel"</button>
+                            </ActionForm>
+                        })}
                         {(b.booking.status == BookingStatus::Confirmed).then(|| view! {
                             <a href=format!("/bookings/{id}/calendar.ics") download="">"Add to calendar (.ics)"</a>
                         })}

@@ -84,7 +84,7 @@ fn Held(b: BookingView) -> impl IntoView {
                 <button type="submit">"Release"</button>
             </ActionForm>
         </div>
-        <p class="muted">{format!("Free cancellation until {}.", b.cancel_until_label)}</p>
+        <p class="muted">{b.cancel_note()}</p>
     }
     .into_any()
 }

@@ -153,8 +153,11 @@ test("cancelling in My bookings frees the time for others at once", async ({ bro
   const [aContext, bContext] = await Promise.all([browser.newContext(), browser.newContext()]);
   const [pa, pb] = await Promise.all([aContext.newPage(), bContext.newPage()]);
   await Promise.all([newCustomer(pa, "Nia"), newCustomer(pb, "Oto")]);
-  // Spa, full body massage (service 2) with Chloe (resource 3).
-  const url = await openFirstDayWithTimes(pa, 1, "service=2&resource=3");
+  // Spa, full body massage (service 2) with Chloe (resource 3), on the
+  // last day offered: well before its cancellation window closes.
+  const day = await lastDayWithTimes(pa, 1, "service=2&resource=3");
+  const url = `/venues/1?service=2&resource=3&date=${day}`;
+  await pa.goto(url);
   const times = freeTimes(pa);
   const name = (await times.first().getAttribute("aria-label"))!;
   await pa.getByRole("button", { name, exact: true }).click();

@@ -129,6 +129,24 @@ struct Phase {
 }
 
 impl Phase {
+    /// Waits for every task of a phase that started at `started`.
+    async fn gather(
+        name: &str,
+        tasks: Vec<tokio::task::JoinHandle<Sample>>,
+        started: Instant,
+    ) -> Phase {
+        let samples = futures::future::join_all(tasks)
+            .await
+            .into_iter()
+            .map(|r| r.expect("a request task"))
+            .collect();
+        Phase {
+            name: name.to_owned(),
+            samples,
+            elapsed: started.elapsed(),
+        }
+    }
+
     fn percentile(&self, p: f64) -> Duration {
         let mut l: Vec<Duration> = self.samples.iter().map(|s| s.latency).collect();
         l.sort_unstable();
@@ -400,16 +418,7 @@ where
     }
     barrier.wait().await;
     let t = Instant::now();
-    let samples = futures::future::join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("a request task"))
-        .collect();
-    Phase {
-        name: name.to_owned(),
-        samples,
-        elapsed: t.elapsed(),
-    }
+    Phase::gather(name, tasks, t).await
 }
 
 /// Runs `n` requests, at most `c` at a time.
@@ -429,16 +438,7 @@ where
             s
         }));
     }
-    let samples = futures::future::join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("a request task"))
-        .collect();
-    Phase {
-        name: name.to_owned(),
-        samples,
-        elapsed: t.elapsed(),
-    }
+    Phase::gather(name, tasks, t).await
 }
 
 /// The same spread through the engine directly: no HTTP, no session.
@@ -469,16 +469,7 @@ async fn engine_spread(engine: &Engine, slots: &[Slot], customers: &[UserId], c:
             }
         }));
     }
-    let samples = futures::future::join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("an engine task"))
-        .collect();
-    Phase {
-        name: "spread, engine only (ceiling)".into(),
-        samples,
-        elapsed: t.elapsed(),
-    }
+    Phase::gather("spread, engine only (ceiling)", tasks, t).await
 }
 
 /// The naive way: look, then insert, in two statements with no lock and

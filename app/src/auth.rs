@@ -45,6 +45,7 @@ impl From<AccountError> for AppError {
             } => AppError::Throttled {
                 retry_after_seconds,
             },
+            AccountError::Invalid(e) => e.into(),
             AccountError::Internal => AppError::Internal,
         }
     }

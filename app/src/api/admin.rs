@@ -25,11 +25,22 @@ pub(crate) mod ssr {
         }
     }
 
+    /// A date staff typed: a real date within two years of today (so
+    /// that no time arithmetic meets the ends of the calendar).
     pub fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, AppError> {
-        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| AppError::Invalid {
+        let invalid = |message: &str| AppError::Invalid {
             field: field.to_owned(),
-            message: "Use a date like 2026-06-02.".to_owned(),
-        })
+            message: message.to_owned(),
+        };
+        let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map_err(|_| invalid("Use a date like 2026-06-02."))?;
+        let now = crate::api::state()?.engine.clock().now();
+        let today = crate::domain::schedule::to_datetime(now).date_naive();
+        if crate::domain::schedule::date_within_staff_horizon(date, today) {
+            Ok(date)
+        } else {
+            Err(invalid("Choose a date within two years of today."))
+        }
     }
 
     pub fn clock(field: &str, s: &str) -> Result<i64, AppError> {

@@ -146,6 +146,9 @@ pub enum AccountError {
     InvalidCredentials,
     #[error("Too many failed log-ins. Try again in {} minutes.", (retry_after_seconds + 59) / 60)]
     Throttled { retry_after_seconds: i64 },
+    /// Input no account could have (a control character in the email).
+    #[error("{0}")]
+    Invalid(crate::domain::input::InvalidInput),
     #[error("Something went wrong on our side; please try again.")]
     Internal,
 }
@@ -236,6 +239,18 @@ pub async fn log_in(
     address: &str,
     now: i64,
 ) -> Result<AuthUser, AccountError> {
+    // Refused before anything is counted or stored: no email or password
+    // has these, and the database would not store them.
+    for (field, text) in [("email", email), ("password", password)] {
+        if text.chars().any(char::is_control) {
+            return Err(AccountError::Invalid(
+                crate::domain::input::InvalidInput::new(
+                    field,
+                    "This cannot contain control characters.",
+                ),
+            ));
+        }
+    }
     let email = Email::parse(email)
         .map(|e| e.as_str().to_owned())
         .unwrap_or_else(|_| email.trim().to_lowercase().chars().take(254).collect());

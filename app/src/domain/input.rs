@@ -109,7 +109,7 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let s = s.trim().to_lowercase();
         let valid = s.len() <= 254
-            && !s.chars().any(char::is_whitespace)
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
             && match s.split_once('@') {
                 Some((local, domain)) => {
                     !local.is_empty()
@@ -175,7 +175,12 @@ impl Password {
 
     pub fn parse(s: &str) -> Result<Self, InvalidInput> {
         let n = s.chars().count();
-        if n < Self::MIN_CHARS {
+        if s.chars().any(char::is_control) {
+            Err(InvalidInput::new(
+                "password",
+                "A password cannot contain control characters.",
+            ))
+        } else if n < Self::MIN_CHARS {
             Err(InvalidInput::new(
                 "password",
                 format!("A password has at least {} characters.", Self::MIN_CHARS),
@@ -236,6 +241,8 @@ mod tests {
             "a@b",
             "a b@example.com",
             "a@@b.com",
+            "anna\u{0}@example.com",
+            "anna@exa\u{7}mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
@@ -244,6 +251,10 @@ mod tests {
     #[test]
     fn passwords_need_ten_characters_and_never_print() {
         assert!(Password::parse("123456789").is_err());
+        assert_eq!(
+            Password::parse("ten characters\u{0}").unwrap_err().field,
+            "password"
+        );
         let p = Password::parse("correct horse").unwrap();
         assert!(!format!("{p:?}").contains("horse"));
     }

@@ -29,6 +29,22 @@ impl Span {
     }
 }
 
+/// How far from now staff may look or act: two years either side (a day
+/// more for leap years). Further dates are refused as input, so the time
+/// arithmetic never meets the ends of the calendar.
+pub const STAFF_HORIZON_DAYS: i64 = 731;
+
+/// Whether the instant `t` lies within the staff horizon of `now`.
+pub fn within_staff_horizon(t: i64, now: i64) -> bool {
+    t.checked_sub(now)
+        .is_some_and(|d| d.abs() <= STAFF_HORIZON_DAYS * 86_400)
+}
+
+/// Whether `date` lies within the staff horizon of `today`.
+pub fn date_within_staff_horizon(date: NaiveDate, today: NaiveDate) -> bool {
+    date.signed_duration_since(today).num_days().abs() <= STAFF_HORIZON_DAYS
+}
+
 /// Monday is 0, Sunday is 6: the `weekday` column of weekly hours.
 pub fn weekday_index(date: NaiveDate) -> i64 {
     i64::from(date.weekday().num_days_from_monday())
@@ -67,7 +83,11 @@ pub enum Ambiguity {
 /// spring change skips it) maps to the first instant after the gap.
 pub fn local_instant(tz: Tz, date: NaiveDate, minute: i64, pick: Ambiguity) -> i64 {
     let midnight = date.and_time(NaiveTime::MIN);
-    let mut local = midnight + Duration::minutes(minute);
+    // At the very end of the calendar there is no later minute: stay at
+    // midnight rather than overflow (callers bound their dates anyway).
+    let Some(mut local) = midnight.checked_add_signed(Duration::minutes(minute)) else {
+        return midnight.and_utc().timestamp();
+    };
     // Gaps are at most a few hours; step forward minute by minute out of one.
     for _ in 0..=24 * 60 {
         match tz.from_local_datetime(&local) {
@@ -79,12 +99,17 @@ pub fn local_instant(tz: Tz, date: NaiveDate, minute: i64, pick: Ambiguity) -> i
                     Ambiguity::Latest => late.timestamp(),
                 };
             }
-            LocalResult::None => local += Duration::minutes(1),
+            LocalResult::None => match local.checked_add_signed(Duration::minutes(1)) {
+                Some(next) => local = next,
+                None => break,
+            },
         }
     }
     // No zone has a day-long gap; treat the date as UTC rather than fail.
-    Utc.from_utc_datetime(&(midnight + Duration::minutes(minute)))
-        .timestamp()
+    let local = midnight
+        .checked_add_signed(Duration::minutes(minute))
+        .unwrap_or(midnight);
+    Utc.from_utc_datetime(&local).timestamp()
 }
 
 /// The instants a local calendar day covers (23, 24 or 25 hours).

@@ -89,14 +89,41 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     })
 }
 
-/// A JSON body; a malformed one answers 400 naming what is wrong.
+/// A JSON body; a malformed one answers 400 naming what is wrong. A text
+/// with a control character in it (a NUL, a bell) is refused here, with
+/// its field named, whatever the route: no name, reason or email has one,
+/// and the database would not store some of them.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        if !is_json {
+            return Err(invalid(
+                "body",
+                "Send JSON with Content-Type: application/json.",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError(AppError::TooLarge),
+                _ => invalid("body", "The body could not be read."),
+            })?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| invalid("body", format!("The body is not valid JSON: {e}")))?;
+        if let Some(field) = control_character_in(&value, "") {
+            return Err(invalid(&field, "Text cannot contain control characters."));
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => Ok(Body(v)),
             Err(JsonRejection::JsonDataError(e)) => {
                 // "field: problem" from serde's path, without axum's preamble.
@@ -108,15 +135,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 let field = detail.split_once(':').map(|(f, _)| f).unwrap_or("body");
                 Err(invalid(field, detail.to_owned()))
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(invalid(
-                "body",
-                "Send JSON with Content-Type: application/json.",
-            )),
             Err(e) => Err(invalid(
                 "body",
                 format!("The body is not valid JSON: {}", e.body_text()),
             )),
         }
+    }
+}
+
+/// The path of the first string (or object key) in `v` that holds a
+/// control character: `name`, `items[2].reason`.
+fn control_character_in(v: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let bad = |s: &str| s.chars().any(char::is_control);
+    let name = |path: &str| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path.to_owned()
+        }
+    };
+    match v {
+        Value::String(s) if bad(s) => Some(name(path)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| control_character_in(item, &format!("{}[{i}]", name(path)))),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if bad(k) {
+                Some(name(path))
+            } else {
+                control_character_in(item, &here)
+            }
+        }),
+        _ => None,
     }
 }
 

@@ -36,6 +36,8 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error("{0}")]
+    SingleProcess(#[from] app::backend::file_lock::FileLockError),
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
@@ -55,6 +57,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     settings: Settings,
+    /// SQLite: this process's hold on the database file (see `file_lock`).
+    _file_lock: Option<app::backend::file_lock::SqliteFileLock>,
 }
 
 impl Application {
@@ -73,6 +77,8 @@ impl Application {
         mut leptos_options: LeptosOptions,
         clock: Clock,
     ) -> Result<Self, StartupError> {
+        // Before anything touches the file: a second server on it stops here.
+        let file_lock = app::backend::file_lock::lock_sqlite_file(&settings.database_url)?;
         let db = Db::connect(&settings.database_url, &settings.db).await?;
         db.migrate().await?;
         let engine = Engine::new(db.clone(), clock);
@@ -124,6 +130,7 @@ impl Application {
             router,
             state,
             settings,
+            _file_lock: file_lock,
         })
     }
 

@@ -40,3 +40,45 @@ on_both_databases! {
         assert_eq!(names, ["Harbour Spa", "Olive Table"]);
     }
 }
+
+/// SQLite serves one server process: a second server on the same file
+/// stops at start-up, saying why, instead of keeping sessions of its own.
+mod a_second_server_on_one_sqlite_file_refuses_to_start {
+    use super::support::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        let app = TestApp::spawn(Engine::Sqlite).await;
+        let url = app.database_url();
+        let env = std::collections::HashMap::from([
+            ("DATABASE_URL", url.clone()),
+            ("SLOTKEEPER_ADDR", "127.0.0.1:0".to_owned()),
+        ]);
+        let settings =
+            app::backend::config::Settings::from_lookup(|k| env.get(k).cloned()).expect("settings");
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("slotkeeper")
+            .build();
+        // Judged after the first server is stopped, so that a failure here
+        // still removes its database.
+        let verdict: Result<(), String> =
+            match slotkeeper::Application::build(settings, options).await {
+                Ok(_) => Err(format!("a second server started on {url}")),
+                Err(e) => {
+                    let text = e.to_string();
+                    if text.contains("another Slotkeeper server") && text.contains(".lock") {
+                        Ok(())
+                    } else {
+                        Err(text)
+                    }
+                }
+            };
+        // The first one still serves.
+        let (status, _) = app.get("/healthz").await;
+        app.stop().await;
+        if let Err(why) = verdict {
+            panic!("{why}");
+        }
+        assert_eq!(status, 200);
+    }
+}

@@ -1,6 +1,6 @@
 //! Settings, from the environment with defaults that need no set-up.
 
-use super::db::{DbOptions, SqliteDurability};
+use super::db::{DbOptions, PgTimeouts, SqliteDurability};
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -104,6 +104,21 @@ impl Settings {
             db: DbOptions {
                 pool_size: number("DATABASE_POOL_SIZE", 8, 1..=200)? as u32,
                 sqlite_durability: durability,
+                postgres: {
+                    let d = PgTimeouts::default();
+                    let ms = |name, default: Duration| {
+                        number(name, default.as_millis() as u64, 0..=3_600_000)
+                            .map(Duration::from_millis)
+                    };
+                    PgTimeouts {
+                        lock: ms("SLOTKEEPER_PG_LOCK_TIMEOUT_MS", d.lock)?,
+                        statement: ms("SLOTKEEPER_PG_STATEMENT_TIMEOUT_MS", d.statement)?,
+                        idle_in_transaction: ms(
+                            "SLOTKEEPER_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                            d.idle_in_transaction,
+                        )?,
+                    }
+                },
                 ..DbOptions::default()
             },
             demo_data: flag("SLOTKEEPER_DEMO_DATA", true)?,
@@ -169,6 +184,28 @@ mod tests {
         assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
         assert!(s.demo_data);
         assert_eq!(s.db.sqlite_durability, SqliteDurability::Full);
+        assert_eq!(s.db.postgres.lock, Duration::from_secs(5));
+        assert_eq!(s.db.postgres.statement, Duration::from_secs(30));
+        assert_eq!(s.db.postgres.idle_in_transaction, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn postgres_timeouts_are_set_in_milliseconds() {
+        let s = settings(&[
+            ("SLOTKEEPER_PG_LOCK_TIMEOUT_MS", "250"),
+            ("SLOTKEEPER_PG_STATEMENT_TIMEOUT_MS", "0"),
+            ("SLOTKEEPER_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", "2000"),
+        ])
+        .unwrap();
+        assert_eq!(s.db.postgres.lock, Duration::from_millis(250));
+        assert_eq!(s.db.postgres.statement, Duration::ZERO);
+        assert_eq!(s.db.postgres.idle_in_transaction, Duration::from_secs(2));
+        assert_eq!(
+            settings(&[("SLOTKEEPER_PG_LOCK_TIMEOUT_MS", "soon")])
+                .unwrap_err()
+                .name,
+            "SLOTKEEPER_PG_LOCK_TIMEOUT_MS"
+        );
     }
 
     #[test]

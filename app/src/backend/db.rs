@@ -34,6 +34,32 @@ pub struct DbOptions {
     pub pool_size: u32,
     pub acquire_timeout: Duration,
     pub sqlite_durability: SqliteDurability,
+    /// Postgres timeouts of the app's connections, so that one instance
+    /// stuck inside a transaction cannot hold every other instance's
+    /// bookings of those resources for ever.
+    pub postgres: PgTimeouts,
+}
+
+/// Postgres `lock_timeout`, `statement_timeout` and
+/// `idle_in_transaction_session_timeout` (zero: none). A lock or statement
+/// timeout fails the attempt with a transient error, which the engine
+/// retries; an idle transaction past its timeout is ended by the server,
+/// releasing its row locks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PgTimeouts {
+    pub lock: Duration,
+    pub statement: Duration,
+    pub idle_in_transaction: Duration,
+}
+
+impl Default for PgTimeouts {
+    fn default() -> Self {
+        Self {
+            lock: Duration::from_secs(5),
+            statement: Duration::from_secs(30),
+            idle_in_transaction: Duration::from_secs(15),
+        }
+    }
 }
 
 impl Default for DbOptions {
@@ -42,6 +68,7 @@ impl Default for DbOptions {
             pool_size: 8,
             acquire_timeout: Duration::from_secs(10),
             sqlite_durability: SqliteDurability::Full,
+            postgres: PgTimeouts::default(),
         }
     }
 }
@@ -65,6 +92,28 @@ pub struct SqliteDb {
 #[derive(Clone, Debug)]
 pub struct PgDb {
     pub pool: PgPool,
+    /// How the pool connects, without the timeouts: migrations use it, so
+    /// that a long migration or a wait for another instance's migration
+    /// lock is not cut short.
+    connect: std::sync::Arc<PgConnectOptions>,
+}
+
+/// Sets the timeouts on a new connection: in one statement, after
+/// connecting rather than as start-up options, so that a connection pooler
+/// in front of Postgres passes them on.
+async fn set_timeouts(conn: &mut sqlx::PgConnection, t: PgTimeouts) -> Result<(), sqlx::Error> {
+    let ms = |d: Duration| format!("{}ms", d.as_millis());
+    sqlx::query(
+        "SELECT set_config('lock_timeout', $1, false), \
+         set_config('statement_timeout', $2, false), \
+         set_config('idle_in_transaction_session_timeout', $3, false)",
+    )
+    .bind(ms(t.lock))
+    .bind(ms(t.statement))
+    .bind(ms(t.idle_in_transaction))
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Runs `$body` with `$b` bound to the concrete backend of `$db`.
@@ -86,12 +135,19 @@ impl Db {
             create_postgres_database(url).await?;
             let connect = PgConnectOptions::from_str(url)?
                 .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(250));
+            let timeouts = options.postgres;
             let pool = PgPoolOptions::new()
                 .max_connections(options.pool_size)
                 .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move { set_timeouts(conn, timeouts).await })
+                })
+                .connect_with(connect.clone())
                 .await?;
-            Ok(Db::Postgres(PgDb { pool }))
+            Ok(Db::Postgres(PgDb {
+                pool,
+                connect: std::sync::Arc::new(connect),
+            }))
         } else if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -131,7 +187,15 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
             Db::Sqlite(db) => sqlx::migrate!("../migrations/sqlite").run(&db.write).await,
-            Db::Postgres(db) => sqlx::migrate!("../migrations/postgres").run(&db.pool).await,
+            Db::Postgres(db) => {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect_with(&db.connect).await?;
+                let done = sqlx::migrate!("../migrations/postgres")
+                    .run(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+                done
+            }
         }
     }
 
@@ -204,9 +268,24 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     db_code(e).is_some_and(|c| matches!(c.as_str(), "23505" | "2067" | "1555"))
 }
 
+/// The grid-independent guard refused an occupancy: Postgres
+/// exclusion_violation (23P01, `occupancies_never_overlap`), or SQLite's
+/// SQLITE_CONSTRAINT_TRIGGER (1811), which only the occupancy triggers
+/// raise. Matched by code, never by text.
+pub fn is_overlap_violation(e: &sqlx::Error) -> bool {
+    db_code(e).is_some_and(|c| matches!(c.as_str(), "23P01" | "1811"))
+}
+
+/// A guard of the schema refused a write: a unique index (a claim, an
+/// idempotency key) or the overlap guard.
+pub fn is_guard_violation(e: &sqlx::Error) -> bool {
+    is_unique_violation(e) || is_overlap_violation(e)
+}
+
 /// Failures that a fresh attempt of the whole transaction can cure:
 /// serialization failure and deadlock, a lost connection, a statement or
-/// lock timeout, an administrator's disconnect (Postgres); SQLITE_BUSY,
+/// lock timeout, an administrator's disconnect, the end of a transaction
+/// left idle too long (Postgres); SQLITE_BUSY,
 /// SQLITE_LOCKED and their extended codes; a pool with no connection free in
 /// time. Retrying is safe: a booking's idempotency key makes a repeat find
 /// what an attempt that did commit made.
@@ -225,6 +304,7 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
                 | "57P01"
                 | "57014"
                 | "55P03"
+                | "25P03"
                 | "5"
                 | "261"
                 | "517"

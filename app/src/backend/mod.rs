@@ -8,6 +8,7 @@ pub mod config;
 pub mod day;
 pub mod db;
 pub mod engine;
+pub mod file_lock;
 pub mod seed;
 pub mod stats;
 pub mod store;

@@ -102,7 +102,7 @@ impl TestDatabase {
     pub async fn remove(self) {
         match self.place {
             Place::File(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".lock"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }

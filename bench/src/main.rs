@@ -805,8 +805,13 @@ async fn main() {
         );
     }
     println!(
-        "\nfinal invariant check: {} double bookings",
-        overlaps(&engine).await
+        "\nfinal invariant check: {} double bookings, {} bookings not live that still claim time",
+        overlaps(&engine).await,
+        engine
+            .ghost_claims()
+            .await
+            .map(|g| g.len())
+            .unwrap_or_else(|e| die(&format!("the ghost-claims query failed: {e}")))
     );
     db.close().await;
     drop(instances);

@@ -429,4 +429,75 @@ on_both_databases! {
         let r = attacker.send_with(Method::POST, "/api/v1/session", Some(json!({"email": "ida@example.com", "password": "a long enough password"})), &[("x-forwarded-for", "203.0.113.10")]).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     }
+
+    async fn an_idempotency_key_sent_with_another_request_answers_422(app) {
+        let mut c = app.customer("keys@example.com").await;
+        let s = spa(&mut c).await;
+        let key = "the-same-key-for-two";
+        let mut first = head_with(&s, s.anna, &london(2, 10, 0));
+        first["idempotency_key"] = json!(key);
+        let r = c.send(Method::POST, "/api/v1/bookings", Some(first.clone())).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        let id = r.json["id"].as_i64().unwrap();
+        // The same request again: the same booking.
+        let r = c.send(Method::POST, "/api/v1/bookings", Some(first.clone())).await;
+        assert_eq!((r.status, r.json["id"].as_i64()), (StatusCode::CREATED, Some(id)));
+        // Another time and therapist with the key: refused, nothing made.
+        let mut other = head_with(&s, s.ben, &london(2, 14, 0));
+        other["idempotency_key"] = json!(key);
+        let r = c.send(Method::POST, "/api/v1/bookings", Some(other)).await;
+        assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_mismatch")), "{}", r.json);
+        assert!(r.json["message"].as_str().unwrap().contains("different request"));
+        // A hold with the booking's key, sent as a header this time.
+        let r = c.send_with(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(2, 10, 0))), &[("idempotency-key", key)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+        assert_eq!(count_my_bookings(&mut c).await, 1);
+        // After a cancel, the key's booking is not answered again.
+        let r = c.send(Method::DELETE, &format!("/api/v1/bookings/{id}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        let r = c.send(Method::POST, "/api/v1/bookings", Some(first)).await;
+        assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_mismatch")), "{}", r.json);
+        assert!(r.json["message"].as_str().unwrap().contains("cancelled"), "{}", r.json);
+    }
+
+    async fn control_characters_and_dates_out_of_bounds_answer_400_naming_the_field(app) {
+        let mut visitor = app.client();
+        for email in ["anna\u{0}@example.com", "anna@exa\u{7}mple.com"] {
+            let r = visitor.send(Method::POST, "/api/v1/session", Some(json!({"email": email, "password": "whatever it is"}))).await;
+            assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("email")), "{}", r.json);
+        }
+        let r = visitor.send(Method::POST, "/api/v1/users", Some(json!({"email": "nul@example.com", "name": "Nul\u{0}Name", "password": "a long enough password"}))).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{}", r.json);
+        // The page's log-in form (a server function) says the same.
+        let r = visitor.call("/api/log_in", &[("email", "anna\u{0}@example.com"), ("password", "whatever it is"), ("next", "/")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
+
+        let mut sam = app.client();
+        sam.log_in("staff@slotkeeper.test", "slotkeeper-demo").await;
+        let r = sam.send(Method::POST, "/api/v1/venues/1/closures", Some(json!({
+            "starts_at": london(3, 9, 0), "ends_at": london(3, 10, 0), "reason": "Boiler\u{0}"
+        }))).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reason")), "{}", r.json);
+        for date in ["+262142-12-31", "1000-01-01"] {
+            let r = sam.send(Method::GET, &format!("/api/v1/venues/1/day?date={}", enc(date)), None).await;
+            assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("date")), "{date}: {}", r.json);
+        }
+        let mut alice = app.customer("bounds@example.com").await;
+        let s = spa(&mut alice).await;
+        let id = alice.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await.json["id"].as_i64().unwrap();
+        for start in ["+262142-12-31T10:00:00Z", "0001-01-01T00:00:00Z"] {
+            let r = sam.send(Method::POST, &format!("/api/v1/bookings/{id}/move"), Some(json!({"start": start}))).await;
+            assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("start")), "{start}: {}", r.json);
+        }
+        let r = sam.send(Method::POST, "/api/v1/venues/1/closures", Some(json!({
+            "starts_at": london(3, 9, 0), "ends_at": "+262142-12-31T10:00:00Z"
+        }))).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("ends_at")), "{}", r.json);
+        // The admin pages' forms answer the same, and nothing panicked.
+        let r = sam.call("/api/admin/day", &[("venue", "1"), ("date", "+262142-12-31")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.json);
+        let (status, _, _) = sam.page("/admin/venues/1/day?date=%2B262142-12-31").await;
+        assert!(status.is_success() || status.is_client_error(), "{status}");
+        assert_eq!(app.get("/healthz").await.0, 200);
+    }
 }

@@ -24,11 +24,12 @@ use chrono_tz::Tz;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::day::{kind_of, Day, Openness};
-use super::db::{is_unique_violation, with_backend, Backend};
+use super::db::{is_guard_violation, with_backend, Backend};
 use super::engine::{
-    alternatives, booking_from_row, check_time_rules, expire_lapsed, need_for, pick, retrying,
-    settle_app, venue_zone, Engine, Failure, Rules,
+    alternatives, booking_from_row, check_time_rules, expire_lapsed, lock_booking_resources,
+    need_for, pick, retrying, settle_app, venue_zone, Clock, Engine, Failure, Rules,
 };
+use super::pauses::{self, Point};
 use super::stats::{hour_of, Event};
 use super::store::{
     BookingRow, ClosureRow, NewAudit, ResourceRow, ServiceRow, StatRow, Store, VenueRow,
@@ -152,7 +153,29 @@ fn check_name(field: &'static str, name: &str) -> Result<String, Failure> {
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid(field, "Give a name of 1 to 100 characters."));
     }
+    if name.chars().any(char::is_control) {
+        return Err(invalid(field, "A name cannot contain control characters."));
+    }
     Ok(name.to_owned())
+}
+
+/// An instant staff gave, within two years of now (see
+/// `schedule::STAFF_HORIZON_DAYS`): further ones are refused as input.
+fn check_staff_instant(field: &'static str, t: i64, now: i64) -> Result<(), Failure> {
+    if schedule::within_staff_horizon(t, now) {
+        Ok(())
+    } else {
+        Err(invalid(field, "Choose a time within two years of today."))
+    }
+}
+
+/// A date staff gave, within two years of the venue's today.
+fn check_staff_date(field: &'static str, date: NaiveDate, tz: Tz, now: i64) -> Result<(), Failure> {
+    if schedule::date_within_staff_horizon(date, schedule::local_date(tz, now)) {
+        Ok(())
+    } else {
+        Err(invalid(field, "Choose a date within two years of today."))
+    }
 }
 
 fn check_range(field: &'static str, v: i64, lo: i64, hi: i64, what: &str) -> Result<i64, Failure> {
@@ -815,6 +838,8 @@ async fn apply<S: Store>(
             ends_at,
             reason,
         } => {
+            check_staff_instant("starts_at", *starts_at, now)?;
+            check_staff_instant("ends_at", *ends_at, now)?;
             if starts_at >= ends_at {
                 return Err(invalid("ends", "The end comes after the start."));
             }
@@ -827,6 +852,12 @@ async fn apply<S: Store>(
             let reason = reason.trim();
             if reason.chars().count() > 200 {
                 return Err(invalid("reason", "Keep the reason under 200 characters."));
+            }
+            if reason.chars().any(char::is_control) {
+                return Err(invalid(
+                    "reason",
+                    "A reason cannot contain control characters.",
+                ));
             }
             let name = match resource {
                 Some(r) => resource_of_venue(tx, venue.id, *r).await?.name,
@@ -901,6 +932,9 @@ async fn reclaim_on_new_grid<S: Store>(
             ),
         ));
     }
+    // In id order, as every other writer of booking rows does.
+    let mut live = live;
+    live.sort_by_key(|b| b.id);
     for b in &live {
         let cleanup = match b.service_id {
             Some(s) => tx.service(s).await?.map_or(0, |s| s.cleanup_minutes * 60),
@@ -914,11 +948,8 @@ async fn reclaim_on_new_grid<S: Store>(
         tx.delete_claims(b.id).await?;
         tx.reschedule(b.id, b.starts_at, b.ends_at, occupied.end, now)
             .await?;
-        if let Err(e) = tx
-            .insert_claims(b.id, &resources, &schedule::claim_units(occupied, unit))
-            .await
-        {
-            return Err(if is_unique_violation(&e) {
+        if let Err(e) = tx.insert_claims(b.id, &resources, occupied, unit).await {
+            return Err(if is_guard_violation(&e) {
                 invalid(
                     "grid_minutes",
                     format!(
@@ -994,7 +1025,7 @@ impl Engine {
     ) -> Result<(), AppError> {
         let done = with_backend!(self.db(), |b| {
             retrying(self.counters(), || {
-                change_attempt(b, self.clock().now(), staff, venue, change, choice)
+                change_attempt(b, self.clock(), staff, venue, change, choice)
             })
             .await
             .map_err(settle_app)
@@ -1118,6 +1149,7 @@ impl Engine {
                     .await?
                     .ok_or(Failure::App(AppError::NotFound))?;
                 let tz = venue_zone(&v)?;
+                check_staff_date("date", date, tz, now)?;
                 build_day(&mut tx, &v, tz, date, now).await
             }
             .await
@@ -1201,6 +1233,7 @@ impl Engine {
     /// an account gets one, without a password.
     pub async fn staff_book(&self, staff: Staff, req: &StaffBooking) -> Result<Booking, AppError> {
         let now = self.clock().now();
+        check_staff_instant("start", req.start.timestamp(), now).map_err(settle_app)?;
         let customer = with_backend!(self.db(), |b| {
             async {
                 let mut tx = b.begin_write().await?;
@@ -1247,16 +1280,10 @@ impl Engine {
         start: chrono::DateTime<chrono::Utc>,
         resource: Option<ResourceId>,
     ) -> Result<Booking, AppError> {
+        check_staff_instant("start", start.timestamp(), self.clock().now()).map_err(settle_app)?;
         with_backend!(self.db(), |b| {
             let result = retrying(self.counters(), || {
-                move_attempt(
-                    b,
-                    self.clock().now(),
-                    staff,
-                    id,
-                    start.timestamp(),
-                    resource,
-                )
+                move_attempt(b, self.clock(), staff, id, start.timestamp(), resource)
             })
             .await;
             match result {
@@ -1265,7 +1292,7 @@ impl Engine {
                     Ok(booking)
                 }
                 Err(Failure::Taken) => Err(self.move_taken(b, id, start, resource).await),
-                Err(Failure::Db(e)) if is_unique_violation(&e) => {
+                Err(Failure::Db(e)) if is_guard_violation(&e) => {
                     Err(self.move_taken(b, id, start, resource).await)
                 }
                 Err(f) => Err(settle_app(f)),
@@ -1321,19 +1348,18 @@ impl Engine {
         }
         with_backend!(self.db(), |b| {
             retrying(self.counters(), || async {
-                let now = self.clock().now();
                 let mut tx = b.begin_write().await?;
                 let row = tx
                     .booking(id.0)
                     .await?
                     .ok_or(Failure::App(AppError::NotFound))?;
                 authorize(&mut tx, staff, row.venue_id).await?;
-                let used = tx.booking_resources(row.id).await?;
-                tx.lock_resources(&used).await?;
+                lock_booking_resources(&mut tx, row.id).await?;
                 let row = tx
                     .lock_booking(id.0)
                     .await?
                     .ok_or(Failure::App(AppError::NotFound))?;
+                let now = self.clock().now();
                 let current =
                     BookingStatus::parse(&row.status).ok_or(Failure::App(AppError::Internal))?;
                 if current == status {
@@ -1404,6 +1430,7 @@ impl Engine {
                 let tz = venue_zone(&v)?;
                 let (from, to) = match date {
                     Some(d) => {
+                        check_staff_date("date", d, tz, self.clock().now())?;
                         let span = schedule::local_day(tz, d);
                         (span.start, span.end)
                     }
@@ -1722,15 +1749,24 @@ fn offer_of(row: &BookingRow) -> Result<Offer, Failure> {
 
 async fn change_attempt<B: Backend>(
     b: &B,
-    now: i64,
+    clock: &Clock,
     staff: Staff,
     venue: VenueId,
     change: &Change,
     choice: StrandChoice,
 ) -> Result<(), Failure> {
+    if B::Tx::LOCKS_AT_BEGIN {
+        pauses::pause(Point::BeforeLock).await;
+    }
     let mut tx = b.begin_write().await?;
     authorize(&mut tx, staff, venue.0).await?;
+    if !B::Tx::LOCKS_AT_BEGIN {
+        pauses::pause(Point::BeforeLock).await;
+    }
+    // Every booker of the venue queues behind this; everything below is
+    // read under the lock, the time included.
     tx.lock_venue(venue.0).await?;
+    let now = clock.now();
     let before_row = tx
         .venue(venue.0)
         .await?
@@ -1762,6 +1798,9 @@ async fn change_attempt<B: Backend>(
                 }));
             }
             StrandChoice::Cancel => {
+                // In id order, as every other writer of booking rows does.
+                let mut newly = newly.clone();
+                newly.sort_by_key(|(r, _)| r.id);
                 for (row, _) in &newly {
                     cancel_by_venue(&mut tx, staff, row, now, applied.action).await?;
                 }
@@ -1794,6 +1833,7 @@ async fn change_attempt<B: Backend>(
             .or((!note.is_empty()).then(|| note.trim().to_owned())),
     })
     .await?;
+    pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
     tracing::info!(venue = venue.0, action = applied.action, "staff change");
     Ok(())
@@ -1801,69 +1841,101 @@ async fn change_attempt<B: Backend>(
 
 async fn move_attempt<B: Backend>(
     b: &B,
-    now: i64,
+    clock: &Clock,
     staff: Staff,
     id: BookingId,
     start: i64,
     target: Option<ResourceId>,
 ) -> Result<Booking, Failure> {
+    if B::Tx::LOCKS_AT_BEGIN {
+        pauses::pause(Point::BeforeLock).await;
+    }
     let mut tx = b.begin_write().await?;
-    let row = tx
+    let first = tx
         .booking(id.0)
         .await?
         .ok_or(Failure::App(AppError::NotFound))?;
-    authorize(&mut tx, staff, row.venue_id).await?;
-    let venue = tx
-        .venue(row.venue_id)
-        .await?
-        .ok_or(Failure::App(AppError::Internal))?;
-    let tz = venue_zone(&venue)?;
-    let used = tx.booking_resources(row.id).await?;
-    let resources = tx.resources(venue.id).await?;
-    // Without a new resource, the booking keeps its therapist or table.
-    let primary = used
-        .iter()
-        .copied()
-        .find(|u| resources.iter().any(|r| r.id == *u && r.kind != "room"));
-    let choice = match target.map(|r| r.0).or(primary) {
-        Some(r) => ResourceChoice::Specific(ResourceId(r)),
-        None => ResourceChoice::Any,
+    authorize(&mut tx, staff, first.venue_id).await?;
+    // Lock first, then read everything that decides: the booking's own
+    // resources and those of the target, read again under the locks until
+    // they are the ones locked (a set-up change or another move may change
+    // them meanwhile). Set-up changes lock every resource of the venue, so
+    // the venue, the need and the booking read in the last round are
+    // settled until COMMIT.
+    let mut locked: Vec<i64> = Vec::new();
+    let (venue, used, resources, need) = loop {
+        let venue = tx
+            .venue(first.venue_id)
+            .await?
+            .ok_or(Failure::App(AppError::Internal))?;
+        let row = tx
+            .booking(id.0)
+            .await?
+            .ok_or(Failure::App(AppError::NotFound))?;
+        let used = tx.booking_resources(row.id).await?;
+        let resources = tx.resources(venue.id).await?;
+        // Without a new resource, the booking keeps its therapist or table.
+        let primary = used
+            .iter()
+            .copied()
+            .find(|u| resources.iter().any(|r| r.id == *u && r.kind != "room"));
+        let choice = match target.map(|r| r.0).or(primary) {
+            Some(r) => ResourceChoice::Specific(ResourceId(r)),
+            None => ResourceChoice::Any,
+        };
+        let need = need_for(&mut tx, &venue, offer_of(&row)?, choice).await?;
+        let mut wanted = need.lock_set();
+        wanted.extend(&used);
+        if B::Tx::LOCKS_AT_BEGIN || wanted.iter().all(|r| locked.contains(r)) {
+            break (venue, used, resources, need);
+        }
+        pauses::pause(Point::BeforeLock).await;
+        locked.extend(wanted);
+        locked.sort_unstable();
+        locked.dedup();
+        tx.lock_resources(&locked).await?;
     };
-    let need = need_for(&mut tx, &venue, offer_of(&row)?, choice).await?;
-    check_time_rules(&venue, now, start, Rules::Staff { by: staff.user })?;
-    let unit = venue.grid_minutes * 60;
-    let (span, occupied) = need.spans(start, unit);
-
-    let mut locked: Vec<i64> = used
-        .iter()
-        .copied()
-        .chain(need.candidates.iter().chain(&need.rooms).map(|r| r.id))
-        .collect();
-    locked.sort_unstable();
-    locked.dedup();
-    tx.lock_resources(&locked).await?;
+    if B::Tx::LOCKS_AT_BEGIN {
+        locked = need.lock_set();
+        locked.extend(&used);
+    }
+    // The booking's own row, locked: its status and expiry decide, at the
+    // time read now.
     let row = tx
         .lock_booking(id.0)
         .await?
         .ok_or(Failure::App(AppError::NotFound))?;
+    let now = clock.now();
     let status = BookingStatus::parse(&row.status).ok_or(Failure::App(AppError::Internal))?;
     if !status.is_live() {
         return Err(Failure::App(AppError::Refused {
             message: format!("That booking is {status} and can no longer be moved."),
         }));
     }
+    let tz = venue_zone(&venue)?;
+    if let (BookingStatus::Held, Some(lapsed)) = (status, row.hold_expires_at) {
+        // Lapsed but not yet swept: its time is no longer the customer's,
+        // and moving it would claim time for a booking that is gone.
+        if lapsed <= now {
+            return Err(Failure::App(AppError::Refused {
+                message: format!(
+                    "That hold lapsed at {} and can no longer be moved; book the time for the customer instead.",
+                    schedule::clock(tz, lapsed)
+                ),
+            }));
+        }
+    }
+    check_time_rules(&venue, now, start, Rules::Staff { by: staff.user })?;
+    let unit = venue.grid_minutes * 60;
+    let (span, occupied) = need.spans(start, unit);
     expire_lapsed(&mut tx, &locked, now).await?;
     // Its own claims go first, so that it may move within its own time.
     tx.delete_claims(row.id).await?;
     let (primary, new_resources) = pick(&mut tx, &venue, tz, &need, span, occupied, now).await?;
     tx.delete_booking_resources(row.id).await?;
     tx.insert_booking_resources(row.id, &new_resources).await?;
-    tx.insert_claims(
-        row.id,
-        &new_resources,
-        &schedule::claim_units(occupied, unit),
-    )
-    .await?;
+    tx.insert_claims(row.id, &new_resources, occupied, unit)
+        .await?;
     tx.reschedule(row.id, span.start, span.end, occupied.end, now)
         .await?;
     let names: HashMap<i64, String> = resources.iter().map(|r| (r.id, r.name.clone())).collect();
@@ -1898,6 +1970,7 @@ async fn move_attempt<B: Backend>(
         .await?
         .ok_or(Failure::App(AppError::Internal))?;
     let booking = booking_from_row(&mut tx, moved).await?;
+    pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
     tracing::info!(booking = row.id, start, resources = ?new_resources, "booking moved");
     Ok(booking)

@@ -166,6 +166,20 @@ impl Need {
         (span, occupied)
     }
 
+    /// Every resource a booking of this need might take, in id order: what
+    /// its transaction locks.
+    pub fn lock_set(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .candidates
+            .iter()
+            .chain(&self.rooms)
+            .map(|r| r.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// A free room for the span, if the service needs one. `Some(None)`: no
     /// room needed; `None`: a room is needed and none is free.
     pub fn free_room(&self, day: &Day, span: Span, occupied: Span) -> Option<Option<i64>> {

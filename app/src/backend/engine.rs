@@ -24,7 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::day::{kind_of, Day, Need, Openness};
-use super::db::{is_transient, is_unique_violation, with_backend, Backend, Db};
+use super::db::{is_guard_violation, is_transient, with_backend, Backend, Db};
+use super::pauses::{self, Point};
 use super::stats::{Event, Recorder};
 use super::store::{BookingRow, NewAudit, NewBooking, Overlap, ResourceRow, Store, VenueRow};
 use crate::domain::venue::ResourceKind;
@@ -193,8 +194,9 @@ where
 pub struct Counters {
     /// Transactions tried again after a transient failure.
     pub retries: AtomicU64,
-    /// Attempts stopped by a unique index rather than by the checks under
-    /// the lock: with the lock working, only duplicate idempotency keys.
+    /// Attempts stopped by a guard of the schema (a unique index, the
+    /// overlap guard) rather than by the checks under the lock: with the
+    /// lock working, only duplicate idempotency keys sent at once.
     pub unique_violations: AtomicU64,
     /// Requests refused by the read-only look before the write transaction.
     pub fast_refusals: AtomicU64,
@@ -490,6 +492,7 @@ impl Engine {
         if looked {
             return refuse().await;
         }
+        pauses::pause(Point::AfterLook).await;
         let result = {
             let _turn = gate.write().await;
             if claimed(self.clock.now()).await {
@@ -499,7 +502,7 @@ impl Engine {
                     retrying(&self.counters, || {
                         attempt_place(
                             b,
-                            self.clock.now(),
+                            &self.clock,
                             req,
                             mode,
                             rules,
@@ -541,14 +544,15 @@ impl Engine {
                     .record(req.venue.0, self.clock.now(), Event::Conflict);
                 Err(self.slot_taken(b, req).await)
             }
-            // The unique indexes caught what the checks did not see: a
-            // concurrent request with the same idempotency key, or a claim.
-            // Told apart by looking, not by reading the error's text.
-            Err(Failure::Db(e)) if is_unique_violation(&e) => {
+            // A guard of the schema caught what the checks did not see: a
+            // concurrent request with the same idempotency key, a claim, an
+            // overlapping occupancy. Told apart by looking, not by reading
+            // the error's text.
+            Err(Failure::Db(e)) if is_guard_violation(&e) => {
                 self.counters
                     .unique_violations
                     .fetch_add(1, Ordering::Relaxed);
-                match self.replay(b, req).await {
+                match self.replay(b, req, mode, rules).await {
                     Ok(Some(existing)) => Ok(existing),
                     Ok(None) => {
                         self.stats
@@ -562,18 +566,24 @@ impl Engine {
         }
     }
 
-    /// The booking this customer already made with this idempotency key.
+    /// The booking this customer already made with this idempotency key
+    /// (refused if the key was made for another request).
     async fn replay<B: Backend>(
         &self,
         b: &B,
         req: &BookingRequest,
+        mode: Mode,
+        rules: Rules,
     ) -> Result<Option<Booking>, Failure> {
         let mut tx = b.begin_read().await?;
         match tx
             .booking_by_key(req.customer.0, req.idempotency_key.as_str())
             .await?
         {
-            Some(row) => Ok(Some(booking_from_row(&mut tx, row).await?)),
+            Some(row) => {
+                let asked = fingerprint(req, mode, rules);
+                Ok(Some(replayed(&mut tx, row, req, &asked).await?))
+            }
             None => Ok(None),
         }
     }
@@ -636,7 +646,7 @@ impl Engine {
     ) -> Result<Booking, BookingError> {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
-                confirm_attempt(b, self.clock.now(), customer, id, &self.stats)
+                confirm_attempt(b, &self.clock, customer, id, &self.stats)
             })
             .await
             .map_err(settle)
@@ -659,7 +669,7 @@ impl Engine {
     async fn end(&self, actor: Actor, id: BookingId, how: Ending) -> Result<Booking, BookingError> {
         let ended = with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
-                end_attempt(b, self.clock.now(), actor, id, how)
+                end_attempt(b, &self.clock, actor, id, how)
             })
             .await
             .map_err(settle)
@@ -759,6 +769,45 @@ impl Engine {
             async {
                 let mut tx = b.begin_read().await?;
                 Ok::<_, Failure>(tx.overlaps().await?)
+            }
+            .await
+            .map_err(settle)
+        })
+    }
+
+    /// The second invariant check: bookings that are not live but still
+    /// own claims or occupancy rows. Always empty.
+    pub async fn ghost_claims(&self) -> Result<Vec<BookingId>, BookingError> {
+        with_backend!(&self.db, |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                Ok::<_, Failure>(
+                    tx.ghost_claims()
+                        .await?
+                        .into_iter()
+                        .map(BookingId)
+                        .collect(),
+                )
+            }
+            .await
+            .map_err(settle)
+        })
+    }
+
+    /// Live bookings still to come whose claims or occupancy rows do not
+    /// match their time, resources and the venue's grid. Always empty.
+    pub async fn half_made_bookings(&self) -> Result<Vec<BookingId>, BookingError> {
+        let now = self.clock.now();
+        with_backend!(&self.db, |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                Ok::<_, Failure>(
+                    tx.half_made(now)
+                        .await?
+                        .into_iter()
+                        .map(BookingId)
+                        .collect(),
+                )
             }
             .await
             .map_err(settle)
@@ -981,16 +1030,89 @@ async fn already_claimed<B: Backend>(
     }))
 }
 
-/// One attempt at a hold or booking, in one write transaction.
+/// What an idempotency key stands for: the request as asked (mode, whose
+/// rules, venue, offer, resource choice, start). Stored with the booking;
+/// a repeat of the key must ask for the same.
+fn fingerprint(req: &BookingRequest, mode: Mode, rules: Rules) -> String {
+    let offer = match req.offer {
+        Offer::Service(s) => format!("service:{s}"),
+        Offer::Table(p) => format!("party:{}", p.get()),
+    };
+    let resource = match req.resource {
+        ResourceChoice::Any => "any".to_owned(),
+        ResourceChoice::Specific(r) => format!("resource:{r}"),
+    };
+    format!(
+        "{}|{}|venue:{}|{offer}|{resource}|start:{}",
+        match mode {
+            Mode::Hold => "hold",
+            Mode::Book => "book",
+        },
+        match rules {
+            Rules::Customer => "customer",
+            Rules::Staff { .. } => "staff",
+        },
+        req.venue,
+        req.start.timestamp()
+    )
+}
+
+/// The answer to a repeated idempotency key: the booking it made, if the
+/// key is repeated with the same request and that booking still stands;
+/// otherwise a refusal (an unrelated booking is never answered).
+pub(crate) async fn replayed<S: Store>(
+    tx: &mut S,
+    row: BookingRow,
+    req: &BookingRequest,
+    fingerprint: &str,
+) -> Result<Booking, Failure> {
+    let same = match &row.request {
+        Some(asked) => asked == fingerprint,
+        // Made before requests were recorded: what can still be compared.
+        None => {
+            let offer = match req.offer {
+                Offer::Service(s) => (Some(s.0), None),
+                Offer::Table(p) => (None, Some(p.get())),
+            };
+            row.venue_id == req.venue.0
+                && (row.service_id, row.party_size) == offer
+                && row.starts_at == req.start.timestamp()
+        }
+    };
+    if !same {
+        return Err(BookingError::IdempotencyMismatch.into());
+    }
+    let booking = booking_from_row(tx, row).await?;
+    match booking.status {
+        // Its time was given up: answering it as made would tell the
+        // customer they hold a time they do not.
+        status @ (BookingStatus::Cancelled | BookingStatus::Expired) => {
+            Err(BookingError::IdempotencyKeySpent { status }.into())
+        }
+        _ => Ok(booking),
+    }
+}
+
+/// One attempt at a hold or booking, in one write transaction: the steps
+/// of the booking protocol.
 async fn attempt_place<B: Backend>(
     b: &B,
-    now: i64,
+    clock: &Clock,
     req: &BookingRequest,
     mode: Mode,
     rules: Rules,
     stats: &Recorder,
     counters: &Counters,
 ) -> Result<Placed, Failure> {
+    let asked = fingerprint(req, mode, rules);
+    let repeat = |booking| Placed {
+        booking,
+        fresh: false,
+        taken: None,
+    };
+    if B::Tx::LOCKS_AT_BEGIN {
+        pauses::pause(Point::BeforeLock).await;
+    }
     let waiting = std::time::Instant::now();
     let mut tx = b.begin_write().await?;
     let mut lock_wait = waiting.elapsed();
@@ -1000,49 +1122,56 @@ async fn attempt_place<B: Backend>(
         .booking_by_key(req.customer.0, req.idempotency_key.as_str())
         .await?
     {
-        return Ok(Placed {
-            booking: booking_from_row(&mut tx, existing).await?,
-            fresh: false,
-            taken: None,
-        });
+        return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
     }
-    let venue = tx
-        .venue(req.venue.0)
-        .await?
-        .ok_or(RuleViolation::UnknownVenue)?;
-    let tz = venue_zone(&venue)?;
-    let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
-    let start = req.start.timestamp();
-    check_time_rules(&venue, now, start, rules)?;
-    let unit = venue.grid_minutes * 60;
-    let (span, occupied) = need.spans(start, unit);
 
-    // Bookers of these resources queue here until this transaction ends.
-    let mut locked: Vec<i64> = need
-        .candidates
-        .iter()
-        .chain(&need.rooms)
-        .map(|r| r.id)
-        .collect();
-    locked.sort_unstable();
-    locked.dedup();
-    let waiting = std::time::Instant::now();
-    tx.lock_resources(&locked).await?;
-    lock_wait += waiting.elapsed();
+    // Lock first, then read everything that decides. Which resources to
+    // lock comes from data (the therapists who offer the service, the
+    // rooms, the tables): read it, lock it, read it again under the locks
+    // and go round again if it grew. Set-up changes lock every resource of
+    // the venue, so what is read under the locks is settled until COMMIT.
+    // On SQLite the transaction holds the database's write lock already,
+    // and the first read is the one under the lock.
+    let mut locked: Vec<i64> = Vec::new();
+    let (venue, need) = loop {
+        let venue = tx
+            .venue(req.venue.0)
+            .await?
+            .ok_or(RuleViolation::UnknownVenue)?;
+        let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
+        let wanted = need.lock_set();
+        if B::Tx::LOCKS_AT_BEGIN || wanted.iter().all(|r| locked.contains(r)) {
+            break (venue, need);
+        }
+        pauses::pause(Point::BeforeLock).await;
+        locked.extend(wanted);
+        locked.sort_unstable();
+        locked.dedup();
+        // Bookers of these resources queue here until this transaction ends.
+        let waiting = std::time::Instant::now();
+        tx.lock_resources(&locked).await?;
+        lock_wait += waiting.elapsed();
+    };
     counters.lock_wait_seconds.observe(lock_wait);
-
+    // The time too is read under the locks: a wait for them may have let
+    // the minimum notice pass or a hold lapse.
+    let now = clock.now();
+    if B::Tx::LOCKS_AT_BEGIN {
+        locked = need.lock_set();
+    }
     // Again under the lock: a duplicate sent at the same moment has
     // committed by now.
     if let Some(existing) = tx
         .booking_by_key(req.customer.0, req.idempotency_key.as_str())
         .await?
     {
-        return Ok(Placed {
-            booking: booking_from_row(&mut tx, existing).await?,
-            fresh: false,
-            taken: None,
-        });
+        return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
     }
+    let tz = venue_zone(&venue)?;
+    let start = req.start.timestamp();
+    check_time_rules(&venue, now, start, rules)?;
+    let unit = venue.grid_minutes * 60;
+    let (span, occupied) = need.spans(start, unit);
     let expired = expire_lapsed(&mut tx, &locked, now).await?;
     let (primary, resources) = pick(&mut tx, &venue, tz, &need, span, occupied, now).await?;
 
@@ -1066,12 +1195,12 @@ async fn attempt_place<B: Backend>(
             status: status.as_str(),
             hold_expires_at,
             idempotency_key: req.idempotency_key.as_str(),
+            request: &asked,
             now,
         })
         .await?;
     tx.insert_booking_resources(id, &resources).await?;
-    tx.insert_claims(id, &resources, &schedule::claim_units(occupied, unit))
-        .await?;
+    tx.insert_claims(id, &resources, occupied, unit).await?;
     if let Rules::Staff { by } = rules {
         tx.insert_audit(&NewAudit {
             at: now,
@@ -1089,6 +1218,7 @@ async fn attempt_place<B: Backend>(
         })
         .await?;
     }
+    pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
     tracing::info!(booking = id, resources = ?resources, status = %status, "booking placed");
     for venue in expired {
@@ -1238,18 +1368,20 @@ pub(crate) async fn booking_from_row<S: Store>(
 
 async fn confirm_attempt<B: Backend>(
     b: &B,
-    now: i64,
+    clock: &Clock,
     customer: UserId,
     id: BookingId,
     stats: &Recorder,
 ) -> Result<Booking, Failure> {
     let mut tx = b.begin_write().await?;
+    let now = clock.now();
     // One conditional update: only this customer's hold, only before it
     // lapses. A concurrent expiry or release changes the row first or not
     // at all; the row lock decides.
     if tx.confirm_hold(id.0, customer.0, now).await? {
         let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
         let booking = booking_from_row(&mut tx, row).await?;
+        pauses::pause(Point::BeforeCommit).await;
         tx.commit().await?;
         stats.record(booking.venue.0, now, Event::HoldConfirmed);
         return Ok(booking);
@@ -1288,22 +1420,25 @@ enum Ending {
 
 async fn end_attempt<B: Backend>(
     b: &B,
-    now: i64,
+    clock: &Clock,
     actor: Actor,
     id: BookingId,
     how: Ending,
 ) -> Result<Booking, Failure> {
+    if B::Tx::LOCKS_AT_BEGIN {
+        pauses::pause(Point::BeforeLock).await;
+    }
     let mut tx = b.begin_write().await?;
     let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
     if !may_see(&mut tx, actor, &row).await? {
         return Err(BookingError::NotFound.into());
     }
-    let resources = tx.booking_resources(row.id).await?;
-    tx.lock_resources(&resources).await?;
+    lock_booking_resources::<B::Tx>(&mut tx, id.0).await?;
     // Read again under the locks: a concurrent confirm, which takes only
     // the booking's row, has either committed (and is seen here) or waits
     // for this transaction (and then finds the hold gone).
     let row = tx.lock_booking(id.0).await?.ok_or(BookingError::NotFound)?;
+    let now = clock.now();
     let status = BookingStatus::parse(&row.status).ok_or(BookingError::Internal)?;
     match (how, status) {
         // Ending twice answers with the ended booking.
@@ -1347,9 +1482,31 @@ async fn end_attempt<B: Backend>(
         .await?;
     }
     let booking = booking_from_row(&mut tx, ended).await?;
+    pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
     tracing::info!(booking = row.id, by, "booking cancelled");
     Ok(booking)
+}
+
+/// Locks the resources a booking uses, read again under the locks until
+/// they are the ones locked (a move may change them meanwhile). Returns
+/// them. On SQLite the write transaction holds every lock already.
+pub(crate) async fn lock_booking_resources<S: Store>(
+    tx: &mut S,
+    booking: i64,
+) -> Result<Vec<i64>, Failure> {
+    let mut locked: Vec<i64> = Vec::new();
+    loop {
+        let used = tx.booking_resources(booking).await?;
+        if S::LOCKS_AT_BEGIN || used.iter().all(|r| locked.contains(r)) {
+            return Ok(used);
+        }
+        pauses::pause(Point::BeforeLock).await;
+        locked.extend(used);
+        locked.sort_unstable();
+        locked.dedup();
+        tx.lock_resources(&locked).await?;
+    }
 }
 
 /// Whether `actor` may see and act on a booking: its customer, or staff

@@ -9,6 +9,7 @@ pub mod day;
 pub mod db;
 pub mod engine;
 pub mod file_lock;
+pub mod pauses;
 pub mod seed;
 pub mod stats;
 pub mod store;

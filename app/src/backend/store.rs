@@ -63,6 +63,8 @@ pub struct BookingRow {
     pub cancelled_by: Option<String>,
     pub version: i64,
     pub created_at: i64,
+    /// What the idempotency key was first used for (see `NewBooking`).
+    pub request: Option<String>,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -187,6 +189,9 @@ pub struct NewBooking<'a> {
     pub status: &'a str,
     pub hold_expires_at: Option<i64>,
     pub idempotency_key: &'a str,
+    /// The request the key stands for: a repeat with the same key must ask
+    /// for the same thing.
+    pub request: &'a str,
     pub now: i64,
 }
 
@@ -204,6 +209,11 @@ pub struct NewVenueRow<'a> {
 
 /// The statements of the app, on one transaction.
 pub trait Store: Send {
+    /// Whether the transaction holds the lock that serialises writers from
+    /// its first statement (SQLite's `BEGIN IMMEDIATE`), so that every
+    /// read in it is already a read under the lock.
+    const LOCKS_AT_BEGIN: bool;
+
     /// Makes concurrent writers of these resources wait for this
     /// transaction. Postgres: `FOR UPDATE` on the resource rows, in id order
     /// so two multi-resource bookings cannot deadlock. SQLite: nothing to
@@ -294,14 +304,18 @@ pub trait Store: Send {
         booking: i64,
         resources: &[i64],
     ) -> impl Future<Output = DbResult<()>> + Send;
-    /// One row per (resource, unit): the unique index makes a second claim
-    /// of a unit fail, whatever path it came by.
+    /// What a live booking holds on each of its resources: one claim per
+    /// grid unit of `occupied` (the unique index makes a second claim of a
+    /// unit fail, whatever path it came by) and one occupancy row (the
+    /// grid-independent guard refuses an overlapping one). Always both.
     fn insert_claims(
         &mut self,
         booking: i64,
         resources: &[i64],
-        units: &[i64],
+        occupied: crate::domain::schedule::Span,
+        unit: i64,
     ) -> impl Future<Output = DbResult<()>> + Send;
+    /// Lets go of a booking's claims and occupancy rows: its time is free.
     fn delete_claims(&mut self, booking: i64) -> impl Future<Output = DbResult<()>> + Send;
     /// held → confirmed, only for this customer's unexpired hold.
     fn confirm_hold(
@@ -319,6 +333,15 @@ pub trait Store: Send {
     ) -> impl Future<Output = DbResult<()>> + Send;
     /// The invariant query: pairs of live bookings overlapping on a resource.
     fn overlaps(&mut self) -> impl Future<Output = DbResult<Vec<Overlap>>> + Send;
+    /// The second invariant query: bookings that are not live but still own
+    /// claims or occupancy rows (freed time that stayed taken).
+    fn ghost_claims(&mut self) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
+    /// Live bookings not over by `now` whose claims or occupancy rows do
+    /// not match them: not one claim per unit of the venue's grid on each
+    /// resource, or not one occupancy row per resource with the booking's
+    /// times. (Bookings already over keep the claims of the grid they were
+    /// made on: a grid change re-claims only what is still to come.)
+    fn half_made(&mut self, now: i64) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
 
     fn venue_count(&mut self) -> impl Future<Output = DbResult<i64>> + Send;
     fn insert_venue(&mut self, v: &NewVenueRow<'_>) -> impl Future<Output = DbResult<i64>> + Send;
@@ -506,7 +529,7 @@ pub trait Store: Send {
 }
 
 const BOOKING_COLUMNS: &str = "id, customer_id, venue_id, service_id, party_size, starts_at, \
-     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version, created_at";
+     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version, created_at, request";
 
 macro_rules! impl_store {
     ($db:ty) => {
@@ -705,8 +728,9 @@ macro_rules! impl_store {
         async fn insert_booking(&mut self, b: &NewBooking<'_>) -> DbResult<i64> {
             sqlx::query_scalar::<$db, i64>(
                 "INSERT INTO bookings (customer_id, venue_id, service_id, party_size, starts_at, \
-                 ends_at, occupied_until, status, hold_expires_at, idempotency_key, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                 ends_at, occupied_until, status, hold_expires_at, idempotency_key, request, \
+                 created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
             )
             .bind(b.customer_id)
             .bind(b.venue_id)
@@ -718,6 +742,7 @@ macro_rules! impl_store {
             .bind(b.status)
             .bind(b.hold_expires_at)
             .bind(b.idempotency_key)
+            .bind(b.request)
             .bind(b.now)
             .fetch_one(&mut **self)
             .await
@@ -733,7 +758,14 @@ macro_rules! impl_store {
             q.build().execute(&mut **self).await.map(|_| ())
         }
 
-        async fn insert_claims(&mut self, booking: i64, resources: &[i64], units: &[i64]) -> DbResult<()> {
+        async fn insert_claims(
+            &mut self,
+            booking: i64,
+            resources: &[i64],
+            occupied: crate::domain::schedule::Span,
+            unit: i64,
+        ) -> DbResult<()> {
+            let units = crate::domain::schedule::claim_units(occupied, unit);
             let rows: Vec<(i64, i64)> = resources
                 .iter()
                 .flat_map(|r| units.iter().map(move |u| (*r, *u)))
@@ -744,15 +776,27 @@ macro_rules! impl_store {
             q.push_values(rows, |mut row, (r, u)| {
                 row.push_bind(r).push_bind(u).push_bind(booking);
             });
+            q.build().execute(&mut **self).await?;
+            let mut q = QueryBuilder::<$db>::new(
+                "INSERT INTO occupancies (booking_id, resource_id, starts_at, occupied_until) ",
+            );
+            q.push_values(resources, |mut row, r| {
+                row.push_bind(booking)
+                    .push_bind(*r)
+                    .push_bind(occupied.start)
+                    .push_bind(occupied.end);
+            });
             q.build().execute(&mut **self).await.map(|_| ())
         }
 
         async fn delete_claims(&mut self, booking: i64) -> DbResult<()> {
-            sqlx::query::<$db>("DELETE FROM claims WHERE booking_id = $1")
-                .bind(booking)
-                .execute(&mut **self)
-                .await
-                .map(|_| ())
+            for table in ["claims", "occupancies"] {
+                sqlx::query::<$db>(&format!("DELETE FROM {table} WHERE booking_id = $1"))
+                    .bind(booking)
+                    .execute(&mut **self)
+                    .await?;
+            }
+            Ok(())
         }
 
         async fn confirm_hold(&mut self, id: i64, customer: i64, now: i64) -> DbResult<bool> {
@@ -802,6 +846,46 @@ macro_rules! impl_store {
                  AND a.starts_at < b.occupied_until AND b.starts_at < a.occupied_until \
                  ORDER BY 1, 2, 3",
             )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn ghost_claims(&mut self) -> DbResult<Vec<i64>> {
+            sqlx::query_scalar::<$db, i64>(
+                "SELECT b.id FROM bookings b WHERE b.status NOT IN ('held', 'confirmed') \
+                 AND (EXISTS (SELECT 1 FROM claims c WHERE c.booking_id = b.id) \
+                      OR EXISTS (SELECT 1 FROM occupancies o WHERE o.booking_id = b.id)) \
+                 ORDER BY b.id",
+            )
+            .fetch_all(&mut **self)
+            .await
+        }
+
+        async fn half_made(&mut self, now: i64) -> DbResult<Vec<i64>> {
+            // A claim per unit the span touches on the venue's grid:
+            // ceil(until / unit) - floor(start / unit), with whole-number
+            // division that both engines do alike for these positive times.
+            sqlx::query_scalar::<$db, i64>(
+                "SELECT b.id FROM bookings b JOIN venues v ON v.id = b.venue_id \
+                 WHERE b.status IN ('held', 'confirmed') AND b.occupied_until > $1 AND ( \
+                   NOT EXISTS (SELECT 1 FROM booking_resources br WHERE br.booking_id = b.id) \
+                   OR (SELECT COUNT(*) FROM claims c WHERE c.booking_id = b.id) <> \
+                      (SELECT COUNT(*) FROM booking_resources br WHERE br.booking_id = b.id) \
+                      * ((b.occupied_until + v.grid_minutes * 60 - 1) / (v.grid_minutes * 60) \
+                         - b.starts_at / (v.grid_minutes * 60)) \
+                   OR EXISTS (SELECT 1 FROM claims c WHERE c.booking_id = b.id \
+                      AND (c.unit_start % (v.grid_minutes * 60) <> 0 \
+                           OR c.unit_start < b.starts_at OR c.unit_start >= b.occupied_until \
+                           OR NOT EXISTS (SELECT 1 FROM booking_resources br \
+                                WHERE br.booking_id = b.id AND br.resource_id = c.resource_id))) \
+                   OR (SELECT COUNT(*) FROM occupancies o WHERE o.booking_id = b.id \
+                       AND o.starts_at = b.starts_at AND o.occupied_until = b.occupied_until) <> \
+                      (SELECT COUNT(*) FROM booking_resources br WHERE br.booking_id = b.id) \
+                   OR (SELECT COUNT(*) FROM occupancies o WHERE o.booking_id = b.id) <> \
+                      (SELECT COUNT(*) FROM booking_resources br WHERE br.booking_id = b.id)) \
+                 ORDER BY b.id",
+            )
+            .bind(now)
             .fetch_all(&mut **self)
             .await
         }
@@ -1380,6 +1464,8 @@ macro_rules! impl_store {
 }
 
 impl<'c> Store for Transaction<'c, Sqlite> {
+    const LOCKS_AT_BEGIN: bool = true;
+
     async fn lock_resources(&mut self, _ids: &[i64]) -> DbResult<()> {
         // BEGIN IMMEDIATE took the database's write lock already.
         Ok(())
@@ -1406,6 +1492,8 @@ impl<'c> Store for Transaction<'c, Sqlite> {
 }
 
 impl<'c> Store for Transaction<'c, Postgres> {
+    const LOCKS_AT_BEGIN: bool = false;
+
     async fn lock_resources(&mut self, ids: &[i64]) -> DbResult<()> {
         let mut sorted = ids.to_vec();
         sorted.sort_unstable();
@@ -1420,6 +1508,15 @@ impl<'c> Store for Transaction<'c, Postgres> {
     }
 
     async fn lock_venue(&mut self, venue: i64) -> DbResult<()> {
+        // The venue row first: set-up changes of one venue queue there even
+        // when it has no resources yet. NO KEY UPDATE, the lock an UPDATE of
+        // the venue takes anyway: it does not block the KEY SHARE lock that
+        // a booking's foreign key takes on its venue (FOR UPDATE would, and
+        // a booker holding its resources would wait here in a cycle).
+        sqlx::query::<Postgres>("SELECT id FROM venues WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(venue)
+            .fetch_all(&mut **self)
+            .await?;
         sqlx::query::<Postgres>(
             "SELECT id FROM resources WHERE venue_id = $1 ORDER BY id FOR UPDATE",
         )

@@ -178,6 +178,14 @@ pub enum BookingError {
     NotChangeable { status: BookingStatus },
     #[error("Cancellation closed at {deadline}; please contact the venue.")]
     CancellationClosed { deadline: DateTime<Utc> },
+    /// The idempotency key was first sent with another request (another
+    /// time, resource, treatment, venue, or a hold instead of a booking).
+    #[error("This idempotency key was already used for a different request; send a new key to book something else.")]
+    IdempotencyMismatch,
+    /// The key's booking has since been cancelled or has lapsed: answering
+    /// it again would tell the customer they hold a time they do not.
+    #[error("This request was already made, and its booking is {status} now; send a new idempotency key to book again.")]
+    IdempotencyKeySpent { status: BookingStatus },
     /// The database stayed busy through every retry.
     #[error("We are very busy right now; please try again.")]
     Busy,

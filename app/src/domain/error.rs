@@ -16,6 +16,10 @@ pub enum AppError {
     SlotTaken { alternatives: Vec<Alternative> },
     #[error("{message}")]
     Refused { message: String },
+    /// An idempotency key repeated with another request, or after its
+    /// booking ended: the booking it stands for is not this request's.
+    #[error("{message}")]
+    IdempotencyMismatch { message: String },
     #[error("Not found.")]
     NotFound,
     /// A staff edit based on an old version. `submitted` is what the form
@@ -66,7 +70,7 @@ impl AppError {
             | AppError::Stale { .. }
             | AppError::Strands { .. } => 409,
             AppError::Throttled { .. } => 429,
-            AppError::Refused { .. } => 422,
+            AppError::Refused { .. } | AppError::IdempotencyMismatch { .. } => 422,
             AppError::TooLarge => 413,
             AppError::Busy => 503,
             AppError::Internal => 500,
@@ -100,6 +104,10 @@ impl From<BookingError> for AppError {
             BookingError::NotFound => AppError::NotFound,
             BookingError::Busy => AppError::Busy,
             BookingError::Internal => AppError::Internal,
+            other @ (BookingError::IdempotencyMismatch
+            | BookingError::IdempotencyKeySpent { .. }) => AppError::IdempotencyMismatch {
+                message: other.to_string(),
+            },
             other @ (BookingError::Rejected(_)
             | BookingError::HoldExpired
             | BookingError::NotChangeable { .. }

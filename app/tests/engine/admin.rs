@@ -245,6 +245,7 @@ on_both_databases! {
         let detail = ctx.engine.booking_detail(staff, a.id).await.unwrap();
         assert_eq!(detail.history.iter().map(|h| h.action.as_str()).collect::<Vec<_>>(), vec!["booking.move", "booking.move"]);
         assert_eq!(ctx.overlaps().await, 0);
+        assert_eq!(ctx.orphan_claims().await, 0);
     }
 
     async fn a_staff_move_racing_a_customer_for_the_target_slot_has_one_winner(ctx: Ctx) {
@@ -286,6 +287,7 @@ on_both_databases! {
                 other => panic!("round {round}: expected exactly one winner, got {other:?}"),
             }
             assert_eq!(ctx.overlaps().await, 0);
+            assert_eq!(ctx.orphan_claims().await, 0);
             assert_eq!(ctx.half_made_bookings().await, 0);
         }
         assert_eq!(moves + books, 5);
@@ -395,6 +397,7 @@ on_both_databases! {
             BookingError::SlotTaken { .. }
         ));
         assert_eq!(ctx.overlaps().await, 0);
+        assert_eq!(ctx.orphan_claims().await, 0);
         // Back to 15 minutes, book at 10:15 elsewhere, and 30 is refused.
         ctx.engine.change(staff, spa.id, &to_grid(s.version + 1, 15), StrandChoice::Ask).await.unwrap();
         ctx.engine.book(&service_request(c, spa.id, spa.service(HEAD), specific(spa.resource("Ben")), london(2, 10, 15))).await.unwrap();

@@ -76,6 +76,7 @@ on_both_databases! {
             assert_eq!(taken_with_alternatives, 199, "round {round}: the rest are told, with alternatives");
             assert!(other.is_empty(), "round {round}: other outcomes {other:?}");
             assert_eq!(ctx.overlaps().await, 0, "round {round}");
+            assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
         }
         assert_eq!(ctx.live_bookings().await, ROUNDS as i64);
         // Every loser was turned away by the check under the lock, not by
@@ -104,6 +105,7 @@ on_both_databases! {
             assert_eq!(got, vec![spa.resource("Anna"), spa.resource("Ben")], "round {round}");
             assert!(results.iter().all(|r| matches!(r, Ok(_) | Err(BookingError::SlotTaken { .. }))));
             assert_eq!(ctx.overlaps().await, 0, "round {round}");
+            assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
         }
         for e in &engines {
             assert_eq!(e.counters().unique_violations.load(Ordering::Relaxed), 0);
@@ -151,6 +153,7 @@ on_both_databases! {
                 }
             }
             assert_eq!(ctx.overlaps().await, 0, "round {round}");
+            assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
         }
     }
 
@@ -188,6 +191,7 @@ on_both_databases! {
             }
             assert_eq!(ctx.half_made_bookings().await, 0, "round {round}");
             assert_eq!(ctx.overlaps().await, 0, "round {round}");
+            assert_eq!(ctx.orphan_claims().await, 0, "round {round}");
         }
     }
 

@@ -5,5 +5,7 @@ mod support;
 
 mod admin;
 mod booking;
+mod checker;
 mod concurrency;
+mod promise;
 mod seeding;

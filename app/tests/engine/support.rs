@@ -296,29 +296,25 @@ async fn count(db: &Db, sql: &str) -> i64 {
 }
 
 impl Ctx {
-    /// Claims whose booking is not live: a freed slot that stayed claimed.
-    pub async fn orphan_claims(&self) -> i64 {
-        count(
-            &self.db,
-            "SELECT COUNT(*) FROM claims c JOIN bookings b ON b.id = c.booking_id \
-             WHERE b.status NOT IN ('held', 'confirmed')",
-        )
-        .await
+    /// Bookings that are not live but own claims or occupancy rows: freed
+    /// time that stayed claimed (the second invariant query).
+    pub async fn orphan_claims(&self) -> usize {
+        self.engine
+            .ghost_claims()
+            .await
+            .expect("run the ghost-claims query")
+            .len()
     }
 
-    /// Live bookings whose claims are not exactly one per unit on each of
-    /// their resources: a half-made booking. (Test venues use a 15-minute
-    /// grid, hence the 900 seconds a unit.)
-    pub async fn half_made_bookings(&self) -> i64 {
-        count(
-            &self.db,
-            "SELECT COUNT(*) FROM bookings b \
-             WHERE b.status IN ('held', 'confirmed') AND \
-             (SELECT COUNT(*) FROM claims c WHERE c.booking_id = b.id) <> \
-             (SELECT COUNT(*) FROM booking_resources br WHERE br.booking_id = b.id) \
-             * ((b.occupied_until - b.starts_at) / 900)",
-        )
-        .await
+    /// Live bookings whose claims are not exactly one per unit of the
+    /// venue's grid on each of their resources, or whose occupancy rows do
+    /// not match them: a half-made booking.
+    pub async fn half_made_bookings(&self) -> usize {
+        self.engine
+            .half_made_bookings()
+            .await
+            .expect("run the half-made query")
+            .len()
     }
 
     pub async fn live_bookings(&self) -> i64 {
@@ -327,5 +323,30 @@ impl Ctx {
             "SELECT COUNT(*) FROM bookings WHERE status IN ('held', 'confirmed')",
         )
         .await
+    }
+
+    /// The invariants of the booking protocol, all at once: no overlap, no
+    /// claims of a booking that is not live, no half-made booking.
+    pub async fn assert_invariants(&self, when: &str) {
+        let overlaps = self
+            .engine
+            .overlapping_bookings()
+            .await
+            .expect("overlap query");
+        assert!(
+            overlaps.is_empty(),
+            "{when}: overlapping live bookings {overlaps:?}"
+        );
+        let ghosts = self.engine.ghost_claims().await.expect("ghost query");
+        assert!(
+            ghosts.is_empty(),
+            "{when}: bookings not live but still claiming {ghosts:?}"
+        );
+        let half = self
+            .engine
+            .half_made_bookings()
+            .await
+            .expect("half-made query");
+        assert!(half.is_empty(), "{when}: half-made bookings {half:?}");
     }
 }

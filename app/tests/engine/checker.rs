@@ -1,0 +1,962 @@
+//! The randomized concurrent checker: the net under every change to the
+//! engine. Each round runs many random operations at once against the spa
+//! and the restaurant (on Postgres through two engines, as two app
+//! instances): holds and bookings of every kind, confirms, releases,
+//! cancellations, staff bookings and moves, closures, hours, grid,
+//! resource, offer and service changes, repeated idempotency keys, the
+//! sweeper, and the clock jumping past hold expiry. Random load alone
+//! rarely lands on the dangerous interleavings, so every round also steers:
+//! it holds a few operations at the engine's pause points (after their
+//! first reads and before their locks, or with their locks held before
+//! COMMIT) while the rest of the round, set-up changes among them, runs.
+//!
+//! After every round: no two live bookings overlap, no booking that is not
+//! live owns claims, none is half made, and every booking an operation was
+//! told about is in the database in a state some acknowledged operation
+//! explains. No operation may fail with an internal error.
+//!
+//! It prints its seed; `SLOTKEEPER_CHECK_SEED=N` replays the same
+//! operations and steering (the interleaving within a round is the
+//! scheduler's), `SLOTKEEPER_CHECK_ROUNDS=N` runs a longer soak.
+
+use crate::on_both_databases;
+use crate::support::*;
+use app::backend::accounts::Role;
+use app::backend::admin::{Change, Staff, StaffBooking};
+use app::backend::catalog::CreatedVenue;
+use app::backend::engine::{Actor, Engine};
+use app::backend::pauses::{pause_at, PauseHandle, Point};
+use app::domain::admin::{StrandChoice, WeekdayHours};
+use app::domain::booking::{Booking, BookingError, BookingRequest, BookingStatus, Offer};
+use app::domain::error::AppError;
+use app::domain::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
+use app::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
+use app::domain::schedule;
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Europe::London;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Rounds of a run in the test command; `SLOTKEEPER_CHECK_ROUNDS` for more.
+const DEFAULT_ROUNDS: usize = 12;
+/// Operations started together in a round.
+const OPS_PER_ROUND: usize = 24;
+const CUSTOMERS: usize = 10;
+
+fn seed() -> u64 {
+    match std::env::var("SLOTKEEPER_CHECK_SEED") {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("SLOTKEEPER_CHECK_SEED={s:?} is not a number")),
+        Err(_) => rand::thread_rng().gen(),
+    }
+}
+
+fn rounds() -> usize {
+    match std::env::var("SLOTKEEPER_CHECK_ROUNDS") {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("SLOTKEEPER_CHECK_ROUNDS={s:?} is not a number")),
+        Err(_) => DEFAULT_ROUNDS,
+    }
+}
+
+/// What a set-up operation changes; its version is read when it runs.
+#[derive(Clone, Debug)]
+enum Setup {
+    Grid(i64),
+    Active(ResourceId, bool),
+    Offers(ResourceId, Vec<ServiceId>),
+    Service {
+        id: ServiceId,
+        duration: i64,
+        cleanup: i64,
+        needs_room: bool,
+        active: bool,
+    },
+    Week {
+        resource: ResourceId,
+        closes: &'static str,
+        lunch: bool,
+    },
+    Close {
+        resource: Option<ResourceId>,
+        from: DateTime<Utc>,
+        hours: i64,
+    },
+    Reopen,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Place {
+        req: BookingRequest,
+        hold: bool,
+    },
+    /// A request sent again with its key: the same booking, or (its time
+    /// given up) a refusal; with `other_start`, always a mismatch.
+    Replay {
+        req: BookingRequest,
+        hold: bool,
+        id: BookingId,
+        other_start: Option<DateTime<Utc>>,
+    },
+    StaffBook {
+        booking: StaffBooking,
+    },
+    Confirm {
+        customer: UserId,
+        id: BookingId,
+    },
+    Release {
+        customer: UserId,
+        id: BookingId,
+    },
+    Cancel {
+        actor: Actor,
+        id: BookingId,
+    },
+    Move {
+        id: BookingId,
+        start: DateTime<Utc>,
+        resource: Option<ResourceId>,
+    },
+    Setup {
+        venue: VenueId,
+        what: Setup,
+        choice: StrandChoice,
+    },
+    Sweep,
+    Tick {
+        minutes: i64,
+    },
+}
+
+/// What an operation was told.
+#[derive(Debug)]
+enum Outcome {
+    Made {
+        booking: Booking,
+        req: Option<(BookingRequest, bool)>,
+        hold: bool,
+    },
+    Confirmed(BookingId),
+    Ended {
+        id: BookingId,
+        by_customer: bool,
+    },
+    Moved(Booking),
+    /// Nothing the ledger keeps: a refusal the product answers on purpose
+    /// (taken, a rule, a stale version, stranded bookings, …), or a change
+    /// that only the invariants can judge (a set-up change, a sweep).
+    Nothing,
+    /// A failure no operation may end in: the text says what.
+    Broken(String),
+}
+
+/// What the checker knows of a booking from acknowledged operations.
+#[derive(Clone, Debug)]
+struct Known {
+    customer: UserId,
+    was_hold: bool,
+    confirmed: bool,
+    ended_by_customer: bool,
+    ended_by_staff: bool,
+    /// The starts it was told of: made there, or moved there.
+    starts: Vec<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+struct Ledger {
+    bookings: BTreeMap<i64, Known>,
+    /// Requests whose booking was acknowledged, for replays.
+    requests: Vec<(BookingRequest, bool, BookingId)>,
+}
+
+struct World {
+    engines: Vec<Engine>,
+    ctx: Ctx,
+    staff: Staff,
+    spa: CreatedVenue,
+    restaurant: CreatedVenue,
+    customers: Vec<(UserId, Email)>,
+    ledger: Mutex<Ledger>,
+}
+
+fn key(rng: &mut StdRng) -> IdempotencyKey {
+    IdempotencyKey::parse(format!("check-{:016x}", rng.gen::<u64>())).unwrap()
+}
+
+impl World {
+    fn therapists(&self) -> Vec<ResourceId> {
+        ["Anna", "Ben", "Chloe"]
+            .iter()
+            .map(|n| self.spa.resource(n))
+            .collect()
+    }
+
+    fn services(&self) -> Vec<ServiceId> {
+        self.spa.services.values().copied().collect::<Vec<_>>()
+    }
+
+    fn tables(&self) -> Vec<ResourceId> {
+        (1..=6)
+            .map(|n| self.restaurant.resource(&format!("Table {n}")))
+            .collect()
+    }
+
+    /// A start some days after the clock's date: mostly on the half hour
+    /// (so that grid changes to 30 minutes can succeed), sometimes on a
+    /// quarter.
+    fn start(&self, rng: &mut StdRng, spa: bool) -> DateTime<Utc> {
+        let today = schedule::local_date(London, self.ctx.clock.now());
+        let day = today + TimeDelta::days(rng.gen_range(1..=6));
+        let (first, last) = if spa {
+            (9 * 60, 17 * 60)
+        } else {
+            (12 * 60, 22 * 60)
+        };
+        let step = if rng.gen_bool(0.85) { 30 } else { 15 };
+        let minute = first + step * rng.gen_range(0..=(last - first) / step);
+        schedule::to_datetime(schedule::local_instant(
+            London,
+            day,
+            minute,
+            schedule::Ambiguity::Earliest,
+        ))
+    }
+
+    fn request(&self, rng: &mut StdRng) -> BookingRequest {
+        let customer = self.customers.choose(rng).unwrap().0;
+        if rng.gen_bool(0.6) {
+            let resource = if rng.gen_bool(0.35) {
+                app::domain::booking::ResourceChoice::Any
+            } else {
+                specific(*self.therapists().choose(rng).unwrap())
+            };
+            BookingRequest {
+                customer,
+                venue: self.spa.id,
+                offer: Offer::Service(*self.services().choose(rng).unwrap()),
+                resource,
+                start: self.start(rng, true),
+                idempotency_key: key(rng),
+            }
+        } else {
+            let resource = if rng.gen_bool(0.6) {
+                app::domain::booking::ResourceChoice::Any
+            } else {
+                specific(*self.tables().choose(rng).unwrap())
+            };
+            BookingRequest {
+                customer,
+                venue: self.restaurant.id,
+                offer: Offer::Table(PartySize::parse(rng.gen_range(1..=9)).unwrap()),
+                resource,
+                start: self.start(rng, false),
+                idempotency_key: key(rng),
+            }
+        }
+    }
+
+    fn known(&self) -> Vec<(i64, Known)> {
+        let ledger = self.ledger.lock().unwrap();
+        ledger
+            .bookings
+            .iter()
+            .map(|(id, k)| (*id, k.clone()))
+            .collect()
+    }
+
+    /// A set-up change: of `venue` when given (then a grid change more
+    /// often than not, the change that once let a waiting booking write
+    /// claims on the old grid), else of either venue.
+    fn setup_op(&self, rng: &mut StdRng, venue: Option<VenueId>) -> Op {
+        let given = venue.is_some();
+        let spa = venue.map_or_else(|| rng.gen_bool(0.7), |v| v == self.spa.id);
+        let venue = if spa { self.spa.id } else { self.restaurant.id };
+        if given && rng.gen_bool(0.6) {
+            return Op::Setup {
+                venue,
+                what: Setup::Grid(if rng.gen_bool(0.5) { 30 } else { 15 }),
+                choice: StrandChoice::Keep,
+            };
+        }
+        let choice = match rng.gen_range(0..10) {
+            0 => StrandChoice::Ask,
+            1..=5 => StrandChoice::Keep,
+            _ => StrandChoice::Cancel,
+        };
+        let resources = if spa {
+            self.therapists()
+        } else {
+            self.tables()
+        };
+        let what = match rng.gen_range(0..10) {
+            0 | 1 => Setup::Grid(if rng.gen_bool(0.5) { 30 } else { 15 }),
+            2 => Setup::Active(*resources.choose(rng).unwrap(), rng.gen_bool(0.6)),
+            3 if spa => {
+                let mut services = self.services();
+                services.shuffle(rng);
+                services.truncate(rng.gen_range(1..=3));
+                Setup::Offers(*resources.choose(rng).unwrap(), services)
+            }
+            4 if spa => Setup::Service {
+                id: *self.services().choose(rng).unwrap(),
+                duration: *[30, 45, 60, 90].choose(rng).unwrap(),
+                cleanup: *[0, 15].choose(rng).unwrap(),
+                needs_room: rng.gen_bool(0.5),
+                active: rng.gen_bool(0.85),
+            },
+            5 | 6 => Setup::Week {
+                resource: *resources.choose(rng).unwrap(),
+                closes: *["16:00", "17:00", "18:00", "23:00"].choose(rng).unwrap(),
+                lunch: rng.gen_bool(0.5),
+            },
+            7 | 8 => Setup::Close {
+                resource: rng.gen_bool(0.5).then(|| *resources.choose(rng).unwrap()),
+                from: self.start(rng, spa),
+                hours: rng.gen_range(1..=3),
+            },
+            _ => Setup::Reopen,
+        };
+        Op::Setup {
+            venue,
+            what,
+            choice,
+        }
+    }
+
+    /// One random operation, drawn with `rng` against what the ledger knows.
+    fn op(&self, rng: &mut StdRng) -> Op {
+        let known = self.known();
+        let pick = |rng: &mut StdRng, f: &dyn Fn(&Known) -> bool| {
+            let fit: Vec<&(i64, Known)> = known.iter().filter(|(_, k)| f(k)).collect();
+            fit.choose(rng)
+                .map(|(id, k)| (BookingId(*id), (*k).clone()))
+        };
+        match rng.gen_range(0..100) {
+            0..=29 => Op::Place {
+                req: self.request(rng),
+                hold: rng.gen_bool(0.5),
+            },
+            30..=36 => {
+                let ledger = self.ledger.lock().unwrap();
+                match ledger.requests.choose(rng).cloned() {
+                    Some((req, hold, id)) => {
+                        drop(ledger);
+                        let other_start = rng.gen_bool(0.4).then(|| {
+                            req.start + TimeDelta::minutes(*[30, 60, 120].choose(rng).unwrap())
+                        });
+                        Op::Replay {
+                            req,
+                            hold,
+                            id,
+                            other_start,
+                        }
+                    }
+                    None => {
+                        drop(ledger);
+                        Op::Sweep
+                    }
+                }
+            }
+            37..=42 => {
+                let req = self.request(rng);
+                let (_, email) = self
+                    .customers
+                    .iter()
+                    .find(|(c, _)| *c == req.customer)
+                    .unwrap()
+                    .clone();
+                Op::StaffBook {
+                    booking: StaffBooking {
+                        venue: req.venue,
+                        customer_email: email,
+                        customer_name: DisplayName::parse("Checked Customer").unwrap(),
+                        offer: req.offer,
+                        resource: req.resource,
+                        start: req.start,
+                        idempotency_key: req.idempotency_key,
+                    },
+                }
+            }
+            43..=52 => match pick(rng, &|k| k.was_hold && !k.confirmed) {
+                Some((id, k)) => Op::Confirm {
+                    customer: k.customer,
+                    id,
+                },
+                None => Op::Sweep,
+            },
+            53..=56 => match pick(rng, &|k| k.was_hold) {
+                Some((id, k)) => Op::Release {
+                    customer: k.customer,
+                    id,
+                },
+                None => Op::Sweep,
+            },
+            57..=63 => match pick(rng, &|_| true) {
+                Some((id, k)) => Op::Cancel {
+                    actor: if rng.gen_bool(0.6) {
+                        Actor::customer(k.customer)
+                    } else {
+                        Actor::staff(self.staff.user)
+                    },
+                    id,
+                },
+                None => Op::Sweep,
+            },
+            // Holds half the time: a move of one that lapsed unswept once
+            // claimed time for a booking that was gone.
+            64..=75 => match if rng.gen_bool(0.5) {
+                pick(rng, &|k| k.was_hold && !k.confirmed)
+            } else {
+                None
+            }
+            .or_else(|| pick(rng, &|_| true))
+            {
+                Some((id, _)) => {
+                    let venue_is_spa = self
+                        .ledger
+                        .lock()
+                        .unwrap()
+                        .requests
+                        .iter()
+                        .find(|(_, _, b)| *b == id)
+                        .map(|(r, _, _)| r.venue == self.spa.id)
+                        .unwrap_or(rng.gen_bool(0.5));
+                    let resource = rng.gen_bool(0.3).then(|| {
+                        *if venue_is_spa {
+                            self.therapists()
+                        } else {
+                            self.tables()
+                        }
+                        .choose(rng)
+                        .unwrap()
+                    });
+                    Op::Move {
+                        id,
+                        start: self.start(rng, venue_is_spa),
+                        resource,
+                    }
+                }
+                None => Op::Sweep,
+            },
+            76..=91 => self.setup_op(rng, None),
+            92..=95 => Op::Sweep,
+            _ => Op::Tick {
+                minutes: *[6, 11].choose(rng).unwrap(),
+            },
+        }
+    }
+}
+
+/// The venue an operation is about, when the checker knows it.
+fn venue_of(w: &World, op: &Op) -> Option<VenueId> {
+    match op {
+        Op::Place { req, .. } | Op::Replay { req, .. } => Some(req.venue),
+        Op::StaffBook { booking } => Some(booking.venue),
+        Op::Confirm { id, .. }
+        | Op::Release { id, .. }
+        | Op::Cancel { id, .. }
+        | Op::Move { id, .. } => w
+            .ledger
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .find(|(_, _, b)| b == id)
+            .map(|(r, _, _)| r.venue),
+        Op::Setup { venue, .. } => Some(*venue),
+        Op::Sweep | Op::Tick { .. } => None,
+    }
+}
+
+fn booking_outcome(
+    r: Result<Booking, BookingError>,
+    req: Option<(BookingRequest, bool)>,
+    hold: bool,
+) -> Outcome {
+    match r {
+        Ok(booking) => Outcome::Made { booking, req, hold },
+        Err(e @ (BookingError::Busy | BookingError::Internal)) => Outcome::Broken(format!("{e:?}")),
+        Err(_) => Outcome::Nothing,
+    }
+}
+
+fn app_outcome<T>(r: Result<T, AppError>, ok: impl FnOnce(T) -> Outcome) -> Outcome {
+    match r {
+        Ok(v) => ok(v),
+        Err(e @ (AppError::Busy | AppError::Internal | AppError::BadRequest)) => {
+            Outcome::Broken(format!("{e:?}"))
+        }
+        Err(_) => Outcome::Nothing,
+    }
+}
+
+fn week(closes: &str, lunch: bool) -> Vec<WeekdayHours> {
+    (0..7)
+        .map(|d| WeekdayHours {
+            weekday: d,
+            opens: "09:00".into(),
+            closes: closes.into(),
+            break_starts: if lunch { "13:00".into() } else { String::new() },
+            break_ends: if lunch { "14:00".into() } else { String::new() },
+        })
+        .collect()
+}
+
+async fn run_setup(
+    w: &World,
+    engine: &Engine,
+    venue: VenueId,
+    what: &Setup,
+    choice: StrandChoice,
+) -> Outcome {
+    let setup = match engine.venue_setup(w.staff, venue).await {
+        Ok(s) => s,
+        Err(e) => return Outcome::Broken(format!("reading the set-up: {e:?}")),
+    };
+    let resource = |id: ResourceId| setup.resources.iter().find(|r| r.id == id).cloned();
+    let change = match what {
+        Setup::Grid(minutes) => {
+            let s = &setup.settings;
+            Change::Settings {
+                version: s.version,
+                name: s.name.clone(),
+                grid_minutes: *minutes,
+                hold_minutes: s.hold_minutes,
+                cancellation_window_minutes: s.cancellation_window_minutes,
+                min_notice_minutes: s.min_notice_minutes,
+                advance_days: s.advance_days,
+                seating_minutes: s.seating_minutes,
+            }
+        }
+        Setup::Active(id, active) => {
+            let Some(r) = resource(*id) else {
+                return Outcome::Nothing;
+            };
+            Change::EditResource {
+                id: *id,
+                version: r.version,
+                name: r.name,
+                capacity: r.capacity,
+                active: *active,
+            }
+        }
+        Setup::Offers(id, services) => {
+            let Some(r) = resource(*id) else {
+                return Outcome::Nothing;
+            };
+            Change::Offers {
+                resource: *id,
+                version: r.version,
+                services: services.clone(),
+            }
+        }
+        Setup::Service {
+            id,
+            duration,
+            cleanup,
+            needs_room,
+            active,
+        } => {
+            let Some(s) = setup.services.iter().find(|s| s.id == *id) else {
+                return Outcome::Nothing;
+            };
+            Change::EditService {
+                id: *id,
+                version: s.version,
+                name: s.name.clone(),
+                duration_minutes: *duration,
+                cleanup_minutes: *cleanup,
+                needs_room: *needs_room,
+                active: *active,
+            }
+        }
+        Setup::Week {
+            resource: id,
+            closes,
+            lunch,
+        } => {
+            let Some(r) = resource(*id) else {
+                return Outcome::Nothing;
+            };
+            Change::Week {
+                resource: *id,
+                version: r.version,
+                week: week(closes, *lunch),
+            }
+        }
+        Setup::Close {
+            resource,
+            from,
+            hours,
+        } => Change::AddClosure {
+            resource: *resource,
+            starts_at: from.timestamp(),
+            ends_at: from.timestamp() + hours * 3600,
+            reason: "Checker closure".into(),
+        },
+        Setup::Reopen => match setup.closures.first() {
+            Some(c) => Change::RemoveClosure { id: c.id },
+            None => return Outcome::Nothing,
+        },
+    };
+    app_outcome(engine.change(w.staff, venue, &change, choice).await, |_| {
+        Outcome::Nothing
+    })
+}
+
+async fn run_op(w: Arc<World>, engine: usize, op: Op) -> (Op, Outcome) {
+    let e = &w.engines[engine % w.engines.len()];
+    let outcome = match &op {
+        Op::Place { req, hold } => {
+            let r = if *hold {
+                e.hold(req).await
+            } else {
+                e.book(req).await
+            };
+            booking_outcome(r, Some((req.clone(), *hold)), *hold)
+        }
+        Op::Replay {
+            req,
+            hold,
+            id,
+            other_start,
+        } => {
+            let asked = BookingRequest {
+                start: other_start.unwrap_or(req.start),
+                ..req.clone()
+            };
+            let r = if *hold {
+                e.hold(&asked).await
+            } else {
+                e.book(&asked).await
+            };
+            match (other_start, r) {
+                (None, Ok(b)) if b.id == *id => Outcome::Nothing,
+                (None, Ok(b)) => Outcome::Broken(format!(
+                    "a repeat of booking #{}'s request answered booking #{}",
+                    id, b.id
+                )),
+                (None, Err(BookingError::IdempotencyKeySpent { .. })) => Outcome::Nothing,
+                (None, Err(other)) => Outcome::Broken(format!(
+                    "a repeat of booking #{id}'s request answered {other:?}"
+                )),
+                (Some(_), Err(BookingError::IdempotencyMismatch)) => Outcome::Nothing,
+                (Some(_), other) => Outcome::Broken(format!(
+                    "booking #{id}'s key sent for another start answered {other:?}"
+                )),
+            }
+        }
+        Op::StaffBook { booking } => {
+            app_outcome(e.staff_book(w.staff, booking).await, |b| Outcome::Made {
+                booking: b,
+                req: None,
+                hold: false,
+            })
+        }
+        Op::Confirm { customer, id } => match e.confirm_hold(*customer, *id).await {
+            Ok(b) if b.status == BookingStatus::Confirmed => Outcome::Confirmed(*id),
+            Ok(b) => Outcome::Broken(format!("confirming #{id} answered a {} booking", b.status)),
+            Err(e @ (BookingError::Busy | BookingError::Internal)) => {
+                Outcome::Broken(format!("{e:?}"))
+            }
+            Err(_) => Outcome::Nothing,
+        },
+        Op::Release { customer, id } => match e.release_hold(Actor::customer(*customer), *id).await
+        {
+            Ok(_) => Outcome::Ended {
+                id: *id,
+                by_customer: true,
+            },
+            Err(e @ (BookingError::Busy | BookingError::Internal)) => {
+                Outcome::Broken(format!("{e:?}"))
+            }
+            Err(_) => Outcome::Nothing,
+        },
+        Op::Cancel { actor, id } => match e.cancel(*actor, *id).await {
+            Ok(_) => Outcome::Ended {
+                id: *id,
+                by_customer: !actor.is_staff,
+            },
+            Err(e @ (BookingError::Busy | BookingError::Internal)) => {
+                Outcome::Broken(format!("{e:?}"))
+            }
+            Err(_) => Outcome::Nothing,
+        },
+        Op::Move {
+            id,
+            start,
+            resource,
+        } => app_outcome(
+            e.move_booking(w.staff, *id, *start, *resource).await,
+            Outcome::Moved,
+        ),
+        Op::Setup {
+            venue,
+            what,
+            choice,
+        } => run_setup(&w, e, *venue, what, *choice).await,
+        Op::Sweep => match e.expire_due_holds().await {
+            Ok(_) => Outcome::Nothing,
+            Err(err) => Outcome::Broken(format!("the sweeper: {err:?}")),
+        },
+        Op::Tick { minutes } => {
+            let clock = &w.ctx.clock;
+            clock.set(clock.now() + minutes * 60);
+            Outcome::Nothing
+        }
+    };
+    (op, outcome)
+}
+
+fn record(w: &World, outcome: &Outcome) {
+    let mut ledger = w.ledger.lock().unwrap();
+    match outcome {
+        Outcome::Made { booking, req, hold } => {
+            let entry = ledger
+                .bookings
+                .entry(booking.id.0)
+                .or_insert_with(|| Known {
+                    customer: booking.customer,
+                    was_hold: *hold,
+                    confirmed: false,
+                    ended_by_customer: false,
+                    ended_by_staff: false,
+                    starts: vec![booking.start],
+                });
+            if !entry.starts.contains(&booking.start) {
+                entry.starts.push(booking.start);
+            }
+            if let Some((req, hold)) = req {
+                if !ledger.requests.iter().any(|(_, _, id)| *id == booking.id) {
+                    ledger.requests.push((req.clone(), *hold, booking.id));
+                }
+            }
+        }
+        Outcome::Confirmed(id) => {
+            if let Some(k) = ledger.bookings.get_mut(&id.0) {
+                k.confirmed = true;
+            }
+        }
+        Outcome::Ended { id, by_customer } => {
+            if let Some(k) = ledger.bookings.get_mut(&id.0) {
+                if *by_customer {
+                    k.ended_by_customer = true;
+                } else {
+                    k.ended_by_staff = true;
+                }
+            }
+        }
+        Outcome::Moved(b) => {
+            if let Some(k) = ledger.bookings.get_mut(&b.id.0) {
+                k.starts.push(b.start);
+            }
+        }
+        Outcome::Nothing | Outcome::Broken(_) => {}
+    }
+}
+
+/// Every booking an operation was told about is there, in a state that an
+/// acknowledged operation explains.
+async fn check_ledger(w: &World, seed: u64, round: usize) {
+    let now = w.ctx.clock.now();
+    for (id, k) in w.known() {
+        let at = format!("seed {seed}, round {round}, booking #{id}");
+        let b = w
+            .ctx
+            .engine
+            .booking(Actor::customer(k.customer), BookingId(id))
+            .await
+            .unwrap_or_else(|e| panic!("{at}: an acknowledged booking is gone: {e:?}"));
+        assert!(
+            k.starts.contains(&b.start),
+            "{at}: starts at {} but was only ever told {:?}",
+            b.start,
+            k.starts
+        );
+        match b.status {
+            BookingStatus::Confirmed => {}
+            BookingStatus::Held => {
+                assert!(k.was_hold && !k.confirmed, "{at}: held again after {k:?}")
+            }
+            BookingStatus::Expired => {
+                assert!(k.was_hold && !k.confirmed, "{at}: expired though {k:?}");
+                assert!(
+                    b.hold_expires_at.is_some_and(|t| t.timestamp() <= now),
+                    "{at}: expired early"
+                );
+            }
+            BookingStatus::Cancelled => match b.cancelled_by.as_deref() {
+                Some("customer") => assert!(
+                    k.ended_by_customer,
+                    "{at}: cancelled for the customer, who never asked"
+                ),
+                Some("venue") => {
+                    if !k.ended_by_staff {
+                        let detail = w.ctx.engine.booking_detail(w.staff, b.id).await.unwrap();
+                        assert!(
+                            detail.history.iter().any(|h| h.action == "booking.cancel"),
+                            "{at}: cancelled by the venue without a cancellation on record"
+                        );
+                    }
+                }
+                other => panic!("{at}: cancelled by {other:?}"),
+            },
+            other => panic!("{at}: {other} though nothing marks bookings here"),
+        }
+    }
+}
+
+/// Picks the operations a round holds at a pause point, and where: at least
+/// one, with a set-up change in the round to meet it.
+fn steer(rng: &mut StdRng, ops: &[Op]) -> BTreeMap<usize, (Point, Duration)> {
+    let candidates: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| {
+            matches!(
+                op,
+                Op::Place { .. }
+                    | Op::StaffBook { .. }
+                    | Op::Move { .. }
+                    | Op::Cancel { .. }
+                    | Op::Release { .. }
+                    | Op::Confirm { .. }
+            )
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut steered = BTreeMap::new();
+    for _ in 0..rng.gen_range(1..=3) {
+        let Some(&i) = candidates.choose(rng) else {
+            break;
+        };
+        let place = matches!(ops[i], Op::Place { .. } | Op::StaffBook { .. });
+        let point = match rng.gen_range(0..10) {
+            0..=5 => (Point::BeforeLock, Duration::from_secs(5)),
+            6 | 7 if place => (Point::AfterLook, Duration::from_secs(5)),
+            _ => (
+                Point::BeforeCommit,
+                Duration::from_millis(rng.gen_range(20..150)),
+            ),
+        };
+        steered.insert(i, point);
+    }
+    steered
+}
+
+async fn check(ctx: Ctx, engines: Vec<Engine>) {
+    let seed = seed();
+    let rounds = rounds();
+    eprintln!(
+        "checker on {}: seed {seed}, {rounds} rounds (replay with SLOTKEEPER_CHECK_SEED={seed})",
+        ctx.db.engine_name()
+    );
+    let mut rng = StdRng::seed_from_u64(seed);
+    let spa = ctx.spa().await;
+    let restaurant = ctx.restaurant().await;
+    let staff = ctx.staff_of(&[spa.id, restaurant.id]).await;
+    let mut customers = Vec::new();
+    for _ in 0..CUSTOMERS {
+        customers.push(ctx.user_with_role(Role::Customer).await);
+    }
+    let world = Arc::new(World {
+        engines,
+        ctx: ctx.clone(),
+        staff,
+        spa,
+        restaurant,
+        customers,
+        ledger: Mutex::default(),
+    });
+    let mut told = 0usize;
+    for round in 0..rounds {
+        let mut ops: Vec<Op> = (0..OPS_PER_ROUND).map(|_| world.op(&mut rng)).collect();
+        let steered = steer(&mut rng, &ops);
+        // Each held operation meets a set-up change of its venue.
+        for &i in steered.keys() {
+            let venue = venue_of(&world, &ops[i]);
+            let others: Vec<usize> = (0..ops.len())
+                .filter(|j| !steered.contains_key(j))
+                .collect();
+            if let Some(&j) = others.choose(&mut rng) {
+                ops[j] = world.setup_op(&mut rng, venue);
+            }
+        }
+        let engine_of: Vec<usize> = ops
+            .iter()
+            .map(|_| rng.gen_range(0..world.engines.len()))
+            .collect();
+        // The held operations start first and get to their points; then
+        // the rest of the round runs past them; then they go on.
+        let mut held: Vec<(PauseHandle, tokio::task::JoinHandle<(Op, Outcome)>)> = Vec::new();
+        for (&i, &(point, longest)) in &steered {
+            let (plan, handle) = pause_at(point, longest);
+            let task = tokio::spawn(plan.run(run_op(world.clone(), engine_of[i], ops[i].clone())));
+            // Until it is held there, or has ended without getting there
+            // (refused before it).
+            for _ in 0..400 {
+                if handle.was_reached() || task.is_finished() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            held.push((handle, task));
+        }
+        let free: Vec<_> = ops
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !steered.contains_key(i))
+            .map(|(i, op)| tokio::spawn(run_op(world.clone(), engine_of[i], op.clone())))
+            .collect();
+        let mut outcomes = Vec::new();
+        for t in free {
+            outcomes.push(t.await.expect("an operation panicked"));
+        }
+        for (handle, _) in &held {
+            handle.release();
+        }
+        for (_, t) in held {
+            outcomes.push(t.await.expect("a held operation panicked"));
+        }
+        for (op, outcome) in &outcomes {
+            if let Outcome::Broken(why) = outcome {
+                panic!("seed {seed}, round {round}: {op:?} ended in {why}");
+            }
+            record(&world, outcome);
+            told += usize::from(matches!(outcome, Outcome::Made { .. }));
+        }
+        ctx.assert_invariants(&format!("seed {seed}, round {round}"))
+            .await;
+        check_ledger(&world, seed, round).await;
+        if rng.gen_bool(0.5) {
+            ctx.clock.set(ctx.clock.now() + 11 * 60);
+        }
+    }
+    assert!(
+        told > 0,
+        "seed {seed}: no operation made a booking in {rounds} rounds"
+    );
+    eprintln!("checker on {}: seed {seed}, {rounds} rounds, {told} bookings and holds acknowledged, every invariant held", ctx.db.engine_name());
+}
+
+on_both_databases! {
+    async fn random_mixed_operations_at_once_keep_every_invariant(ctx: Ctx) {
+        // Postgres: two engines on their own connections, as two instances.
+        // SQLite: the one server process.
+        let engines = match ctx.db {
+            app::backend::db::Db::Postgres(_) => vec![ctx.engine.clone(), ctx.second_engine().await],
+            app::backend::db::Db::Sqlite(_) => vec![ctx.engine.clone()],
+        };
+        check(ctx, engines).await;
+    }
+}

@@ -448,7 +448,10 @@ impl Engine {
     ) -> Result<Booking, BookingError> {
         let key = slot_key(req);
         let gate = self.turns.gate(key.clone());
-        let claimed = |at| {
+        // The read-only look: `None` when the slot is taken, else which
+        // resources the request would lock (empty when unknown), a hint
+        // for the transaction, which reads them again under its locks.
+        let look = |at| {
             let key = key.clone();
             async move {
                 // Read before looking: a write meanwhile outdates the answer.
@@ -457,10 +460,10 @@ impl Engine {
                     self.counters
                         .remembered_refusals
                         .fetch_add(1, Ordering::Relaxed);
-                    return true;
+                    return None;
                 }
                 match already_claimed(b, at, req, rules).await {
-                    Ok(Some(taken)) => {
+                    Ok(Looked::Taken(taken)) => {
                         self.taken.remember(
                             key,
                             Taken {
@@ -468,13 +471,13 @@ impl Engine {
                                 ..taken
                             },
                         );
-                        true
+                        None
                     }
-                    Ok(None) => false,
+                    Ok(Looked::Free { lock_set }) => Some(lock_set),
                     // Only an optimisation: on any trouble, the transaction decides.
                     Err(f) => {
                         tracing::debug!(failure = ?f, "fast refusal check skipped");
-                        false
+                        Some(Vec::new())
                     }
                 }
             }
@@ -487,18 +490,17 @@ impl Engine {
         };
         let looked = {
             let _others_writing = gate.read().await;
-            claimed(self.clock.now()).await
+            look(self.clock.now()).await
         };
-        if looked {
+        if looked.is_none() {
             return refuse().await;
         }
         pauses::pause(Point::AfterLook).await;
         let result = {
             let _turn = gate.write().await;
-            if claimed(self.clock.now()).await {
-                None
-            } else {
-                Some(
+            match look(self.clock.now()).await {
+                None => None,
+                Some(hint) => Some(
                     retrying(&self.counters, || {
                         attempt_place(
                             b,
@@ -506,12 +508,13 @@ impl Engine {
                             req,
                             mode,
                             rules,
+                            &hint,
                             &self.stats,
                             &self.counters,
                         )
                     })
                     .await,
-                )
+                ),
             }
         };
         let Some(result) = result else {
@@ -973,12 +976,21 @@ pub(crate) async fn need_for<S: Store>(
 /// may only refuse; a request it lets through still goes through the
 /// transaction, which alone can claim. Under a storm for one slot this
 /// answers the losers without queueing them for the write lock.
+/// What the read-only look found.
+enum Looked {
+    /// Every suitable resource is claimed then.
+    Taken(Taken),
+    /// Not taken as far as the look could tell: what the request would
+    /// lock (empty when it could not tell).
+    Free { lock_set: Vec<i64> },
+}
+
 async fn already_claimed<B: Backend>(
     b: &B,
     now: i64,
     req: &BookingRequest,
     rules: Rules,
-) -> Result<Option<Taken>, Failure> {
+) -> Result<Looked, Failure> {
     let mut tx = b.begin_read().await?;
     // A repeat of the customer's own request is answered by the transaction.
     if tx
@@ -986,15 +998,20 @@ async fn already_claimed<B: Backend>(
         .await?
         .is_some()
     {
-        return Ok(None);
+        return Ok(Looked::Free {
+            lock_set: Vec::new(),
+        });
     }
     let Some(venue) = tx.venue(req.venue.0).await? else {
-        return Ok(None);
+        return Ok(Looked::Free {
+            lock_set: Vec::new(),
+        });
     };
     let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
+    let lock_set = need.lock_set();
     let start = req.start.timestamp();
     if check_time_rules(&venue, now, start, rules).is_err() {
-        return Ok(None);
+        return Ok(Looked::Free { lock_set });
     }
     let (_, occupied) = need.spans(start, venue.grid_minutes * 60);
     // For each claimed resource: until when its claims here last at least.
@@ -1021,13 +1038,18 @@ async fn already_claimed<B: Backend>(
         .map(|r| claimed.get(&r.id).copied())
         .collect::<Option<Vec<i64>>>()
         .and_then(|u| u.into_iter().min());
-    Ok(until.map(|until| Taken {
-        generation: 0,
-        seen: std::time::Instant::now(),
-        until,
-        owners,
-        venue,
-    }))
+    Ok(
+        match until.map(|until| Taken {
+            generation: 0,
+            seen: std::time::Instant::now(),
+            until,
+            owners,
+            venue,
+        }) {
+            Some(taken) => Looked::Taken(taken),
+            None => Looked::Free { lock_set },
+        },
+    )
 }
 
 /// What an idempotency key stands for: the request as asked (mode, whose
@@ -1101,6 +1123,7 @@ async fn attempt_place<B: Backend>(
     req: &BookingRequest,
     mode: Mode,
     rules: Rules,
+    hint: &[i64],
     stats: &Recorder,
     counters: &Counters,
 ) -> Result<Placed, Failure> {
@@ -1116,6 +1139,23 @@ async fn attempt_place<B: Backend>(
     let waiting = std::time::Instant::now();
     let mut tx = b.begin_write().await?;
     let mut lock_wait = waiting.elapsed();
+
+    // Lock first, then read everything that decides. Which resources to
+    // lock comes from data (the therapists who offer the service, the
+    // rooms, the tables): the look read it a moment ago (`hint`), or it is
+    // read here; it is locked, read again under the locks, and locked
+    // further if it grew. Set-up changes lock every resource of the venue,
+    // so what is read under the locks is settled until COMMIT. On SQLite
+    // the transaction holds the database's write lock already, and the
+    // first read is the one under the lock.
+    let mut locked: Vec<i64> = Vec::new();
+    if !B::Tx::LOCKS_AT_BEGIN && !hint.is_empty() {
+        pauses::pause(Point::BeforeLock).await;
+        locked = hint.to_vec();
+        let waiting = std::time::Instant::now();
+        tx.lock_resources(&locked).await?;
+        lock_wait += waiting.elapsed();
+    }
     // A repeated request answers with what the first one made, even if the
     // rules would refuse it now (the minimum notice may have passed since).
     if let Some(existing) = tx
@@ -1124,15 +1164,7 @@ async fn attempt_place<B: Backend>(
     {
         return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
     }
-
-    // Lock first, then read everything that decides. Which resources to
-    // lock comes from data (the therapists who offer the service, the
-    // rooms, the tables): read it, lock it, read it again under the locks
-    // and go round again if it grew. Set-up changes lock every resource of
-    // the venue, so what is read under the locks is settled until COMMIT.
-    // On SQLite the transaction holds the database's write lock already,
-    // and the first read is the one under the lock.
-    let mut locked: Vec<i64> = Vec::new();
+    let key_read_under_lock = B::Tx::LOCKS_AT_BEGIN || !locked.is_empty();
     let (venue, need) = loop {
         let venue = tx
             .venue(req.venue.0)
@@ -1159,13 +1191,15 @@ async fn attempt_place<B: Backend>(
     if B::Tx::LOCKS_AT_BEGIN {
         locked = need.lock_set();
     }
-    // Again under the lock: a duplicate sent at the same moment has
-    // committed by now.
-    if let Some(existing) = tx
-        .booking_by_key(req.customer.0, req.idempotency_key.as_str())
-        .await?
-    {
-        return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
+    // Again under the lock when the first look at the key was not: a
+    // duplicate sent at the same moment has committed by now.
+    if !key_read_under_lock {
+        if let Some(existing) = tx
+            .booking_by_key(req.customer.0, req.idempotency_key.as_str())
+            .await?
+        {
+            return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
+        }
     }
     let tz = venue_zone(&venue)?;
     let start = req.start.timestamp();

@@ -90,6 +90,25 @@ on_both_databases! {
         assert!(html.contains("Booked.") && html.contains("Head and shoulder massage — Tuesday 2 June, 10:45"));
     }
 
+    async fn a_form_sent_again_with_its_key_for_another_time_is_refused_on_the_page(app) {
+        let mut a = app.customer("vic@example.com").await;
+        let (_, location) = a.form_post("/api/place_hold", &hold_fields(&london(2, 10, 0), "vic-key-1"), SPA_PAGE).await;
+        assert!(location.starts_with("/holds/"), "{location}");
+        // The same form's key with another time (a page kept open, a back
+        // button): not the hold made with it.
+        let two = london(2, 14, 0);
+        let (status, back) = a.form_post("/api/place_hold", &hold_fields(&two, "vic-key-1"), SPA_PAGE).await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert!(back.contains("__err="), "back to the form with the error: {back}");
+        let (_, _, html) = a.page(&back).await;
+        assert!(html.contains("already used for a different request"), "{html}");
+        // The hydrated page's call gets the status and the code.
+        let r = a.call("/api/place_hold", &hold_fields(&two, "vic-key-1")).await;
+        assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_mismatch")), "{}", r.json);
+        let r = a.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!(r.json.as_array().unwrap().len(), 1, "one hold, nothing else");
+    }
+
     async fn pages_that_need_a_log_in_send_the_visitor_there_and_back(app) {
         let mut c = app.client();
         let (status, location, _) = c.page("/bookings").await;

@@ -7,5 +7,6 @@ mod admin;
 mod booking;
 mod checker;
 mod concurrency;
+mod guard;
 mod promise;
 mod seeding;

@@ -563,6 +563,13 @@ async fn main() {
         &database_url,
         &DbOptions {
             pool_size: args.pool,
+            // The invariant query after the naive storm joins a thousand
+            // overlapping bookings pairwise: longer than a statement of the
+            // app may take, and not a statement of the app.
+            postgres: app::backend::db::PgTimeouts {
+                statement: std::time::Duration::ZERO,
+                ..app::backend::db::PgTimeouts::default()
+            },
             ..DbOptions::default()
         },
     )

@@ -448,9 +448,8 @@ impl Engine {
     ) -> Result<Booking, BookingError> {
         let key = slot_key(req);
         let gate = self.turns.gate(key.clone());
-        // The read-only look: `None` when the slot is taken, else which
-        // resources the request would lock (empty when unknown), a hint
-        // for the transaction, which reads them again under its locks.
+        // The read-only look: `None` when the slot is taken, else what it
+        // read, a hint for the transaction (see `Hint`).
         let look = |at| {
             let key = key.clone();
             async move {
@@ -473,11 +472,11 @@ impl Engine {
                         );
                         None
                     }
-                    Ok(Looked::Free { lock_set }) => Some(lock_set),
+                    Ok(Looked::Free(hint)) => Some(hint),
                     // Only an optimisation: on any trouble, the transaction decides.
                     Err(f) => {
                         tracing::debug!(failure = ?f, "fast refusal check skipped");
-                        Some(Vec::new())
+                        Some(Hint::default())
                     }
                 }
             }
@@ -980,9 +979,18 @@ pub(crate) async fn need_for<S: Store>(
 enum Looked {
     /// Every suitable resource is claimed then.
     Taken(Taken),
-    /// Not taken as far as the look could tell: what the request would
-    /// lock (empty when it could not tell).
-    Free { lock_set: Vec<i64> },
+    /// Not taken as far as the look could tell.
+    Free(Hint),
+}
+
+/// What the look read of a request, for its transaction: which resources
+/// to lock, and the need with the venue's set-up version it was read at.
+/// Only ever a hint: the transaction reads the venue again under its locks
+/// and the need too unless that version is still the venue's.
+#[derive(Clone, Debug, Default)]
+struct Hint {
+    lock_set: Vec<i64>,
+    seen: Option<(i64, Need)>,
 }
 
 async fn already_claimed<B: Backend>(
@@ -998,20 +1006,19 @@ async fn already_claimed<B: Backend>(
         .await?
         .is_some()
     {
-        return Ok(Looked::Free {
-            lock_set: Vec::new(),
-        });
+        return Ok(Looked::Free(Hint::default()));
     }
     let Some(venue) = tx.venue(req.venue.0).await? else {
-        return Ok(Looked::Free {
-            lock_set: Vec::new(),
-        });
+        return Ok(Looked::Free(Hint::default()));
     };
     let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
-    let lock_set = need.lock_set();
+    let hint = Hint {
+        lock_set: need.lock_set(),
+        seen: Some((venue.setup_version, need.clone())),
+    };
     let start = req.start.timestamp();
     if check_time_rules(&venue, now, start, rules).is_err() {
-        return Ok(Looked::Free { lock_set });
+        return Ok(Looked::Free(hint));
     }
     let (_, occupied) = need.spans(start, venue.grid_minutes * 60);
     // For each claimed resource: until when its claims here last at least.
@@ -1047,7 +1054,7 @@ async fn already_claimed<B: Backend>(
             venue,
         }) {
             Some(taken) => Looked::Taken(taken),
-            None => Looked::Free { lock_set },
+            None => Looked::Free(hint),
         },
     )
 }
@@ -1123,7 +1130,7 @@ async fn attempt_place<B: Backend>(
     req: &BookingRequest,
     mode: Mode,
     rules: Rules,
-    hint: &[i64],
+    hint: &Hint,
     stats: &Recorder,
     counters: &Counters,
 ) -> Result<Placed, Failure> {
@@ -1140,18 +1147,20 @@ async fn attempt_place<B: Backend>(
     let mut tx = b.begin_write().await?;
     let mut lock_wait = waiting.elapsed();
 
-    // Lock first, then read everything that decides. Which resources to
-    // lock comes from data (the therapists who offer the service, the
-    // rooms, the tables): the look read it a moment ago (`hint`), or it is
-    // read here; it is locked, read again under the locks, and locked
-    // further if it grew. Set-up changes lock every resource of the venue,
-    // so what is read under the locks is settled until COMMIT. On SQLite
-    // the transaction holds the database's write lock already, and the
-    // first read is the one under the lock.
+    // Lock first, then decide on what is read under the locks. Which
+    // resources to lock comes from data (the therapists who offer the
+    // service, the rooms, the tables): the look read it a moment ago
+    // (`hint`), or it is read here; it is locked, and the venue is read
+    // under the locks. Every set-up change moves the venue's set-up version
+    // on, under a lock of every resource of the venue: if the version is
+    // still the one the need was read at, nothing in it changed since and
+    // nothing can until COMMIT; otherwise the need is read again, and
+    // locked further if it grew. On SQLite the transaction holds the
+    // database's write lock already, and every read in it is under it.
     let mut locked: Vec<i64> = Vec::new();
-    if !B::Tx::LOCKS_AT_BEGIN && !hint.is_empty() {
+    if !B::Tx::LOCKS_AT_BEGIN && !hint.lock_set.is_empty() {
         pauses::pause(Point::BeforeLock).await;
-        locked = hint.to_vec();
+        locked = hint.lock_set.clone();
         let waiting = std::time::Instant::now();
         tx.lock_resources(&locked).await?;
         lock_wait += waiting.elapsed();
@@ -1165,16 +1174,21 @@ async fn attempt_place<B: Backend>(
         return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
     }
     let key_read_under_lock = B::Tx::LOCKS_AT_BEGIN || !locked.is_empty();
+    let mut known = hint.seen.clone();
     let (venue, need) = loop {
         let venue = tx
             .venue(req.venue.0)
             .await?
             .ok_or(RuleViolation::UnknownVenue)?;
-        let need = need_for(&mut tx, &venue, req.offer, req.resource).await?;
+        let need = match known.take() {
+            Some((version, need)) if version == venue.setup_version => need,
+            _ => need_for(&mut tx, &venue, req.offer, req.resource).await?,
+        };
         let wanted = need.lock_set();
         if B::Tx::LOCKS_AT_BEGIN || wanted.iter().all(|r| locked.contains(r)) {
             break (venue, need);
         }
+        known = Some((venue.setup_version, need));
         pauses::pause(Point::BeforeLock).await;
         locked.extend(wanted);
         locked.sort_unstable();

@@ -23,6 +23,8 @@ pub struct VenueRow {
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
     pub version: i64,
+    /// Moves on with every set-up change of the venue (see `lock_venue`).
+    pub setup_version: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -221,8 +223,9 @@ pub trait Store: Send {
     fn lock_resources(&mut self, ids: &[i64]) -> impl Future<Output = DbResult<()>> + Send;
 
     /// Makes every booking of the venue wait for this transaction (a staff
-    /// change that must see a settled schedule). Postgres: `FOR UPDATE` on
-    /// all its resources in id order; SQLite: `BEGIN IMMEDIATE` did it.
+    /// change that must see a settled schedule), and moves the venue's
+    /// `setup_version` on. Postgres: the venue row, then `FOR UPDATE` on all
+    /// its resources in id order; SQLite: `BEGIN IMMEDIATE` did it.
     fn lock_venue(&mut self, venue: i64) -> impl Future<Output = DbResult<()>> + Send;
 
     /// Serialises demo seeding between instances starting together.
@@ -541,7 +544,7 @@ macro_rules! impl_store {
             sqlx::query_as::<$db, VenueRow>(
                 "SELECT id, name, timezone, grid_minutes, hold_minutes, \
                  cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
-                 version FROM venues WHERE id = $1",
+                 version, setup_version FROM venues WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(&mut **self)
@@ -552,7 +555,7 @@ macro_rules! impl_store {
             sqlx::query_as::<$db, VenueRow>(
                 "SELECT id, name, timezone, grid_minutes, hold_minutes, \
                  cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
-                 version FROM venues ORDER BY name, id",
+                 version, setup_version FROM venues ORDER BY name, id",
             )
             .fetch_all(&mut **self)
             .await
@@ -1471,8 +1474,13 @@ impl<'c> Store for Transaction<'c, Sqlite> {
         Ok(())
     }
 
-    async fn lock_venue(&mut self, _venue: i64) -> DbResult<()> {
-        Ok(())
+    async fn lock_venue(&mut self, venue: i64) -> DbResult<()> {
+        // BEGIN IMMEDIATE holds the write lock; the version still moves on.
+        sqlx::query::<Sqlite>("UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1")
+            .bind(venue)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
     }
 
     async fn lock_for_seeding(&mut self) -> DbResult<()> {
@@ -1509,14 +1517,16 @@ impl<'c> Store for Transaction<'c, Postgres> {
 
     async fn lock_venue(&mut self, venue: i64) -> DbResult<()> {
         // The venue row first: set-up changes of one venue queue there even
-        // when it has no resources yet. NO KEY UPDATE, the lock an UPDATE of
-        // the venue takes anyway: it does not block the KEY SHARE lock that
+        // when it has no resources yet. An UPDATE of a column that is no key
+        // takes NO KEY UPDATE, which does not block the KEY SHARE lock that
         // a booking's foreign key takes on its venue (FOR UPDATE would, and
         // a booker holding its resources would wait here in a cycle).
-        sqlx::query::<Postgres>("SELECT id FROM venues WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(venue)
-            .fetch_all(&mut **self)
-            .await?;
+        sqlx::query::<Postgres>(
+            "UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1",
+        )
+        .bind(venue)
+        .execute(&mut **self)
+        .await?;
         sqlx::query::<Postgres>(
             "SELECT id FROM resources WHERE venue_id = $1 ORDER BY id FOR UPDATE",
         )

@@ -1036,6 +1036,38 @@ impl Engine {
         done
     }
 
+    /// Live bookings of the venue, still to come or under way, that its
+    /// set-up no longer takes (see `stranded`): the ones staff chose to
+    /// keep through a change. A booking made after a change is never among
+    /// them: it was decided on the new set-up.
+    pub async fn stranded_bookings(
+        &self,
+        staff: Staff,
+        venue: VenueId,
+    ) -> Result<Vec<BookingId>, AppError> {
+        let now = self.clock().now();
+        with_backend!(self.db(), |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                authorize(&mut tx, staff, venue.0).await?;
+                let v = tx
+                    .venue(venue.0)
+                    .await?
+                    .ok_or(Failure::App(AppError::NotFound))?;
+                let tz = venue_zone(&v)?;
+                Ok::<_, Failure>(
+                    stranded(&mut tx, &v, tz, now)
+                        .await?
+                        .into_iter()
+                        .map(|(row, _)| BookingId(row.id))
+                        .collect(),
+                )
+            }
+            .await
+            .map_err(settle_app)
+        })
+    }
+
     /// Everything the set-up page edits.
     pub async fn venue_setup(&self, staff: Staff, venue: VenueId) -> Result<VenueSetup, AppError> {
         let now = self.clock().now();

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use crate::backend::admin::Staff;
+    use crate::backend::staff::Staff;
     use crate::domain::error::AppError;
     use std::collections::BTreeMap;
 
@@ -44,7 +44,7 @@ pub(crate) mod ssr {
     }
 
     pub fn clock(field: &str, s: &str) -> Result<i64, AppError> {
-        crate::backend::admin::parse_clock(s).ok_or_else(|| AppError::Invalid {
+        crate::backend::staff::parse_clock(s).ok_or_else(|| AppError::Invalid {
             field: field.to_owned(),
             message: "Use a time like 09:30.".to_owned(),
         })
@@ -232,7 +232,7 @@ pub async fn staff_book(
     resource: Option<i64>,
     key: String,
 ) -> Result<(), AppError> {
-    use crate::backend::admin::StaffBooking;
+    use crate::backend::staff::StaffBooking;
     use crate::domain::booking::{Offer, ResourceChoice};
     use crate::domain::ids::{ResourceId, ServiceId, VenueId};
     use crate::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
@@ -281,7 +281,7 @@ pub async fn load_setup(venue: i64) -> Result<VenueSetup, AppError> {
 #[cfg(feature = "ssr")]
 async fn change(
     venue: i64,
-    change: crate::backend::admin::Change,
+    change: crate::backend::staff::Change,
     choice: &Option<String>,
     submitted: std::collections::BTreeMap<String, String>,
 ) -> Result<(), AppError> {
@@ -325,7 +325,7 @@ pub async fn save_settings(
         advance_days,
         seating_minutes
     );
-    let c = crate::backend::admin::Change::Settings {
+    let c = crate::backend::staff::Change::Settings {
         version,
         name,
         grid_minutes,
@@ -352,7 +352,7 @@ pub async fn add_resource(
         field: "kind".to_owned(),
         message: "Choose a therapist, a room or a table.".to_owned(),
     })?;
-    let c = crate::backend::admin::Change::AddResource {
+    let c = crate::backend::staff::Change::AddResource {
         kind,
         name,
         capacity,
@@ -375,7 +375,7 @@ pub async fn edit_resource(
 ) -> Result<(), AppError> {
     use crate::domain::ids::ResourceId;
     let submitted = submitted!(venue, id, version, name, capacity, active);
-    let c = crate::backend::admin::Change::EditResource {
+    let c = crate::backend::staff::Change::EditResource {
         id: ResourceId(id),
         version,
         name,
@@ -418,7 +418,7 @@ pub async fn toggle_offer(
     if offer == "yes" {
         services.push(ServiceId(service));
     }
-    let c = crate::backend::admin::Change::Offers {
+    let c = crate::backend::staff::Change::Offers {
         resource: ResourceId(id),
         version,
         services,
@@ -476,7 +476,7 @@ pub async fn save_hours(
         break_starts,
         break_ends,
     };
-    let c = crate::backend::admin::Change::Week {
+    let c = crate::backend::staff::Change::Week {
         resource: ResourceId(id),
         version,
         week,
@@ -494,7 +494,7 @@ pub async fn add_service(
     cleanup_minutes: i64,
     needs_room: Option<String>,
 ) -> Result<(), AppError> {
-    let c = crate::backend::admin::Change::AddService {
+    let c = crate::backend::staff::Change::AddService {
         name,
         duration_minutes,
         cleanup_minutes,
@@ -528,7 +528,7 @@ pub async fn edit_service(
         needs_room,
         active
     );
-    let c = crate::backend::admin::Change::EditService {
+    let c = crate::backend::staff::Change::EditService {
         id: ServiceId(id),
         version,
         name,
@@ -579,7 +579,7 @@ pub async fn add_closure(
     } else {
         ssr::instant(venue, end_day, to_minute).await?
     };
-    let c = crate::backend::admin::Change::AddClosure {
+    let c = crate::backend::staff::Change::AddClosure {
         resource: resource.filter(|r| *r > 0).map(ResourceId),
         starts_at,
         ends_at,
@@ -594,7 +594,7 @@ pub async fn add_closure(
 
 #[server(prefix = "/api/admin", endpoint = "reopen")]
 pub async fn remove_closure(venue: i64, id: i64) -> Result<(), AppError> {
-    let c = crate::backend::admin::Change::RemoveClosure { id };
+    let c = crate::backend::staff::Change::RemoveClosure { id };
     change(venue, c, &None, Default::default()).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=closure"));
     Ok(())
@@ -648,7 +648,7 @@ pub async fn set_staff(
     remove: Option<String>,
 ) -> Result<(), AppError> {
     use crate::backend::accounts::Role;
-    use crate::backend::admin::StaffAccount;
+    use crate::backend::staff::StaffAccount;
     use crate::domain::ids::VenueId;
     use crate::domain::input::Email;
     let admin = ssr::staff().await?;

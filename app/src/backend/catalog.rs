@@ -4,8 +4,8 @@ use crate::domain::ids::{ResourceId, ServiceId, VenueId};
 use crate::domain::venue::{ResourceKind, ResourceSummary, ServiceSummary, VenueOverview};
 use std::collections::HashMap;
 
-use super::day::kind_of;
 use super::db::{with_backend, Backend, Db};
+use super::engine::kind_of;
 use super::store::{DbResult, NewVenueRow, Store};
 
 /// A window of the weekly timetable: `weekday` 0 is Monday; minutes after

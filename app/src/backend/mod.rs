@@ -2,15 +2,14 @@
 //! Nothing here knows about HTTP or Leptos.
 
 pub mod accounts;
-pub mod admin;
 pub mod catalog;
 pub mod config;
-pub mod day;
 pub mod db;
 pub mod engine;
 pub mod file_lock;
 pub mod pauses;
 pub mod seed;
+pub mod staff;
 pub mod stats;
 pub mod store;
 pub mod testing;

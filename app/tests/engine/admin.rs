@@ -3,8 +3,8 @@
 
 use crate::on_both_databases;
 use crate::support::*;
-use app::backend::admin::{Change, Staff, StaffBooking};
 use app::backend::engine::Actor;
+use app::backend::staff::{Change, Staff, StaffBooking};
 use app::domain::admin::{StrandChoice, WeekdayHours};
 use app::domain::booking::{BookingError, BookingStatus, ResourceChoice};
 use app::domain::error::AppError;

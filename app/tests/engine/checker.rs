@@ -22,10 +22,10 @@
 use crate::on_both_databases;
 use crate::support::*;
 use app::backend::accounts::Role;
-use app::backend::admin::{Change, Staff, StaffBooking};
 use app::backend::catalog::CreatedVenue;
 use app::backend::engine::{Actor, Engine};
 use app::backend::pauses::{pause_at, PauseHandle, Point};
+use app::backend::staff::{Change, Staff, StaffBooking};
 use app::domain::admin::{StrandChoice, WeekdayHours};
 use app::domain::booking::{Booking, BookingError, BookingRequest, BookingStatus, Offer};
 use app::domain::error::AppError;

@@ -6,9 +6,9 @@
 
 use crate::on_both_databases;
 use crate::support::*;
-use app::backend::admin::{Change, Staff};
 use app::backend::engine::{Actor, Engine};
 use app::backend::pauses::{pause_at, Point};
+use app::backend::staff::{Change, Staff};
 use app::domain::admin::{StrandChoice, VenueSetup};
 use app::domain::booking::{Booking, BookingError, BookingRequest, BookingStatus, RuleViolation};
 use app::domain::error::AppError;

@@ -2,7 +2,7 @@
 //! Customers get 403, visitors 401; the engine checks the venue.
 
 use super::{invalid, ApiError, ApiResult, Body, Id, Query, SignedIn};
-use app::backend::admin::{Change, Staff};
+use app::backend::staff::{Change, Staff};
 use app::domain::admin::{DayView, Stats, StrandChoice};
 use app::domain::booking::Booking;
 use app::domain::error::AppError;

@@ -1,14 +1,13 @@
 //! One venue's day, loaded through a transaction: who is open when, what is
-//! closed, what is claimed. The booking transaction and the availability
-//! grid both judge slots with it, so they cannot disagree.
+//! closed, what is claimed. The booking transaction, the availability grid
+//! and the staff day view all judge time with it, so they cannot disagree.
 
 use crate::domain::schedule::{self, LocalWindow, Span};
-use crate::domain::venue::ResourceKind;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use std::collections::{BTreeSet, HashMap};
 
-use super::store::{DbResult, ResourceRow, Store, VenueRow};
+use crate::backend::store::{ClosureRow, DbResult, Store, VenueRow};
 
 /// Whether a resource works during a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +19,10 @@ pub enum Openness {
 
 #[derive(Debug, Default)]
 struct ResourceDay {
+    /// The weekly hours of the date, breaks not taken out.
+    hours: Vec<Span>,
+    breaks: Vec<Span>,
+    /// The hours without the breaks.
     open: Vec<Span>,
     closed: Vec<Span>,
     claimed: BTreeSet<i64>,
@@ -34,6 +37,8 @@ pub struct Day {
     /// Every instant of the local date.
     pub span: Span,
     resources: HashMap<i64, ResourceDay>,
+    /// The closures that touch the date (or the window loaded with it).
+    closures: Vec<ClosureRow>,
 }
 
 impl Day {
@@ -71,7 +76,16 @@ impl Day {
         let mut resources: HashMap<i64, ResourceDay> = HashMap::new();
         for (id, windows) in &hours {
             let b = breaks.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            resources.entry(*id).or_default().open = schedule::open_spans(tz, date, windows, b);
+            let r = resources.entry(*id).or_default();
+            r.open = schedule::open_spans(tz, date, windows, b);
+            r.hours = windows
+                .iter()
+                .map(|w| schedule::window_span(tz, date, w))
+                .collect();
+            r.breaks = b
+                .iter()
+                .map(|w| schedule::window_span(tz, date, w))
+                .collect();
         }
         let closures = tx.closures(venue.id, window.start, window.end).await?;
         let venue_wide: Vec<Span> = closures
@@ -103,6 +117,7 @@ impl Day {
             unit: venue.grid_minutes * 60,
             span,
             resources,
+            closures,
         })
     }
 
@@ -142,95 +157,39 @@ impl Day {
             .map(|r| r.open.as_slice())
             .unwrap_or(&[])
     }
-}
 
-/// What a booking occupies, and which resources can provide it.
-#[derive(Clone, Debug)]
-pub struct Need {
-    /// Seconds of treatment or seating.
-    pub length: i64,
-    /// Seconds of cleanup after it.
-    pub buffer: i64,
-    /// Suitable primary resources, best first (for tables: smallest first).
-    pub candidates: Vec<ResourceRow>,
-    /// Rooms to pick one from, when the service needs a room.
-    pub rooms: Vec<ResourceRow>,
-}
-
-impl Need {
-    /// The appointment itself and what it occupies, buffer included and
-    /// rounded up to the grid.
-    pub fn spans(&self, start: i64, unit: i64) -> (Span, Span) {
-        let span = Span::new(start, start + self.length);
-        let occupied = Span::new(start, schedule::ceil_to_grid(span.end + self.buffer, unit));
-        (span, occupied)
+    /// The hours of every resource that works this date, breaks included:
+    /// where a day view starts and ends.
+    pub fn hours(&self) -> impl Iterator<Item = Span> + '_ {
+        self.resources
+            .values()
+            .flat_map(|r| r.hours.iter().copied())
     }
 
-    /// Every resource a booking of this need might take, in id order: what
-    /// its transaction locks.
-    pub fn lock_set(&self) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
-            .candidates
-            .iter()
-            .chain(&self.rooms)
-            .map(|r| r.id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+    /// Whether `span` is wholly inside the hours of `resource`, and
+    /// whether a break touches it.
+    pub fn in_hours(&self, resource: i64, span: Span) -> bool {
+        self.resources
+            .get(&resource)
+            .is_some_and(|r| r.hours.iter().any(|h| h.contains(&span)))
     }
 
-    /// A free room for the span, if the service needs one. `Some(None)`: no
-    /// room needed; `None`: a room is needed and none is free.
-    pub fn free_room(&self, day: &Day, span: Span, occupied: Span) -> Option<Option<i64>> {
-        if self.rooms.is_empty() {
-            return Some(None);
-        }
-        self.rooms
-            .iter()
-            .find(|r| day.is_free(r.id, span, occupied))
-            .map(|r| Some(r.id))
+    pub fn in_break(&self, resource: i64, span: Span) -> bool {
+        self.resources
+            .get(&resource)
+            .is_some_and(|r| r.breaks.iter().any(|b| b.overlaps(&span)))
     }
 
-    /// Whether `resource` (with a room, if needed) is free at `start`.
-    pub fn fits(&self, day: &Day, resource: i64, start: i64) -> bool {
-        let (span, occupied) = self.spans(start, day.unit);
-        day.is_free(resource, span, occupied) && self.free_room(day, span, occupied).is_some()
+    /// The first closure of the venue or of `resource` that touches `span`.
+    pub fn closure(&self, resource: i64, span: Span) -> Option<&ClosureRow> {
+        self.closures.iter().find(|c| {
+            c.resource_id.is_none_or(|r| r == resource)
+                && Span::new(c.starts_at, c.ends_at).overlaps(&span)
+        })
     }
 
-    /// The grid starts of the day at which any candidate works, each with
-    /// the candidates free then.
-    pub fn grid(&self, day: &Day, earliest: i64, latest: i64) -> Vec<(i64, Vec<i64>)> {
-        let mut starts = BTreeSet::new();
-        for c in &self.candidates {
-            for open in day.open_spans(c.id) {
-                starts.extend(schedule::grid_starts(*open, day.unit, self.length));
-            }
-        }
-        starts
-            .into_iter()
-            .filter(|t| *t >= earliest && *t <= latest && day.span.start <= *t && *t < day.span.end)
-            .filter_map(|t| {
-                let (span, _) = self.spans(t, day.unit);
-                let working: Vec<&ResourceRow> = self
-                    .candidates
-                    .iter()
-                    .filter(|c| day.openness(c.id, span) == Openness::Open)
-                    .collect();
-                if working.is_empty() {
-                    return None;
-                }
-                let free = working
-                    .iter()
-                    .filter(|c| self.fits(day, c.id, t))
-                    .map(|c| c.id)
-                    .collect();
-                Some((t, free))
-            })
-            .collect()
+    /// The closures loaded with the day.
+    pub fn closures(&self) -> &[ClosureRow] {
+        &self.closures
     }
-}
-
-pub fn kind_of(r: &ResourceRow) -> Option<ResourceKind> {
-    ResourceKind::parse(&r.kind)
 }

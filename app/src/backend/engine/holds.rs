@@ -1,0 +1,195 @@
+//! The life of a hold after it is placed: confirm, release, cancel. One
+//! cancellation for everyone: a customer's, staff's, and the venue's own
+//! when a set-up change cancels the bookings it strands.
+
+use crate::domain::booking::{Booking, BookingError, BookingStatus};
+use crate::domain::ids::{BookingId, UserId};
+use crate::domain::schedule;
+
+use super::clock::Clock;
+use super::failure::Failure;
+use super::locks::{begin_write, lock_booking_resources, LockSet};
+use super::rows::booking_from_row;
+use super::Actor;
+use crate::backend::db::Backend;
+use crate::backend::pauses::{self, Point};
+use crate::backend::stats::{Event, Recorder};
+use crate::backend::store::{BookingRow, NewAudit, Store};
+
+pub(crate) async fn confirm_attempt<B: Backend>(
+    b: &B,
+    clock: &Clock,
+    customer: UserId,
+    id: BookingId,
+    stats: &Recorder,
+) -> Result<Booking, Failure> {
+    let mut tx = b.begin_write().await?;
+    let now = clock.now();
+    // One conditional update: only this customer's hold, only before it
+    // lapses. A concurrent expiry or release changes the row first or not
+    // at all; the row lock decides.
+    if tx.confirm_hold(id.0, customer.0, now).await? {
+        let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+        let booking = booking_from_row(&mut tx, row).await?;
+        pauses::pause(Point::BeforeCommit).await;
+        tx.commit().await?;
+        stats.record(booking.venue.0, now, Event::HoldConfirmed);
+        return Ok(booking);
+    }
+    let row = tx
+        .booking(id.0)
+        .await?
+        .filter(|r| r.customer_id == customer.0)
+        .ok_or(BookingError::NotFound)?;
+    match BookingStatus::parse(&row.status) {
+        // Confirming twice (a double click) answers with the booking.
+        Some(BookingStatus::Confirmed) => Ok(booking_from_row(&mut tx, row).await?),
+        Some(BookingStatus::Held) => {
+            let expired = tx.expire_hold(id.0, now).await?;
+            tx.commit().await?;
+            if let Some(venue) = expired {
+                stats.record(venue, now, Event::HoldExpired);
+            }
+            Err(BookingError::HoldExpired.into())
+        }
+        Some(BookingStatus::Expired) | Some(BookingStatus::Cancelled) => {
+            Err(BookingError::HoldExpired.into())
+        }
+        Some(status) => Err(BookingError::NotChangeable { status }.into()),
+        None => Err(BookingError::Internal.into()),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Give up a hold.
+    Release,
+    /// Cancel a booking (or a hold).
+    Cancel,
+}
+
+pub(crate) async fn end_attempt<B: Backend>(
+    b: &B,
+    clock: &Clock,
+    actor: Actor,
+    id: BookingId,
+    how: Ending,
+) -> Result<Booking, Failure> {
+    let mut tx = begin_write(b).await?;
+    let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+    if !may_see(&mut tx, actor, &row).await? {
+        return Err(BookingError::NotFound.into());
+    }
+    lock_booking_resources(&mut tx, &mut LockSet::default(), id.0).await?;
+    // Read again under the locks: a concurrent confirm, which takes only
+    // the booking's row, has either committed (and is seen here) or waits
+    // for this transaction (and then finds the hold gone).
+    let row = tx.lock_booking(id.0).await?.ok_or(BookingError::NotFound)?;
+    let now = clock.now();
+    let status = BookingStatus::parse(&row.status).ok_or(BookingError::Internal)?;
+    match (how, status) {
+        // Ending twice answers with the ended booking.
+        (_, BookingStatus::Cancelled) => return Ok(booking_from_row(&mut tx, row).await?),
+        (Ending::Release, BookingStatus::Held) | (Ending::Cancel, BookingStatus::Held) => {}
+        (Ending::Cancel, BookingStatus::Confirmed) => {
+            let venue = tx
+                .venue(row.venue_id)
+                .await?
+                .ok_or(BookingError::Internal)?;
+            let deadline = row.starts_at - venue.cancellation_window_minutes * 60;
+            if !actor.is_staff && now > deadline {
+                return Err(BookingError::CancellationClosed {
+                    deadline: schedule::to_datetime(deadline),
+                }
+                .into());
+            }
+        }
+        (_, status) => return Err(BookingError::NotChangeable { status }.into()),
+    }
+    let by = if actor.is_staff && row.customer_id != actor.user.0 {
+        Canceller::Venue {
+            staff: actor.user,
+            reason: None,
+        }
+    } else {
+        Canceller::Customer
+    };
+    cancel_in(&mut tx, &row, by, now).await?;
+    let ended = tx.booking(row.id).await?.ok_or(BookingError::Internal)?;
+    let booking = booking_from_row(&mut tx, ended).await?;
+    pauses::pause(Point::BeforeCommit).await;
+    tx.commit().await?;
+    tracing::info!(booking = row.id, by = by.as_str(), "booking cancelled");
+    Ok(booking)
+}
+
+/// Who cancels a booking.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Canceller<'a> {
+    Customer,
+    /// Staff on the venue's behalf, audited; with why, when a change of the
+    /// set-up cancels it.
+    Venue {
+        staff: UserId,
+        reason: Option<&'a str>,
+    },
+}
+
+impl Canceller<'_> {
+    fn as_str(&self) -> &'static str {
+        match self {
+            Canceller::Customer => "customer",
+            Canceller::Venue { .. } => "venue",
+        }
+    }
+}
+
+/// Cancels a live booking in `tx`, whose resources the caller has locked:
+/// its claims and occupancy go, its status says who cancelled it, and a
+/// venue's cancellation leaves an audit row.
+pub(crate) async fn cancel_in<S: Store>(
+    tx: &mut S,
+    row: &BookingRow,
+    by: Canceller<'_>,
+    now: i64,
+) -> Result<(), Failure> {
+    tx.delete_claims(row.id).await?;
+    tx.set_status(
+        row.id,
+        BookingStatus::Cancelled.as_str(),
+        Some(by.as_str()),
+        now,
+    )
+    .await?;
+    if let Canceller::Venue { staff, reason } = by {
+        tx.insert_audit(&NewAudit {
+            at: now,
+            actor_id: staff.0,
+            venue_id: row.venue_id,
+            booking_id: Some(row.id),
+            action: "booking.cancel",
+            before: Some(row.status.clone()),
+            after: Some(match reason {
+                Some(why) => format!("cancelled by the venue ({why})"),
+                None => "cancelled by the venue".to_owned(),
+            }),
+            ..NewAudit::default()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether `actor` may see and act on a booking: its customer, or staff
+/// who run its venue (checked in the database, not trusted from the session).
+pub(crate) async fn may_see<S: Store>(
+    tx: &mut S,
+    actor: Actor,
+    row: &BookingRow,
+) -> Result<bool, Failure> {
+    if actor.is_staff {
+        Ok(tx.may_run(actor.user.0, row.venue_id).await?)
+    } else {
+        Ok(row.customer_id == actor.user.0)
+    }
+}

@@ -1,0 +1,597 @@
+//! One set-up change applied inside its transaction: the input checked
+//! field by field, the rows written, and what the audit row records.
+
+use crate::domain::admin::WeekdayHours;
+use crate::domain::error::AppError;
+use crate::domain::ids::ResourceId;
+use crate::domain::schedule::{self, format_clock, parse_clock};
+use crate::domain::venue::ResourceKind;
+use std::collections::{BTreeMap, HashMap};
+
+use super::setup::Change;
+use super::strands::reclaim_on_new_grid;
+use super::{check_name, check_range, check_staff_instant, invalid};
+use crate::backend::engine::{venue_zone, Failure};
+use crate::backend::store::{ResourceRow, ServiceRow, Store, VenueRow};
+
+/// What a change did, for its audit row.
+pub(super) struct Applied {
+    pub action: &'static str,
+    pub resource: Option<i64>,
+    pub service: Option<i64>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+const OPENS: [&str; 7] = [
+    "opens-0", "opens-1", "opens-2", "opens-3", "opens-4", "opens-5", "opens-6",
+];
+const CLOSES: [&str; 7] = [
+    "closes-0", "closes-1", "closes-2", "closes-3", "closes-4", "closes-5", "closes-6",
+];
+const BREAK_STARTS: [&str; 7] = [
+    "break_starts-0",
+    "break_starts-1",
+    "break_starts-2",
+    "break_starts-3",
+    "break_starts-4",
+    "break_starts-5",
+    "break_starts-6",
+];
+
+/// One weekday of the weekly editor as windows: the hours, and the break.
+fn week_windows(day: &WeekdayHours) -> Result<(Option<(i64, i64)>, Option<(i64, i64)>), Failure> {
+    // The field names the pages use: opens-0 … break_ends-6.
+    let d = day.weekday.clamp(0, 6) as usize;
+    let field = |s: &str| -> &'static str {
+        match s {
+            "opens" => OPENS[d],
+            "closes" => CLOSES[d],
+            _ => BREAK_STARTS[d],
+        }
+    };
+    let time = |name: &str, s: &str| -> Result<Option<i64>, Failure> {
+        if s.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_clock(s)
+            .map(Some)
+            .ok_or_else(|| invalid(field(name), "Use a time like 09:00."))
+    };
+    let opens = time("opens", &day.opens)?;
+    let closes = time("closes", &day.closes)?;
+    let break_starts = time("break_starts", &day.break_starts)?;
+    let break_ends = time("break_ends", &day.break_ends)?;
+    let hours = match (opens, closes) {
+        (None, None) => None,
+        (Some(o), Some(c)) if o < c => Some((o, c)),
+        (Some(_), Some(_)) => return Err(invalid(field("closes"), "Closing comes after opening.")),
+        _ => {
+            return Err(invalid(
+                field("opens"),
+                "Give both the opening and the closing time, or neither (closed).",
+            ))
+        }
+    };
+    let pause = match (break_starts, break_ends, hours) {
+        (None, None, _) => None,
+        (Some(s), Some(e), Some((o, c))) if o < s && s < e && e < c => Some((s, e)),
+        _ => {
+            return Err(invalid(
+                field("break_starts"),
+                "A break starts and ends inside the opening hours.",
+            ))
+        }
+    };
+    Ok((hours, pause))
+}
+pub(super) fn settings_json(v: &VenueRow) -> String {
+    serde_json::json!({
+        "name": v.name,
+        "grid_minutes": v.grid_minutes,
+        "hold_minutes": v.hold_minutes,
+        "cancellation_window_minutes": v.cancellation_window_minutes,
+        "min_notice_minutes": v.min_notice_minutes,
+        "advance_days": v.advance_days,
+        "seating_minutes": v.seating_minutes,
+    })
+    .to_string()
+}
+
+fn resource_json(r: &ResourceRow) -> String {
+    serde_json::json!({
+        "name": r.name,
+        "kind": r.kind,
+        "capacity": r.capacity,
+        "active": r.active,
+    })
+    .to_string()
+}
+
+fn service_json(s: &ServiceRow) -> String {
+    serde_json::json!({
+        "name": s.name,
+        "duration_minutes": s.duration_minutes,
+        "cleanup_minutes": s.cleanup_minutes,
+        "needs_room": s.needs_room,
+        "active": s.active,
+    })
+    .to_string()
+}
+
+async fn week_json<S: Store>(tx: &mut S, resource: i64) -> Result<String, Failure> {
+    let entries: Vec<String> = tx
+        .weekly_of(resource)
+        .await?
+        .into_iter()
+        .map(|w| {
+            format!(
+                "{} {}{}-{}",
+                &crate::domain::admin::WEEKDAYS[w.weekday.clamp(0, 6) as usize][..3],
+                if w.is_break { "break " } else { "" },
+                format_clock(w.from_minute),
+                format_clock(w.to_minute)
+            )
+        })
+        .collect();
+    Ok(serde_json::Value::from(entries).to_string())
+}
+
+async fn resource_of_venue<S: Store>(
+    tx: &mut S,
+    venue: i64,
+    id: ResourceId,
+) -> Result<ResourceRow, Failure> {
+    tx.resource(id.0)
+        .await?
+        .filter(|r| r.venue_id == venue)
+        .ok_or(Failure::App(AppError::NotFound))
+}
+
+fn stale() -> Failure {
+    Failure::App(AppError::Stale {
+        submitted: BTreeMap::new(),
+    })
+}
+
+/// Applies one change inside the transaction.
+pub(super) async fn apply<S: Store>(
+    tx: &mut S,
+    venue: &VenueRow,
+    change: &Change,
+    now: i64,
+) -> Result<Applied, Failure> {
+    match change {
+        Change::Settings {
+            version,
+            name,
+            grid_minutes,
+            hold_minutes,
+            cancellation_window_minutes,
+            min_notice_minutes,
+            advance_days,
+            seating_minutes,
+        } => {
+            if ![5, 10, 15, 20, 30, 60].contains(grid_minutes) {
+                return Err(invalid(
+                    "grid_minutes",
+                    "Choose 5, 10, 15, 20, 30 or 60 minutes.",
+                ));
+            }
+            let new = VenueRow {
+                name: check_name("name", name)?,
+                grid_minutes: *grid_minutes,
+                hold_minutes: check_range("hold_minutes", *hold_minutes, 1, 120, "Hold minutes")?,
+                cancellation_window_minutes: check_range(
+                    "cancellation_window_minutes",
+                    *cancellation_window_minutes,
+                    0,
+                    60 * 24 * 60,
+                    "The cancellation window",
+                )?,
+                min_notice_minutes: check_range(
+                    "min_notice_minutes",
+                    *min_notice_minutes,
+                    0,
+                    60 * 24 * 60,
+                    "The minimum notice",
+                )?,
+                advance_days: check_range(
+                    "advance_days",
+                    *advance_days,
+                    1,
+                    730,
+                    "The advance window",
+                )?,
+                seating_minutes: match (venue.seating_minutes, seating_minutes) {
+                    (Some(_), Some(m)) => {
+                        Some(check_range("seating_minutes", *m, 15, 720, "A seating")?)
+                    }
+                    (old, _) => old,
+                },
+                ..venue.clone()
+            };
+            let taken = tx
+                .venues()
+                .await?
+                .into_iter()
+                .any(|v| v.id != venue.id && v.name == new.name);
+            if taken {
+                return Err(invalid("name", "Another venue has this name."));
+            }
+            if !tx.update_venue(&new, *version).await? {
+                return Err(stale());
+            }
+            if new.grid_minutes != venue.grid_minutes {
+                reclaim_on_new_grid(tx, &new, now).await?;
+            }
+            Ok(Applied {
+                action: "venue.settings",
+                resource: None,
+                service: None,
+                before: Some(settings_json(venue)),
+                after: Some(settings_json(&new)),
+            })
+        }
+        Change::AddResource {
+            kind,
+            name,
+            capacity,
+        } => {
+            let name = check_name("name", name)?;
+            let capacity = match (kind, capacity) {
+                (ResourceKind::Table, Some(c)) => {
+                    Some(check_range("capacity", *c, 1, 100, "Seats")?)
+                }
+                (ResourceKind::Table, None) => {
+                    return Err(invalid("capacity", "A table needs its number of seats."))
+                }
+                _ => None,
+            };
+            if tx.resources(venue.id).await?.iter().any(|r| r.name == name) {
+                return Err(invalid("name", "Another resource here has this name."));
+            }
+            let id = tx
+                .insert_resource(venue.id, kind.as_str(), &name, capacity)
+                .await?;
+            let row = tx
+                .resource(id)
+                .await?
+                .ok_or(Failure::App(AppError::Internal))?;
+            Ok(Applied {
+                action: "resource.add",
+                resource: Some(id),
+                service: None,
+                before: None,
+                after: Some(resource_json(&row)),
+            })
+        }
+        Change::EditResource {
+            id,
+            version,
+            name,
+            capacity,
+            active,
+        } => {
+            let old = resource_of_venue(tx, venue.id, *id).await?;
+            let name = check_name("name", name)?;
+            if tx
+                .resources(venue.id)
+                .await?
+                .iter()
+                .any(|r| r.id != old.id && r.name == name)
+            {
+                return Err(invalid("name", "Another resource here has this name."));
+            }
+            let capacity = match (old.kind.as_str(), capacity) {
+                ("table", Some(c)) => Some(check_range("capacity", *c, 1, 100, "Seats")?),
+                ("table", None) => {
+                    return Err(invalid("capacity", "A table needs its number of seats."))
+                }
+                _ => None,
+            };
+            let new = ResourceRow {
+                name,
+                capacity,
+                active: *active,
+                ..old.clone()
+            };
+            if !tx.update_resource(&new, *version).await? {
+                return Err(stale());
+            }
+            Ok(Applied {
+                action: "resource.edit",
+                resource: Some(old.id),
+                service: None,
+                before: Some(resource_json(&old)),
+                after: Some(resource_json(&new)),
+            })
+        }
+        Change::Offers {
+            resource,
+            version,
+            services,
+        } => {
+            let old = resource_of_venue(tx, venue.id, *resource).await?;
+            if old.kind != "therapist" {
+                return Err(invalid("services", "Only therapists offer services."));
+            }
+            let known: HashMap<i64, String> = tx
+                .services(venue.id)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect();
+            if services.iter().any(|s| !known.contains_key(&s.0)) {
+                return Err(invalid("services", "Choose services of this venue."));
+            }
+            let before: Vec<String> = tx
+                .offers(venue.id)
+                .await?
+                .into_iter()
+                .filter(|(r, _)| *r == old.id)
+                .filter_map(|(_, s)| known.get(&s).cloned())
+                .collect();
+            if !tx.update_resource(&old, *version).await? {
+                return Err(stale());
+            }
+            tx.clear_offers(old.id).await?;
+            let mut unique: Vec<i64> = services.iter().map(|s| s.0).collect();
+            unique.sort_unstable();
+            unique.dedup();
+            for s in &unique {
+                tx.insert_offer(old.id, *s).await?;
+            }
+            let after: Vec<String> = unique
+                .iter()
+                .filter_map(|s| known.get(s).cloned())
+                .collect();
+            Ok(Applied {
+                action: "resource.services",
+                resource: Some(old.id),
+                service: None,
+                before: Some(serde_json::Value::from(before).to_string()),
+                after: Some(serde_json::Value::from(after).to_string()),
+            })
+        }
+        Change::Week {
+            resource,
+            version,
+            week,
+        } => {
+            let old = resource_of_venue(tx, venue.id, *resource).await?;
+            let mut windows = Vec::new();
+            for day in week {
+                if !(0..7).contains(&day.weekday) {
+                    return Err(invalid("weekday", "A week has seven days."));
+                }
+                windows.push((day.weekday, week_windows(day)?));
+            }
+            let before = week_json(tx, old.id).await?;
+            if !tx.update_resource(&old, *version).await? {
+                return Err(stale());
+            }
+            tx.clear_week(old.id).await?;
+            for (weekday, (hours, pause)) in windows {
+                if let Some((o, c)) = hours {
+                    tx.insert_weekly_hours(old.id, weekday, o, c).await?;
+                }
+                if let Some((s, e)) = pause {
+                    tx.insert_weekly_break(old.id, weekday, s, e).await?;
+                }
+            }
+            Ok(Applied {
+                action: "resource.hours",
+                resource: Some(old.id),
+                service: None,
+                before: Some(before),
+                after: Some(week_json(tx, old.id).await?),
+            })
+        }
+        Change::AddService {
+            name,
+            duration_minutes,
+            cleanup_minutes,
+            needs_room,
+        } => {
+            if venue.seating_minutes.is_some() {
+                return Err(invalid(
+                    "name",
+                    "This venue takes table bookings, not treatments.",
+                ));
+            }
+            let name = check_name("name", name)?;
+            let duration = check_range(
+                "duration_minutes",
+                *duration_minutes,
+                5,
+                720,
+                "A treatment's length",
+            )?;
+            let cleanup = check_range(
+                "cleanup_minutes",
+                *cleanup_minutes,
+                0,
+                240,
+                "The cleanup buffer",
+            )?;
+            if tx.services(venue.id).await?.iter().any(|s| s.name == name) {
+                return Err(invalid("name", "Another service here has this name."));
+            }
+            let id = tx
+                .insert_service(venue.id, &name, duration, cleanup, *needs_room)
+                .await?;
+            let row = tx
+                .service(id)
+                .await?
+                .ok_or(Failure::App(AppError::Internal))?;
+            Ok(Applied {
+                action: "service.add",
+                resource: None,
+                service: Some(id),
+                before: None,
+                after: Some(service_json(&row)),
+            })
+        }
+        Change::EditService {
+            id,
+            version,
+            name,
+            duration_minutes,
+            cleanup_minutes,
+            needs_room,
+            active,
+        } => {
+            let old = tx
+                .service(id.0)
+                .await?
+                .filter(|s| s.venue_id == venue.id)
+                .ok_or(Failure::App(AppError::NotFound))?;
+            let name = check_name("name", name)?;
+            if tx
+                .services(venue.id)
+                .await?
+                .iter()
+                .any(|s| s.id != old.id && s.name == name)
+            {
+                return Err(invalid("name", "Another service here has this name."));
+            }
+            let new = ServiceRow {
+                name,
+                duration_minutes: check_range(
+                    "duration_minutes",
+                    *duration_minutes,
+                    5,
+                    720,
+                    "A treatment's length",
+                )?,
+                cleanup_minutes: check_range(
+                    "cleanup_minutes",
+                    *cleanup_minutes,
+                    0,
+                    240,
+                    "The cleanup buffer",
+                )?,
+                needs_room: *needs_room,
+                active: *active,
+                ..old.clone()
+            };
+            if !tx.update_service(&new, *version).await? {
+                return Err(stale());
+            }
+            Ok(Applied {
+                action: "service.edit",
+                resource: None,
+                service: Some(old.id),
+                before: Some(service_json(&old)),
+                after: Some(service_json(&new)),
+            })
+        }
+        Change::AddClosure {
+            resource,
+            starts_at,
+            ends_at,
+            reason,
+        } => {
+            check_staff_instant("starts_at", *starts_at, now)?;
+            check_staff_instant("ends_at", *ends_at, now)?;
+            if starts_at >= ends_at {
+                return Err(invalid("ends", "The end comes after the start."));
+            }
+            if *ends_at <= now {
+                return Err(invalid("ends", "That time is already over."));
+            }
+            if ends_at - starts_at > 366 * 86_400 {
+                return Err(invalid("ends", "Close for at most a year at a time."));
+            }
+            let reason = reason.trim();
+            if reason.chars().count() > 200 {
+                return Err(invalid("reason", "Keep the reason under 200 characters."));
+            }
+            if reason.chars().any(char::is_control) {
+                return Err(invalid(
+                    "reason",
+                    "A reason cannot contain control characters.",
+                ));
+            }
+            let name = match resource {
+                Some(r) => resource_of_venue(tx, venue.id, *r).await?.name,
+                None => "the whole venue".to_owned(),
+            };
+            let id = tx
+                .insert_closure(
+                    venue.id,
+                    resource.map(|r| r.0),
+                    *starts_at,
+                    *ends_at,
+                    reason,
+                )
+                .await?;
+            let tz = venue_zone(venue)?;
+            Ok(Applied {
+                action: "closure.add",
+                resource: resource.map(|r| r.0),
+                service: None,
+                before: None,
+                after: Some(format!(
+                    "closure #{id} of {name}: {} to {} {reason:?}",
+                    schedule::label(tz, *starts_at),
+                    schedule::label(tz, *ends_at)
+                )),
+            })
+        }
+        Change::RemoveClosure { id } => {
+            let c = tx
+                .closure(*id)
+                .await?
+                .filter(|c| c.venue_id == venue.id)
+                .ok_or(Failure::App(AppError::NotFound))?;
+            tx.delete_closure(c.id).await?;
+            let tz = venue_zone(venue)?;
+            Ok(Applied {
+                action: "closure.remove",
+                resource: c.resource_id,
+                service: None,
+                before: Some(format!(
+                    "closure #{}: {} to {} {:?}",
+                    c.id,
+                    schedule::label(tz, c.starts_at),
+                    schedule::label(tz, c.ends_at),
+                    c.reason
+                )),
+                after: None,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::week_windows;
+    use crate::domain::admin::WeekdayHours;
+
+    #[test]
+    fn a_weekday_is_open_with_an_inner_break_or_closed() {
+        let day = |o: &str, c: &str, bs: &str, be: &str| WeekdayHours {
+            weekday: 2,
+            opens: o.into(),
+            closes: c.into(),
+            break_starts: bs.into(),
+            break_ends: be.into(),
+        };
+        assert_eq!(
+            week_windows(&day("09:00", "18:00", "13:00", "14:00")).ok(),
+            Some((Some((540, 1080)), Some((780, 840))))
+        );
+        assert_eq!(week_windows(&day("", "", "", "")).ok(), Some((None, None)));
+        for bad in [
+            day("18:00", "09:00", "", ""),
+            day("09:00", "", "", ""),
+            day("09:00", "18:00", "08:00", "10:00"),
+            day("09:00", "18:00", "13:00", ""),
+            day("", "", "13:00", "14:00"),
+        ] {
+            assert!(week_windows(&bad).is_err(), "{bad:?}");
+        }
+    }
+}

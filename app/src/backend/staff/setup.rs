@@ -1,0 +1,294 @@
+//! Changes to a venue's set-up (settings, resources, services, hours,
+//! closures), each in one transaction under the venue's lock with the
+//! stranded-bookings check, and the set-up page's view of it all.
+
+use crate::domain::admin::{
+    ResourceSetup, ServiceSetup, StrandChoice, VenueSettings, VenueSetup, WeekdayHours,
+};
+use crate::domain::error::AppError;
+use crate::domain::ids::{ResourceId, ServiceId, VenueId};
+use crate::domain::venue::ResourceKind;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::changes::apply;
+use super::strands::{describe, stranded};
+use super::{authorize, closure_view, venue_for, Staff};
+use crate::backend::db::{with_backend, Backend};
+use crate::backend::engine::{
+    begin_write, cancel_in, kind_of, retrying, settle_app, venue_zone, Canceller, Clock, Engine,
+    Failure,
+};
+use crate::backend::pauses::{self, Point};
+use crate::backend::store::{BookingRow, NewAudit, Store};
+use crate::domain::schedule::format_clock;
+
+/// A change to a venue's set-up. Edits of existing things carry the
+/// version the editor opened.
+#[derive(Clone, Debug)]
+pub enum Change {
+    Settings {
+        version: i64,
+        name: String,
+        grid_minutes: i64,
+        hold_minutes: i64,
+        cancellation_window_minutes: i64,
+        min_notice_minutes: i64,
+        advance_days: i64,
+        seating_minutes: Option<i64>,
+    },
+    AddResource {
+        kind: ResourceKind,
+        name: String,
+        capacity: Option<i64>,
+    },
+    EditResource {
+        id: ResourceId,
+        version: i64,
+        name: String,
+        capacity: Option<i64>,
+        active: bool,
+    },
+    /// The services a therapist offers.
+    Offers {
+        resource: ResourceId,
+        version: i64,
+        services: Vec<ServiceId>,
+    },
+    /// A resource's weekly hours and breaks, Monday to Sunday.
+    Week {
+        resource: ResourceId,
+        version: i64,
+        week: Vec<WeekdayHours>,
+    },
+    AddService {
+        name: String,
+        duration_minutes: i64,
+        cleanup_minutes: i64,
+        needs_room: bool,
+    },
+    EditService {
+        id: ServiceId,
+        version: i64,
+        name: String,
+        duration_minutes: i64,
+        cleanup_minutes: i64,
+        needs_room: bool,
+        active: bool,
+    },
+    /// A closure of the venue, or time off or a blocked slot of one resource.
+    AddClosure {
+        resource: Option<ResourceId>,
+        starts_at: i64,
+        ends_at: i64,
+        reason: String,
+    },
+    RemoveClosure {
+        id: i64,
+    },
+}
+
+impl Engine {
+    /// A set-up change, with the stranded-bookings check: see `StrandChoice`.
+    pub async fn change(
+        &self,
+        staff: Staff,
+        venue: VenueId,
+        change: &Change,
+        choice: StrandChoice,
+    ) -> Result<(), AppError> {
+        let done = with_backend!(self.db(), |b| {
+            retrying(self.counters(), || {
+                change_attempt(b, self.clock(), staff, venue, change, choice)
+            })
+            .await
+            .map_err(settle_app)
+        });
+        if done.is_ok() {
+            self.changed();
+        }
+        done
+    }
+
+    /// Everything the set-up page edits.
+    pub async fn venue_setup(&self, staff: Staff, venue: VenueId) -> Result<VenueSetup, AppError> {
+        let now = self.clock().now();
+        with_backend!(self.db(), |b| {
+            async {
+                let mut tx = b.begin_read().await?;
+                let (v, tz) = venue_for(&mut tx, staff, venue).await?;
+                let offers = tx.offers(v.id).await?;
+                let rows = tx.resources(v.id).await?;
+                let mut resources = Vec::new();
+                for r in &rows {
+                    let entries = tx.weekly_of(r.id).await?;
+                    let week = (0..7)
+                        .map(|d| {
+                            let mut day = WeekdayHours {
+                                weekday: d,
+                                ..WeekdayHours::default()
+                            };
+                            for e in entries.iter().filter(|e| e.weekday == d) {
+                                let (from, to) =
+                                    (format_clock(e.from_minute), format_clock(e.to_minute));
+                                if e.is_break {
+                                    (day.break_starts, day.break_ends) = (from, to);
+                                } else {
+                                    (day.opens, day.closes) = (from, to);
+                                }
+                            }
+                            day
+                        })
+                        .collect();
+                    let Some(kind) = kind_of(r) else { continue };
+                    resources.push(ResourceSetup {
+                        id: ResourceId(r.id),
+                        kind,
+                        name: r.name.clone(),
+                        capacity: r.capacity,
+                        active: r.active,
+                        version: r.version,
+                        offers: offers
+                            .iter()
+                            .filter(|(t, _)| *t == r.id)
+                            .map(|(_, s)| ServiceId(*s))
+                            .collect(),
+                        week,
+                    });
+                }
+                let services = tx
+                    .services(v.id)
+                    .await?
+                    .into_iter()
+                    .map(|s| ServiceSetup {
+                        id: ServiceId(s.id),
+                        name: s.name,
+                        duration_minutes: s.duration_minutes,
+                        cleanup_minutes: s.cleanup_minutes,
+                        needs_room: s.needs_room,
+                        active: s.active,
+                        version: s.version,
+                    })
+                    .collect();
+                let names: HashMap<i64, String> =
+                    rows.iter().map(|r| (r.id, r.name.clone())).collect();
+                let closures = tx
+                    .closures(v.id, now, i64::MAX)
+                    .await?
+                    .iter()
+                    .map(|c| closure_view(c, tz, &names))
+                    .collect();
+                Ok::<_, Failure>(VenueSetup {
+                    settings: VenueSettings {
+                        id: VenueId(v.id),
+                        name: v.name.clone(),
+                        timezone: v.timezone.clone(),
+                        grid_minutes: v.grid_minutes,
+                        hold_minutes: v.hold_minutes,
+                        cancellation_window_minutes: v.cancellation_window_minutes,
+                        min_notice_minutes: v.min_notice_minutes,
+                        advance_days: v.advance_days,
+                        seating_minutes: v.seating_minutes,
+                        version: v.version,
+                    },
+                    resources,
+                    services,
+                    closures,
+                })
+            }
+            .await
+            .map_err(settle_app)
+        })
+    }
+}
+async fn change_attempt<B: Backend>(
+    b: &B,
+    clock: &Clock,
+    staff: Staff,
+    venue: VenueId,
+    change: &Change,
+    choice: StrandChoice,
+) -> Result<(), Failure> {
+    let mut tx = begin_write(b).await?;
+    authorize(&mut tx, staff, venue.0).await?;
+    if !B::Tx::LOCKS_AT_BEGIN {
+        pauses::pause(Point::BeforeLock).await;
+    }
+    // Every booker of the venue queues behind this; everything below is
+    // read under the lock, the time included.
+    tx.lock_venue(venue.0).await?;
+    let now = clock.now();
+    let before_row = tx
+        .venue(venue.0)
+        .await?
+        .ok_or(Failure::App(AppError::NotFound))?;
+    let tz = venue_zone(&before_row)?;
+    let already: HashSet<i64> = stranded(&mut tx, &before_row, tz, now)
+        .await?
+        .into_iter()
+        .map(|(r, _)| r.id)
+        .collect();
+    let applied = apply(&mut tx, &before_row, change, now).await?;
+    let after_row = tx
+        .venue(venue.0)
+        .await?
+        .ok_or(Failure::App(AppError::Internal))?;
+    let newly: Vec<(BookingRow, Vec<i64>)> = stranded(&mut tx, &after_row, tz, now)
+        .await?
+        .into_iter()
+        .filter(|(r, _)| !already.contains(&r.id))
+        .collect();
+    let mut note = String::new();
+    if !newly.is_empty() {
+        match choice {
+            StrandChoice::Ask => {
+                let bookings = describe(&mut tx, venue.0, tz, &newly).await?;
+                return Err(Failure::App(AppError::Strands {
+                    bookings,
+                    submitted: BTreeMap::new(),
+                }));
+            }
+            StrandChoice::Cancel => {
+                // In id order, as every other writer of booking rows does.
+                let mut newly = newly.clone();
+                newly.sort_by_key(|(r, _)| r.id);
+                for (row, _) in &newly {
+                    let by = Canceller::Venue {
+                        staff: staff.user,
+                        reason: Some(applied.action),
+                    };
+                    cancel_in(&mut tx, row, by, now).await?;
+                }
+                note = format!(" (cancelled {} booking(s))", newly.len());
+            }
+            StrandChoice::Keep => {
+                note = format!(
+                    " (kept booking(s) {})",
+                    newly
+                        .iter()
+                        .map(|(r, _)| format!("#{}", r.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+    }
+    tx.insert_audit(&NewAudit {
+        at: now,
+        actor_id: staff.user.0,
+        venue_id: venue.0,
+        resource_id: applied.resource,
+        service_id: applied.service,
+        booking_id: None,
+        action: applied.action,
+        before: applied.before,
+        after: applied
+            .after
+            .map(|a| a + &note)
+            .or((!note.is_empty()).then(|| note.trim().to_owned())),
+    })
+    .await?;
+    pauses::pause(Point::BeforeCommit).await;
+    tx.commit().await?;
+    tracing::info!(venue = venue.0, action = applied.action, "staff change");
+    Ok(())
+}

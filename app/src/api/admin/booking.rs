@@ -1,0 +1,83 @@
+//! The server functions of the staff booking page: the booking, and
+//! cancelling, marking and moving it.
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+use crate::domain::admin::BookingDetail;
+use crate::domain::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/api/admin", endpoint = "booking")]
+pub async fn load_booking(id: i64) -> Result<BookingDetail, AppError> {
+    use crate::domain::ids::BookingId;
+    let staff = ssr::staff().await?;
+    crate::api::state()?
+        .engine
+        .booking_detail(staff, BookingId(id))
+        .await
+}
+
+#[server(prefix = "/api/admin", endpoint = "cancel")]
+pub async fn staff_cancel(id: i64) -> Result<(), AppError> {
+    use crate::backend::engine::Actor;
+    use crate::domain::ids::BookingId;
+    let staff = ssr::staff().await?;
+    crate::api::state()?
+        .engine
+        .cancel(Actor::staff(staff.user), BookingId(id))
+        .await?;
+    leptos_axum::redirect(&format!("/admin/bookings/{id}"));
+    Ok(())
+}
+
+/// Marks a booking "completed" or "no_show".
+#[server(prefix = "/api/admin", endpoint = "mark")]
+pub async fn mark_booking(id: i64, status: String) -> Result<(), AppError> {
+    use crate::domain::booking::BookingStatus;
+    use crate::domain::ids::BookingId;
+    let staff = ssr::staff().await?;
+    let status = match BookingStatus::parse(&status) {
+        Some(s @ (BookingStatus::Completed | BookingStatus::NoShow)) => s,
+        _ => {
+            return Err(AppError::Invalid {
+                field: "status".to_owned(),
+                message: "Mark a booking completed or a no-show.".to_owned(),
+            })
+        }
+    };
+    crate::api::state()?
+        .engine
+        .mark(staff, BookingId(id), status)
+        .await?;
+    leptos_axum::redirect(&format!("/admin/bookings/{id}"));
+    Ok(())
+}
+
+/// Moves a booking to `date` at `time` (the venue's), on `resource` or
+/// the one it has.
+#[server(prefix = "/api/admin", endpoint = "move")]
+pub async fn move_booking(
+    id: i64,
+    date: String,
+    time: String,
+    resource: Option<i64>,
+) -> Result<(), AppError> {
+    use crate::domain::ids::{BookingId, ResourceId};
+    let staff = ssr::staff().await?;
+    let state = crate::api::state()?;
+    let detail = state.engine.booking_detail(staff, BookingId(id)).await?;
+    let day = ssr::date("date", &date)?;
+    let minute = ssr::clock("time", &time)?;
+    let at = ssr::instant(detail.view.venue_id, day, minute).await?;
+    state
+        .engine
+        .move_booking(
+            staff,
+            BookingId(id),
+            crate::domain::schedule::to_datetime(at),
+            resource.filter(|r| *r > 0).map(ResourceId),
+        )
+        .await?;
+    leptos_axum::redirect(&format!("/admin/bookings/{id}?moved=1"));
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! A venue's day: the schedule grid and agenda, its bookings and
+//! closures, and the forms to close time and to book for a customer.
+
+use super::common::{number, query_flag, refusal, StrandsPrompt};
+use crate::api::admin::{load_day, AddClosure, StaffBook};
+use crate::components::feedback::{action_error, field_error, FormError};
+use crate::domain::admin::{DayCell, DayView};
+use crate::domain::booking::BookingStatus;
+use crate::domain::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn AdminDayPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let venue = move || number(params.read().get("id")).unwrap_or(0);
+    let date = move || query.read().get("date").unwrap_or_default();
+    let close = ServerAction::<AddClosure>::new();
+    let book = ServerAction::<StaffBook>::new();
+    let day = Resource::new(
+        move || (venue(), date(), close.version().get(), book.version().get()),
+        |(v, d, _, _)| async move {
+            let d = if d.is_empty() {
+                chrono::Utc::now().date_naive().to_string()
+            } else {
+                d
+            };
+            load_day(v, d).await
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match day.await {
+                    Ok(d) => view! { <Day day=d close=close book=book/> }.into_any(),
+                    Err(e) => refusal(e),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Day(
+    day: DayView,
+    close: ServerAction<AddClosure>,
+    book: ServerAction<StaffBook>,
+) -> impl IntoView {
+    let venue = day.venue.0;
+    let prev = day
+        .date
+        .pred_opt()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let next = day
+        .date
+        .succ_opt()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let date = day.date.to_string();
+    let close_error = action_error(close.value());
+    let book_error = action_error(book.value());
+    let title = format!("{} — {}", day.venue_name, day.date_label);
+    let resources = day.resources.clone();
+    let closed = query_flag("closed");
+    let (date_close, date_book) = (date.clone(), date.clone());
+    let (services, tables) = (day.services.clone(), day.tables);
+    let (res_close, res_book) = (resources.clone(), resources.clone());
+    let key = day.form_key.clone();
+    view! {
+        <Title text=title.clone()/>
+        <h1>{title}</h1>
+        <nav class="day-nav" aria-label="Days">
+            <a href=format!("/admin/venues/{venue}/day?date={prev}")>"← Previous day"</a>
+            <form method="get" action=format!("/admin/venues/{venue}/day") class="inline-form">
+                <label for="jump">"Go to"</label>
+                <input id="jump" type="date" name="date" value=date.clone()/>
+                <button type="submit">"Show"</button>
+            </form>
+            <a href=format!("/admin/venues/{venue}/day?date={next}")>"Next day →"</a>
+            " · "
+            <a href=format!("/admin/venues/{venue}/setup")>"Set-up"</a>
+            " · "
+            <a href=format!("/admin/venues/{venue}/audit?date={date}")>"Audit trail of this day"</a>
+        </nav>
+        {move || closed.get().then(|| view! { <p class="notice" role="status">"Closed. Customers no longer see these times."</p> })}
+        <p class="legend muted">
+            <span class="sw cell free">"free"</span>
+            <span class="sw cell booked">"booked"</span>
+            <span class="sw cell held">"held (until its expiry)"</span>
+            <span class="sw cell cleanup">"cleanup"</span>
+            <span class="sw cell break">"break"</span>
+            <span class="sw cell closed">"closed"</span>
+            <span class="sw cell off">"off (outside hours)"</span>
+        </p>
+        <div class="day-grid-wrap">
+            <table class="day-grid">
+                <caption>{format!("Schedule of {}", day.date_label)}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Time"</th>
+                        {resources.iter().map(|(_, name)| view! { <th scope="col">{name.clone()}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {day.rows.iter().map(|row| view! {
+                        <tr>
+                            <th scope="row">{row.time.clone()}</th>
+                            {row.cells.iter().map(|c| cell(c.clone())).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <div class="day-agenda">
+            {resources.iter().enumerate().map(|(i, (_, name))| {
+                let busy: Vec<(String, DayCell)> = day.rows.iter()
+                    .filter(|r| matches!(&r.cells[i], DayCell::Booking { first: true, .. } | DayCell::Closed { .. }))
+                    .map(|r| (r.time.clone(), r.cells[i].clone()))
+                    .collect();
+                view! {
+                    <h3>{name.clone()}</h3>
+                    <ul>
+                        {if busy.is_empty() { Some(view! { <li>"Nothing booked"</li> }) } else { None }}
+                        {busy.into_iter().map(|(t, c)| view! { <li>{t} " " {cell_text(&c)}</li> }).collect_view()}
+                    </ul>
+                }
+            }).collect_view()}
+        </div>
+        <h2>"Bookings"</h2>
+        {day.bookings.is_empty().then(|| view! { <p>"No bookings this day."</p> })}
+        <ul class="bookings">
+            {day.bookings.iter().map(|b| view! {
+                <li>
+                    <a href=format!("/admin/bookings/{}", b.id)>{format!("{} {} — {} ({})", b.time, b.customer, b.what, b.with)}</a>
+                    " — " {b.status_label.clone()}
+                </li>
+            }).collect_view()}
+        </ul>
+        {(!day.closures.is_empty()).then(|| view! {
+            <h2>"Closures"</h2>
+            <ul>{day.closures.iter().map(|c| view! { <li>{format!("{}: {} ({})", c.what, c.when, c.reason)}</li> }).collect_view()}</ul>
+        })}
+
+        <h2 id="close-heading">"Close or block time"</h2>
+        <StrandsPrompt error=close_error endpoint="close"/>
+        <ActionForm action=close attr:class="stacked" attr:aria-labelledby="close-heading">
+            <FormError error=Signal::derive(move || close_error.get().filter(|e| !matches!(e, AppError::Strands { .. })))/>
+            <input type="hidden" name="venue" value=venue/>
+            <input type="hidden" name="date" value=date_close/>
+            <label for="close-resource">"What"</label>
+            <select id="close-resource" name="resource">
+                <option value="0">"The whole venue"</option>
+                {res_close.into_iter().map(|(id, name)| view! { <option value=id.0>{name}</option> }).collect_view()}
+            </select>
+            <label for="close-from">"From (empty: start of the day)"</label>
+            <input id="close-from" name="from" type="time"/>
+            <label for="close-to">"To (empty: end of the day)"</label>
+            <input id="close-to" name="to" type="time"/>
+            <label for="close-reason">"Reason"</label>
+            <input id="close-reason" name="reason" maxlength="200"/>
+            <span class="field-error">{field_error(close_error, "to")}{field_error(close_error, "from")}{field_error(close_error, "ends")}</span>
+            <button type="submit" class="primary">"Close"</button>
+        </ActionForm>
+
+        <h2 id="book-heading">"Book for a customer"</h2>
+        <ActionForm action=book attr:class="stacked" attr:aria-labelledby="book-heading">
+            <FormError error=book_error/>
+            <input type="hidden" name="venue" value=venue/>
+            <input type="hidden" name="date" value=date_book/>
+            <input type="hidden" name="key" value=key/>
+            <label for="book-email">"Customer’s email"</label>
+            <input id="book-email" name="email" type="email" required/>
+            <label for="book-name">"Customer’s name (for a new customer)"</label>
+            <input id="book-name" name="name" required/>
+            <label for="book-time">"Time"</label>
+            <input id="book-time" name="time" type="time" step="300" required/>
+            {if tables {
+                view! {
+                    <label for="book-party">"Party size"</label>
+                    <input id="book-party" name="party" type="number" min="1" max="50" required/>
+                }.into_any()
+            } else {
+                view! {
+                    <label for="book-service">"Treatment"</label>
+                    <select id="book-service" name="service">
+                        {services.into_iter().map(|(id, name)| view! { <option value=id.0>{name}</option> }).collect_view()}
+                    </select>
+                }.into_any()
+            }}
+            <label for="book-resource">"Who or which table"</label>
+            <select id="book-resource" name="resource">
+                <option value="0">"Any"</option>
+                {res_book.into_iter().map(|(id, name)| view! { <option value=id.0>{name}</option> }).collect_view()}
+            </select>
+            <button type="submit" class="primary">"Book"</button>
+        </ActionForm>
+    }
+}
+
+fn cell_text(c: &DayCell) -> String {
+    match c {
+        DayCell::Free => "free".to_owned(),
+        DayCell::Off => "off".to_owned(),
+        DayCell::Break => "break".to_owned(),
+        DayCell::Closed { reason } => format!("closed: {reason}"),
+        DayCell::Booking {
+            label,
+            cleanup: true,
+            ..
+        } => format!("cleanup after {label}"),
+        DayCell::Booking { label, .. } => label.clone(),
+    }
+}
+
+fn cell(c: DayCell) -> AnyView {
+    match &c {
+        DayCell::Booking {
+            id,
+            status,
+            first,
+            cleanup,
+            label,
+        } => {
+            let class = match (status, cleanup) {
+                (_, true) => "cell cleanup",
+                (BookingStatus::Held, _) => "cell held",
+                _ => "cell booked",
+            };
+            let text = if *first {
+                label.clone()
+            } else if *cleanup {
+                "cleanup".to_owned()
+            } else {
+                "↓".to_owned()
+            };
+            view! { <td class=class><a href=format!("/admin/bookings/{id}") aria-label=cell_text(&c)>{text}</a></td> }.into_any()
+        }
+        DayCell::Free => view! { <td class="cell free">"free"</td> }.into_any(),
+        DayCell::Off => view! { <td class="cell off">"off"</td> }.into_any(),
+        DayCell::Break => view! { <td class="cell break">"break"</td> }.into_any(),
+        DayCell::Closed { reason } => {
+            view! { <td class="cell closed">{format!("closed: {reason}")}</td> }.into_any()
+        }
+    }
+}

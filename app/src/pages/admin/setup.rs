@@ -1,0 +1,346 @@
+//! A venue's set-up: its settings, resources (with their offers and
+//! weekly hours), services and closures to come.
+
+use super::common::{number, query_flag, refusal, typed, StrandsPrompt};
+use crate::api::admin::{
+    load_setup, AddResource, AddService, EditResource, EditService, RemoveClosure, SaveHours,
+    SaveSettings, ToggleOffer,
+};
+use crate::components::feedback::{action_error, field_error, FormError};
+use crate::domain::admin::{ResourceSetup, ServiceSetup, VenueSetup, WEEKDAYS};
+use crate::domain::error::AppError;
+use crate::domain::venue::ResourceKind;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn AdminSetupPage() -> impl IntoView {
+    let params = use_params_map();
+    let venue = move || number(params.read().get("id")).unwrap_or(0);
+    let settings = ServerAction::<SaveSettings>::new();
+    let edit_resource = ServerAction::<EditResource>::new();
+    let add_resource = ServerAction::<AddResource>::new();
+    let offer = ServerAction::<ToggleOffer>::new();
+    let hours = ServerAction::<SaveHours>::new();
+    let add_service = ServerAction::<AddService>::new();
+    let edit_service = ServerAction::<EditService>::new();
+    let reopen = ServerAction::<RemoveClosure>::new();
+    let setup = Resource::new(
+        move || {
+            (
+                venue(),
+                settings.version().get(),
+                edit_resource.version().get(),
+                add_resource.version().get(),
+                offer.version().get(),
+                hours.version().get(),
+                add_service.version().get(),
+                edit_service.version().get() + reopen.version().get(),
+            )
+        },
+        |(v, ..)| load_setup(v),
+    );
+    let actions = SetupActions {
+        settings,
+        edit_resource,
+        add_resource,
+        offer,
+        hours,
+        add_service,
+        edit_service,
+        reopen,
+    };
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match setup.await {
+                    Ok(s) => view! { <Setup setup=s actions=actions/> }.into_any(),
+                    Err(e) => refusal(e),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SetupActions {
+    settings: ServerAction<SaveSettings>,
+    edit_resource: ServerAction<EditResource>,
+    add_resource: ServerAction<AddResource>,
+    offer: ServerAction<ToggleOffer>,
+    hours: ServerAction<SaveHours>,
+    add_service: ServerAction<AddService>,
+    edit_service: ServerAction<EditService>,
+    reopen: ServerAction<RemoveClosure>,
+}
+
+#[component]
+fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
+    let s = setup.settings.clone();
+    let venue = s.id.0;
+    let error = action_error(actions.settings.value());
+    let t =
+        move |field: &'static str, current: i64| typed(error, venue, field, current.to_string());
+    let stale = move || matches!(error.get(), Some(AppError::Stale { .. }));
+    let current = format!(
+        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {} min, minimum notice {} min, advance window {} days.",
+        s.name, s.grid_minutes, s.hold_minutes, s.cancellation_window_minutes, s.min_notice_minutes, s.advance_days
+    );
+    let saved = query_flag("saved");
+    let services = setup.services.clone();
+    view! {
+        <Title text=format!("Set-up — {}", s.name)/>
+        <h1>{format!("Set-up — {}", s.name)}</h1>
+        <p><a href="/admin">"Admin"</a> " · " <a href=format!("/admin/venues/{venue}/audit")>"Audit trail"</a></p>
+        {move || saved.get().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
+
+        <h2 id="settings-heading">"Venue settings"</h2>
+        <StrandsPrompt error=error endpoint="settings"/>
+        <ActionForm action=actions.settings attr:class="stacked" attr:aria-labelledby="settings-heading">
+            <FormError error=Signal::derive(move || error.get().filter(|e| !matches!(e, AppError::Strands { .. } | AppError::Invalid { .. })))/>
+            {move || stale().then(|| view! { <p class="current">{current.clone()}</p> })}
+            <input type="hidden" name="venue" value=venue/>
+            <input type="hidden" name="version" value=s.version/>
+            <label for="s-name">"Name"</label>
+            <input id="s-name" name="name" value=typed(error, venue, "name", s.name.clone()) required/>
+            <span class="field-error">{field_error(error, "name")}</span>
+            <label for="s-grid">"Grid (minutes: 5, 10, 15, 20, 30 or 60)"</label>
+            <input id="s-grid" name="grid_minutes" type="number" value=t("grid_minutes", s.grid_minutes) required/>
+            <span class="field-error">{field_error(error, "grid_minutes")}</span>
+            <label for="s-hold">"Hold minutes"</label>
+            <input id="s-hold" name="hold_minutes" type="number" value=t("hold_minutes", s.hold_minutes) required/>
+            <span class="field-error">{field_error(error, "hold_minutes")}</span>
+            <label for="s-cancel">"Cancellation window (minutes before the start)"</label>
+            <input id="s-cancel" name="cancellation_window_minutes" type="number" value=t("cancellation_window_minutes", s.cancellation_window_minutes) required/>
+            <span class="field-error">{field_error(error, "cancellation_window_minutes")}</span>
+            <label for="s-notice">"Minimum notice (minutes)"</label>
+            <input id="s-notice" name="min_notice_minutes" type="number" value=t("min_notice_minutes", s.min_notice_minutes) required/>
+            <span class="field-error">{field_error(error, "min_notice_minutes")}</span>
+            <label for="s-advance">"Advance window (days)"</label>
+            <input id="s-advance" name="advance_days" type="number" value=t("advance_days", s.advance_days) required/>
+            <span class="field-error">{field_error(error, "advance_days")}</span>
+            {s.seating_minutes.map(|m| view! {
+                <label for="s-seating">"Seating (minutes)"</label>
+                <input id="s-seating" name="seating_minutes" type="number" value=t("seating_minutes", m)/>
+                <span class="field-error">{field_error(error, "seating_minutes")}</span>
+            })}
+            <button type="submit" class="primary">"Save settings"</button>
+        </ActionForm>
+
+        <h2>"Resources"</h2>
+        <FormError error=action_error(actions.offer.value())/>
+        <FormError error=action_error(actions.hours.value())/>
+        <StrandsPrompt error=action_error(actions.edit_resource.value()) endpoint="edit_resource"/>
+        <StrandsPrompt error=action_error(actions.hours.value()) endpoint="hours"/>
+        <StrandsPrompt error=action_error(actions.offer.value()) endpoint="offer"/>
+        {setup.resources.into_iter().map(|r| view! { <ResourceEditor r=r venue=venue services=services.clone() actions=actions/> }).collect_view()}
+        <AddResourceForm venue=venue action=actions.add_resource/>
+
+        {s.seating_minutes.is_none().then(|| view! {
+            <h2>"Services"</h2>
+            {setup.services.into_iter().map(|x| view! { <ServiceEditor s=x venue=venue action=actions.edit_service/> }).collect_view()}
+            <AddServiceForm venue=venue action=actions.add_service/>
+        })}
+
+        <h2>"Closures and time off to come"</h2>
+        <p class="muted">"Add them from the day view."</p>
+        <FormError error=action_error(actions.reopen.value())/>
+        <ul>
+            {setup.closures.into_iter().map(|c| view! {
+                <li>
+                    {format!("{}: {} {}", c.what, c.when, if c.reason.is_empty() { String::new() } else { format!("({})", c.reason) })}
+                    <ActionForm action=actions.reopen attr:class="inline-form">
+                        <input type="hidden" name="venue" value=venue/>
+                        <input type="hidden" name="id" value=c.id/>
+                        <button type="submit">{format!("Remove closure of {}", c.what)}</button>
+                    </ActionForm>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn ResourceEditor(
+    r: ResourceSetup,
+    venue: i64,
+    services: Vec<ServiceSetup>,
+    actions: SetupActions,
+) -> impl IntoView {
+    let error = action_error(actions.edit_resource.value());
+    let id = r.id.0;
+    let heading = format!("resource-{id}");
+    let heading_ref = heading.clone();
+    let stale = move || match error.get() {
+        Some(AppError::Stale { submitted }) if submitted.get("id") == Some(&id.to_string()) => true,
+        _ => false,
+    };
+    let name = r.name.clone();
+    let title = format!(
+        "{} ({}){}",
+        r.name,
+        r.kind,
+        if r.active { "" } else { " — inactive" }
+    );
+    let offers_now = r.offers.clone();
+    let name_for_offers = r.name.clone();
+    let week = r.week.clone();
+    let is_table = r.kind == ResourceKind::Table;
+    let is_therapist = r.kind == ResourceKind::Therapist;
+    let version = r.version;
+    let current = format!(
+        "Saved now: “{}”, {}{}.",
+        r.name,
+        if r.active { "active" } else { "inactive" },
+        r.capacity
+            .map(|c| format!(", seats {c}"))
+            .unwrap_or_default()
+    );
+    view! {
+        <section class="resource" aria-labelledby=heading_ref>
+            <h3 id=heading>{title}</h3>
+            <ActionForm action=actions.edit_resource attr:class="inline-form">
+                {move || stale().then(|| view! { <p class="form-error" role="alert">{AppError::Stale { submitted: Default::default() }.to_string()} " " {current.clone()}</p> })}
+                <input type="hidden" name="venue" value=venue/>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="version" value=version/>
+                <label for=format!("r-name-{id}")>"Name"</label>
+                <input id=format!("r-name-{id}") name="name" value=typed(error, id, "name", r.name.clone()) required/>
+                {is_table.then(|| view! {
+                    <label for=format!("r-cap-{id}")>"Seats"</label>
+                    <input id=format!("r-cap-{id}") name="capacity" type="number" min="1" max="100" value=typed(error, id, "capacity", r.capacity.unwrap_or(0).to_string())/>
+                })}
+                <label><input type="checkbox" name="active" value="on" checked=r.active/>" Active (bookable)"</label>
+                <button type="submit">{format!("Save {}", r.name)}</button>
+            </ActionForm>
+            {is_therapist.then(|| view! {
+                <div class="offers" role="group" aria-label=format!("Treatments {} offers", name_for_offers)>"Offers: "
+                    {services.into_iter().map(|s| {
+                        let offers = offers_now.contains(&s.id);
+                        view! {
+                            <ActionForm action=actions.offer attr:class="inline-form">
+                                <input type="hidden" name="venue" value=venue/>
+                                <input type="hidden" name="id" value=id/>
+                                <input type="hidden" name="version" value=version/>
+                                <input type="hidden" name="service" value=s.id.0/>
+                                <input type="hidden" name="offer" value=if offers { "no" } else { "yes" }/>
+                                <button type="submit" aria-pressed=if offers { "true" } else { "false" }>
+                                    {format!("{} {}", if offers { "✓" } else { "+" }, s.name)}
+                                </button>
+                            </ActionForm>
+                        }
+                    }).collect_view()}
+                </div>
+            })}
+            <details>
+                <summary>{format!("Weekly hours of {}", name)}</summary>
+                <table class="hours">
+                    <thead><tr><th scope="col">"Day"</th><th scope="col">"Opens"</th><th scope="col">"Closes"</th><th scope="col">"Break from"</th><th scope="col">"Break to"</th><th scope="col"></th></tr></thead>
+                    <tbody>
+                        {week.into_iter().map(|d| {
+                            let day = WEEKDAYS[d.weekday as usize];
+                            let form = format!("hours-{id}-{}", d.weekday);
+                            view! {
+                                <tr>
+                                    <th scope="row">{day}</th>
+                                    <td><input form=form.clone() name="opens" type="time" aria-label=format!("{} opens", day) value=d.opens.clone()/></td>
+                                    <td><input form=form.clone() name="closes" type="time" aria-label=format!("{} closes", day) value=d.closes.clone()/></td>
+                                    <td><input form=form.clone() name="break_starts" type="time" aria-label=format!("{} break from", day) value=d.break_starts.clone()/></td>
+                                    <td><input form=form.clone() name="break_ends" type="time" aria-label=format!("{} break to", day) value=d.break_ends.clone()/></td>
+                                    <td>
+                                        <ActionForm action=actions.hours attr:id=form.clone() attr:class="inline-form">
+                                            <input type="hidden" name="venue" value=venue/>
+                                            <input type="hidden" name="id" value=id/>
+                                            <input type="hidden" name="version" value=version/>
+                                            <input type="hidden" name="weekday" value=d.weekday/>
+                                            <button type="submit">{format!("Save {}", day)}</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <p class="muted">"Leave opening and closing empty for a day off."</p>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn AddResourceForm(venue: i64, action: ServerAction<AddResource>) -> impl IntoView {
+    let error = action_error(action.value());
+    view! {
+        <h3 id="add-resource">"Add a resource"</h3>
+        <ActionForm action=action attr:class="stacked" attr:aria-labelledby="add-resource">
+            <FormError error=error/>
+            <input type="hidden" name="venue" value=venue/>
+            <label for="ar-kind">"Kind"</label>
+            <select id="ar-kind" name="kind">
+                <option value="therapist">"Therapist"</option>
+                <option value="room">"Treatment room"</option>
+                <option value="table">"Table"</option>
+            </select>
+            <label for="ar-name">"Name"</label>
+            <input id="ar-name" name="name" required/>
+            <label for="ar-cap">"Seats (tables)"</label>
+            <input id="ar-cap" name="capacity" type="number" min="1" max="100"/>
+            <button type="submit">"Add"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn ServiceEditor(s: ServiceSetup, venue: i64, action: ServerAction<EditService>) -> impl IntoView {
+    let error = action_error(action.value());
+    let id = s.id.0;
+    let mine = move || match error.get() {
+        Some(AppError::Stale { submitted }) => submitted.get("id") == Some(&id.to_string()),
+        _ => false,
+    };
+    let current = format!(
+        "Saved now: “{}”, {} min, cleanup {} min{}.",
+        s.name,
+        s.duration_minutes,
+        s.cleanup_minutes,
+        if s.needs_room { ", needs a room" } else { "" }
+    );
+    view! {
+        <ActionForm action=action attr:class="inline-form service-form">
+            {move || mine().then(|| view! { <p class="form-error" role="alert">{AppError::Stale { submitted: Default::default() }.to_string()} " " {current.clone()}</p> })}
+            <input type="hidden" name="venue" value=venue/>
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="version" value=s.version/>
+            <label for=format!("sv-name-{id}")>"Service"</label>
+            <input id=format!("sv-name-{id}") name="name" value=typed(error, id, "name", s.name.clone()) required/>
+            <label for=format!("sv-dur-{id}")>"Minutes"</label>
+            <input id=format!("sv-dur-{id}") name="duration_minutes" type="number" value=typed(error, id, "duration_minutes", s.duration_minutes.to_string())/>
+            <label for=format!("sv-clean-{id}")>"Cleanup"</label>
+            <input id=format!("sv-clean-{id}") name="cleanup_minutes" type="number" value=typed(error, id, "cleanup_minutes", s.cleanup_minutes.to_string())/>
+            <label><input type="checkbox" name="needs_room" value="on" checked=s.needs_room/>" Needs a room"</label>
+            <label><input type="checkbox" name="active" value="on" checked=s.active/>" Offered"</label>
+            <button type="submit">{format!("Save {}", s.name)}</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn AddServiceForm(venue: i64, action: ServerAction<AddService>) -> impl IntoView {
+    let error = action_error(action.value());
+    view! {
+        <h3 id="add-service">"Add a service"</h3>
+        <ActionForm action=action attr:class="stacked" attr:aria-labelledby="add-service">
+            <FormError error=error/>
+            <input type="hidden" name="venue" value=venue/>
+            <label for="as-name">"Name"</label>
+            <input id="as-name" name="name" required/>
+            <label for="as-dur">"Minutes"</label>
+            <input id="as-dur" name="duration_minutes" type="number" min="5" max="720" required/>
+            <label for="as-clean">"Cleanup minutes"</label>
+            <input id="as-clean" name="cleanup_minutes" type="number" min="0" max="240" value="0"/>
+            <label><input type="checkbox" name="needs_room" value="on"/>" Needs a room"</label>
+            <button type="submit">"Add service"</button>
+        </ActionForm>
+    }
+}

@@ -514,8 +514,17 @@ pub trait Store: Send {
         &mut self,
         resource: i64,
     ) -> impl Future<Output = DbResult<Vec<WeeklyEntry>>> + Send;
-    fn clear_week(&mut self, resource: i64) -> impl Future<Output = DbResult<()>> + Send;
-    fn clear_offers(&mut self, resource: i64) -> impl Future<Output = DbResult<()>> + Send;
+    /// Takes out one weekday's hours and breaks of a resource.
+    fn clear_weekday(
+        &mut self,
+        resource: i64,
+        weekday: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+    fn delete_offer(
+        &mut self,
+        therapist: i64,
+        service: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
     /// New times of a booking (its claims are replaced separately).
     fn reschedule(
         &mut self,
@@ -1416,22 +1425,28 @@ macro_rules! impl_store {
             .await
         }
 
-        async fn clear_week(&mut self, resource: i64) -> DbResult<()> {
+        async fn clear_weekday(&mut self, resource: i64, weekday: i64) -> DbResult<()> {
             for table in ["weekly_hours", "weekly_breaks"] {
-                sqlx::query::<$db>(&format!("DELETE FROM {table} WHERE resource_id = $1"))
-                    .bind(resource)
-                    .execute(&mut **self)
-                    .await?;
+                sqlx::query::<$db>(&format!(
+                    "DELETE FROM {table} WHERE resource_id = $1 AND weekday = $2"
+                ))
+                .bind(resource)
+                .bind(weekday)
+                .execute(&mut **self)
+                .await?;
             }
             Ok(())
         }
 
-        async fn clear_offers(&mut self, resource: i64) -> DbResult<()> {
-            sqlx::query::<$db>("DELETE FROM therapist_services WHERE resource_id = $1")
-                .bind(resource)
-                .execute(&mut **self)
-                .await
-                .map(|_| ())
+        async fn delete_offer(&mut self, therapist: i64, service: i64) -> DbResult<()> {
+            sqlx::query::<$db>(
+                "DELETE FROM therapist_services WHERE resource_id = $1 AND service_id = $2",
+            )
+            .bind(therapist)
+            .bind(service)
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
         }
 
         async fn reschedule(

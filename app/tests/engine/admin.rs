@@ -5,41 +5,28 @@ use crate::on_both_databases;
 use crate::support::*;
 use app::backend::engine::Actor;
 use app::backend::staff::{Change, Staff, StaffBooking};
-use app::domain::admin::{StrandChoice, WeekdayHours};
+use app::domain::admin::{DayCell, StrandChoice, WeekdayHours};
+use app::domain::booking::Offer;
 use app::domain::booking::{BookingError, BookingStatus, ResourceChoice};
 use app::domain::error::AppError;
 use app::domain::ids::ResourceId;
 use app::domain::input::{DisplayName, Email};
+use chrono::{NaiveDate, TimeZone, Utc};
 use std::sync::Arc;
 use tokio::sync::Barrier;
 
 const HEAD: &str = "Head and shoulder massage";
 const FULL: &str = "Full body massage";
 
-/// The spa's weekday hours with a different closing time on `weekday`.
-fn week_closing_at(weekday: i64, closes: &str) -> Vec<WeekdayHours> {
-    (0..7)
-        .map(|d| {
-            if d == 6 {
-                WeekdayHours {
-                    weekday: d,
-                    ..WeekdayHours::default()
-                }
-            } else {
-                WeekdayHours {
-                    weekday: d,
-                    opens: "09:00".into(),
-                    closes: if d == weekday {
-                        closes.into()
-                    } else {
-                        "18:00".into()
-                    },
-                    break_starts: "13:00".into(),
-                    break_ends: "14:00".into(),
-                }
-            }
-        })
-        .collect()
+/// The spa's hours on `weekday` (0 is Monday) with another closing time.
+fn hours_closing_at(weekday: i64, closes: &str) -> WeekdayHours {
+    WeekdayHours {
+        weekday,
+        opens: "09:00".into(),
+        closes: closes.into(),
+        break_starts: "13:00".into(),
+        break_ends: "14:00".into(),
+    }
 }
 
 fn closure(
@@ -69,6 +56,36 @@ async fn actions(ctx: &Ctx, staff: Staff, venue: app::domain::ids::VenueId) -> V
 }
 
 on_both_databases! {
+    async fn the_day_view_shows_the_hours_the_grid_offers_on_the_night_the_clocks_go_back(ctx: Ctx) {
+        // Sunday 25 October 2026 in London: at 01:00 UTC the clocks go back
+        // from 02:00 BST to 01:00 GMT, so 01:30 happens twice. A window
+        // ending at 01:30 ends at the second one, in the grid and on the
+        // staff day view alike (the day view used to end it at the first).
+        let spa = ctx.spa().await;
+        let staff = ctx.staff_of(&[spa.id]).await;
+        ctx.clock.set(Utc.with_ymd_and_hms(2026, 10, 20, 7, 0, 0).unwrap().timestamp());
+        let anna = spa.resource("Anna");
+        let setup = ctx.engine.venue_setup(staff, spa.id).await.unwrap();
+        let version = setup.resources.iter().find(|r| r.id == anna).unwrap().version;
+        let night = WeekdayHours { weekday: 6, opens: "00:00".into(), closes: "01:30".into(), ..WeekdayHours::default() };
+        ctx.engine.change(staff, spa.id, &Change::Hours { resource: anna, version, day: night }, StrandChoice::Ask).await.unwrap();
+
+        let date = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+        let one_gmt = Utc.with_ymd_and_hms(2026, 10, 25, 1, 0, 0).unwrap();
+        let grid = ctx.engine.availability(spa.id, date, Offer::Service(spa.service(HEAD)), specific(anna)).await.unwrap();
+        assert!(
+            grid.slots.iter().any(|s| s.start == one_gmt && s.free.contains(&anna)),
+            "the grid offers 01:00 GMT: {:?}",
+            grid.slots.iter().map(|s| s.start).collect::<Vec<_>>()
+        );
+        let view = ctx.engine.day_view(staff, spa.id, date).await.unwrap();
+        let column = view.resources.iter().position(|(id, _)| *id == anna).unwrap();
+        for row in view.rows.iter().filter(|r| r.start >= one_gmt - chrono::TimeDelta::minutes(30) && r.start < one_gmt + chrono::TimeDelta::minutes(30)) {
+            assert_eq!(row.cells[column], DayCell::Free, "Anna at {} ({})", row.start, row.time);
+        }
+        assert!(view.rows.iter().any(|r| r.start == one_gmt), "the day view has a row at 01:00 GMT");
+    }
+
     async fn only_staff_of_the_venue_and_admins_may_run_it(ctx: Ctx) {
         let spa = ctx.spa().await;
         let restaurant = ctx.restaurant().await;
@@ -138,14 +155,14 @@ on_both_databases! {
         // Resources and services too; a schedule edit bumps its resource.
         let anna = setup.resources.iter().find(|r| r.name == "Anna").unwrap().clone();
         let rename = |name: &str| Change::EditResource { id: anna.id, version: anna.version, name: name.into(), capacity: None, active: true };
-        ctx.engine.change(staff, spa.id, &Change::Week { resource: anna.id, version: anna.version, week: week_closing_at(0, "17:00") }, StrandChoice::Ask).await.unwrap();
+        ctx.engine.change(staff, spa.id, &Change::Hours { resource: anna.id, version: anna.version, day: hours_closing_at(0, "17:00") }, StrandChoice::Ask).await.unwrap();
         assert!(matches!(ctx.engine.change(staff, spa.id, &rename("Anne"), StrandChoice::Ask).await.unwrap_err(), AppError::Stale { .. }));
         let head = setup.services.iter().find(|x| x.name == HEAD).unwrap().clone();
         let edit = |minutes: i64| Change::EditService { id: head.id, version: head.version, name: head.name.clone(), duration_minutes: minutes, cleanup_minutes: 15, needs_room: false, active: true };
         ctx.engine.change(staff, spa.id, &edit(45), StrandChoice::Ask).await.unwrap();
         assert!(matches!(ctx.engine.change(staff, spa.id, &edit(40), StrandChoice::Ask).await.unwrap_err(), AppError::Stale { .. }));
         // Bad input names its field and changes nothing.
-        let bad = Change::Week { resource: anna.id, version: anna.version + 1, week: week_closing_at(1, "8:61") };
+        let bad = Change::Hours { resource: anna.id, version: anna.version + 1, day: hours_closing_at(1, "8:61") };
         assert!(matches!(ctx.engine.change(staff, spa.id, &bad, StrandChoice::Ask).await.unwrap_err(), AppError::Invalid { field, .. } if field == "closes-1"));
     }
 
@@ -204,15 +221,15 @@ on_both_databases! {
         let setup = ctx.engine.venue_setup(staff, spa.id).await.unwrap();
         let a = setup.resources.iter().find(|r| r.id == anna).unwrap().clone();
 
-        let shorter = Change::Week { resource: anna, version: a.version, week: week_closing_at(1, "17:00") };
+        let shorter = Change::Hours { resource: anna, version: a.version, day: hours_closing_at(1, "17:00") };
         assert!(matches!(ctx.engine.change(staff, spa.id, &shorter, StrandChoice::Ask).await.unwrap_err(),
             AppError::Strands { bookings, .. } if bookings.len() == 1 && bookings[0].id == late.id));
         let off = Change::EditResource { id: anna, version: a.version, name: "Anna".into(), capacity: None, active: false };
         assert!(matches!(ctx.engine.change(staff, spa.id, &off, StrandChoice::Ask).await.unwrap_err(), AppError::Strands { .. }));
-        let drop = Change::Offers { resource: anna, version: a.version, services: vec![spa.service(FULL)] };
+        let drop = Change::Offer { resource: anna, version: a.version, service: spa.service(HEAD), offered: false };
         assert!(matches!(ctx.engine.change(staff, spa.id, &drop, StrandChoice::Ask).await.unwrap_err(), AppError::Strands { .. }));
         // Hours that still cover it need no choice.
-        let fine = Change::Week { resource: anna, version: a.version, week: week_closing_at(1, "17:45") };
+        let fine = Change::Hours { resource: anna, version: a.version, day: hours_closing_at(1, "17:45") };
         ctx.engine.change(staff, spa.id, &fine, StrandChoice::Ask).await.unwrap();
         assert_eq!(ctx.engine.booking(Actor::customer(c), late.id).await.unwrap().status, BookingStatus::Confirmed);
     }

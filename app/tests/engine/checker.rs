@@ -72,7 +72,8 @@ fn rounds() -> usize {
 enum Setup {
     Grid(i64),
     Active(ResourceId, bool),
-    Offers(ResourceId, Vec<ServiceId>),
+    /// One service on or off for a resource.
+    Offer(ResourceId, ServiceId, bool),
     Service {
         id: ServiceId,
         duration: i64,
@@ -80,8 +81,10 @@ enum Setup {
         needs_room: bool,
         active: bool,
     },
-    Week {
+    /// One weekday's hours of a resource.
+    Hours {
         resource: ResourceId,
+        weekday: i64,
         closes: &'static str,
         lunch: bool,
     },
@@ -305,12 +308,11 @@ impl World {
         let what = match rng.gen_range(0..10) {
             0 | 1 => Setup::Grid(if rng.gen_bool(0.5) { 30 } else { 15 }),
             2 => Setup::Active(*resources.choose(rng).unwrap(), rng.gen_bool(0.6)),
-            3 if spa => {
-                let mut services = self.services();
-                services.shuffle(rng);
-                services.truncate(rng.gen_range(1..=3));
-                Setup::Offers(*resources.choose(rng).unwrap(), services)
-            }
+            3 if spa => Setup::Offer(
+                *resources.choose(rng).unwrap(),
+                *self.services().choose(rng).unwrap(),
+                rng.gen_bool(0.5),
+            ),
             4 if spa => Setup::Service {
                 id: *self.services().choose(rng).unwrap(),
                 duration: *[30, 45, 60, 90].choose(rng).unwrap(),
@@ -318,8 +320,10 @@ impl World {
                 needs_room: rng.gen_bool(0.5),
                 active: rng.gen_bool(0.85),
             },
-            5 | 6 => Setup::Week {
+            5 | 6 => Setup::Hours {
                 resource: *resources.choose(rng).unwrap(),
+                // The days the checker books on.
+                weekday: rng.gen_range(1..=6),
                 closes: *["16:00", "17:00", "18:00", "23:00"].choose(rng).unwrap(),
                 lunch: rng.gen_bool(0.5),
             },
@@ -504,16 +508,14 @@ fn app_outcome<T>(r: Result<T, AppError>, ok: impl FnOnce(T) -> Outcome) -> Outc
     }
 }
 
-fn week(closes: &str, lunch: bool) -> Vec<WeekdayHours> {
-    (0..7)
-        .map(|d| WeekdayHours {
-            weekday: d,
-            opens: "09:00".into(),
-            closes: closes.into(),
-            break_starts: if lunch { "13:00".into() } else { String::new() },
-            break_ends: if lunch { "14:00".into() } else { String::new() },
-        })
-        .collect()
+fn hours(weekday: i64, closes: &str, lunch: bool) -> WeekdayHours {
+    WeekdayHours {
+        weekday,
+        opens: "09:00".into(),
+        closes: closes.into(),
+        break_starts: if lunch { "13:00".into() } else { String::new() },
+        break_ends: if lunch { "14:00".into() } else { String::new() },
+    }
 }
 
 async fn run_setup(
@@ -554,14 +556,15 @@ async fn run_setup(
                 active: *active,
             }
         }
-        Setup::Offers(id, services) => {
+        Setup::Offer(id, service, offered) => {
             let Some(r) = resource(*id) else {
                 return Outcome::Nothing;
             };
-            Change::Offers {
+            Change::Offer {
                 resource: *id,
                 version: r.version,
-                services: services.clone(),
+                service: *service,
+                offered: *offered,
             }
         }
         Setup::Service {
@@ -584,18 +587,19 @@ async fn run_setup(
                 active: *active,
             }
         }
-        Setup::Week {
+        Setup::Hours {
             resource: id,
+            weekday,
             closes,
             lunch,
         } => {
             let Some(r) = resource(*id) else {
                 return Outcome::Nothing;
             };
-            Change::Week {
+            Change::Hours {
                 resource: *id,
                 version: r.version,
-                week: week(closes, *lunch),
+                day: hours(*weekday, closes, *lunch),
             }
         }
         Setup::Close {

@@ -17,7 +17,6 @@ use chrono::NaiveDate;
 use std::time::Duration;
 
 const HEAD: &str = "Head and shoulder massage";
-const FULL: &str = "Full body massage";
 
 async fn setup(ctx: &Ctx, staff: Staff, venue: VenueId) -> VenueSetup {
     ctx.engine
@@ -115,7 +114,7 @@ on_both_databases! {
         let c = ctx.customer().await;
         let other = ctx.second_engine().await;
         let (anna, ben) = (spa.resource("Anna"), spa.resource("Ben"));
-        let (head, full) = (spa.service(HEAD), spa.service(FULL));
+        let head = spa.service(HEAD);
 
         // A therapist deactivated while the booking waited for her.
         let s = setup(&ctx, staff, spa.id).await;
@@ -131,7 +130,7 @@ on_both_databases! {
         // A service she no longer offers.
         let s = setup(&ctx, staff, spa.id).await;
         let a = s.resources.iter().find(|r| r.id == anna).unwrap();
-        let only_full = Change::Offers { resource: anna, version: a.version, services: vec![full] };
+        let only_full = Change::Offer { resource: anna, version: a.version, service: head, offered: false };
         let answer = book_behind(&ctx, &other, service_request(c, spa.id, head, specific(anna), london(2, 10, 0)), staff, spa.id, only_full).await;
         assert_eq!(rule(answer), RuleViolation::ServiceNotOffered);
 

@@ -114,31 +114,15 @@ pub async fn toggle_offer(
     offer: String,
     choice: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::ids::{ResourceId, ServiceId, VenueId};
-    let staff = ssr::staff().await?;
+    use crate::domain::ids::{ResourceId, ServiceId};
     let submitted = submitted!(venue, id, version, service, offer);
-    let setup = crate::api::state()?
-        .engine
-        .venue_setup(staff, VenueId(venue))
-        .await?;
-    let r = setup
-        .resources
-        .iter()
-        .find(|r| r.id.0 == id)
-        .ok_or(AppError::NotFound)?;
-    let mut services: Vec<ServiceId> = r
-        .offers
-        .iter()
-        .copied()
-        .filter(|s| s.0 != service)
-        .collect();
-    if offer == "yes" {
-        services.push(ServiceId(service));
-    }
-    let c = ssr::Change::Offers {
+    // One offer on or off: nothing else of the set-up is read or written
+    // back, so two staff editing other offers do not undo each other.
+    let c = ssr::Change::Offer {
         resource: ResourceId(id),
         version,
-        services,
+        service: ServiceId(service),
+        offered: offer == "yes",
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=resource"));
@@ -160,8 +144,7 @@ pub async fn save_hours(
     choice: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::admin::WeekdayHours;
-    use crate::domain::ids::{ResourceId, VenueId};
-    let staff = ssr::staff().await?;
+    use crate::domain::ids::ResourceId;
     let submitted = submitted!(
         venue,
         id,
@@ -172,31 +155,16 @@ pub async fn save_hours(
         break_starts,
         break_ends
     );
-    let setup = crate::api::state()?
-        .engine
-        .venue_setup(staff, VenueId(venue))
-        .await?;
-    let r = setup
-        .resources
-        .iter()
-        .find(|r| r.id.0 == id)
-        .ok_or(AppError::NotFound)?;
-    let mut week = r.week.clone();
-    let day = week
-        .iter_mut()
-        .find(|d| d.weekday == weekday)
-        .ok_or(AppError::BadRequest)?;
-    *day = WeekdayHours {
-        weekday,
-        opens,
-        closes,
-        break_starts,
-        break_ends,
-    };
-    let c = ssr::Change::Week {
+    let c = ssr::Change::Hours {
         resource: ResourceId(id),
         version,
-        week,
+        day: WeekdayHours {
+            weekday,
+            opens,
+            closes,
+            break_starts,
+            break_ends,
+        },
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=hours"));

@@ -307,10 +307,11 @@ pub(super) async fn apply<S: Store>(
                 after: Some(resource_json(&new)),
             })
         }
-        Change::Offers {
+        Change::Offer {
             resource,
             version,
-            services,
+            service,
+            offered,
         } => {
             let old = resource_of_venue(tx, venue.id, *resource).await?;
             if old.kind != "therapist" {
@@ -322,63 +323,63 @@ pub(super) async fn apply<S: Store>(
                 .into_iter()
                 .map(|s| (s.id, s.name))
                 .collect();
-            if services.iter().any(|s| !known.contains_key(&s.0)) {
+            if !known.contains_key(&service.0) {
                 return Err(invalid("services", "Choose services of this venue."));
             }
-            let before: Vec<String> = tx
+            let offered_now: Vec<i64> = tx
                 .offers(venue.id)
                 .await?
                 .into_iter()
                 .filter(|(r, _)| *r == old.id)
-                .filter_map(|(_, s)| known.get(&s).cloned())
+                .map(|(_, s)| s)
                 .collect();
             if !tx.update_resource(&old, *version).await? {
                 return Err(stale());
             }
-            tx.clear_offers(old.id).await?;
-            let mut unique: Vec<i64> = services.iter().map(|s| s.0).collect();
-            unique.sort_unstable();
-            unique.dedup();
-            for s in &unique {
-                tx.insert_offer(old.id, *s).await?;
+            let was = offered_now.contains(&service.0);
+            if *offered && !was {
+                tx.insert_offer(old.id, service.0).await?;
+            } else if !*offered && was {
+                tx.delete_offer(old.id, service.0).await?;
             }
-            let after: Vec<String> = unique
-                .iter()
-                .filter_map(|s| known.get(s).cloned())
-                .collect();
+            let mut after = offered_now.clone();
+            after.retain(|s| *s != service.0);
+            if *offered {
+                after.push(service.0);
+            }
+            after.sort_unstable();
+            let names = |ids: &[i64]| {
+                let names: Vec<String> = ids.iter().filter_map(|s| known.get(s).cloned()).collect();
+                serde_json::Value::from(names).to_string()
+            };
             Ok(Applied {
                 action: "resource.services",
                 resource: Some(old.id),
-                service: None,
-                before: Some(serde_json::Value::from(before).to_string()),
-                after: Some(serde_json::Value::from(after).to_string()),
+                service: Some(service.0),
+                before: Some(names(&offered_now)),
+                after: Some(names(&after)),
             })
         }
-        Change::Week {
+        Change::Hours {
             resource,
             version,
-            week,
+            day,
         } => {
             let old = resource_of_venue(tx, venue.id, *resource).await?;
-            let mut windows = Vec::new();
-            for day in week {
-                if !(0..7).contains(&day.weekday) {
-                    return Err(invalid("weekday", "A week has seven days."));
-                }
-                windows.push((day.weekday, week_windows(day)?));
+            if !(0..7).contains(&day.weekday) {
+                return Err(invalid("weekday", "A week has seven days."));
             }
+            let (hours, pause) = week_windows(day)?;
             let before = week_json(tx, old.id).await?;
             if !tx.update_resource(&old, *version).await? {
                 return Err(stale());
             }
-            tx.clear_week(old.id).await?;
-            for (weekday, (hours, pause)) in windows {
-                if let Some((o, c)) = hours {
-                    tx.insert_weekly_hours(old.id, weekday, o, c).await?;
-                }
-                if let Some((s, e)) = pause {
-                    tx.insert_weekly_break(old.id, weekday, s, e).await?;
-                }
+            tx.clear_weekday(old.id, day.weekday).await?;
+            if let Some((o, c)) = hours {
+                tx.insert_weekly_hours(old.id, day.weekday, o, c).await?;
+            }
+            if let Some((s, e)) = pause {
+                tx.insert_weekly_break(old.id, day.weekday, s, e).await?;
             }
             Ok(Applied {
                 action: "resource.hours",

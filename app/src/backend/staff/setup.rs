@@ -48,17 +48,18 @@ pub enum Change {
         capacity: Option<i64>,
         active: bool,
     },
-    /// The services a therapist offers.
-    Offers {
+    /// A therapist starts or stops offering one service.
+    Offer {
         resource: ResourceId,
         version: i64,
-        services: Vec<ServiceId>,
+        service: ServiceId,
+        offered: bool,
     },
-    /// A resource's weekly hours and breaks, Monday to Sunday.
-    Week {
+    /// One weekday's hours and break of a resource (0 is Monday).
+    Hours {
         resource: ResourceId,
         version: i64,
-        week: Vec<WeekdayHours>,
+        day: WeekdayHours,
     },
     AddService {
         name: String,

@@ -109,6 +109,28 @@ on_both_databases! {
         assert_eq!(r.json.as_array().unwrap().len(), 1, "one hold, nothing else");
     }
 
+    async fn a_request_the_venue_cannot_take_answers_the_same_on_the_page_and_in_the_api(app) {
+        let mut a = app.customer("una@example.com").await;
+        // Off the grid, and a therapist the venue does not have: bad input,
+        // named by its field, from the page's server function and the JSON API.
+        let off_grid = london(2, 10, 5);
+        for (fields, body, field) in [
+            (hold_fields(&off_grid, "una-key-1"), json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": off_grid}), "start"),
+            (vec![("venue", "1"), ("service", "1"), ("resource", "999"), ("key", "una-key-2"), ("start", &off_grid)], json!({"venue_id": 1, "service_id": 1, "resource_id": 999, "start": london(2, 10, 0)}), "resource_id"),
+        ] {
+            let page = a.call("/api/place_hold", &fields).await;
+            let api = a.send(Method::POST, "/api/v1/holds", Some(body)).await;
+            assert_eq!((page.status, page.json["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid")), "page: {}", page.json);
+            assert_eq!((api.status, api.json["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid")), "api: {}", api.json);
+            assert_eq!(api.json["field"].as_str(), Some(field), "{}", api.json);
+        }
+        // A rule of the venue that refuses a well-formed request: 422 on both.
+        let too_soon = london(1, 8, 15);
+        let page = a.call("/api/place_hold", &hold_fields(&too_soon, "una-key-3")).await;
+        let api = a.send(Method::POST, "/api/v1/holds", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": too_soon}))).await;
+        assert_eq!((page.status, api.status), (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY), "{} / {}", page.json, api.json);
+    }
+
     async fn pages_that_need_a_log_in_send_the_visitor_there_and_back(app) {
         let mut c = app.client();
         let (status, location, _) = c.page("/bookings").await;

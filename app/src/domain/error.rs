@@ -97,9 +97,25 @@ impl From<InvalidInput> for AppError {
     }
 }
 
+/// The engine's answers, as pages and the API both give them: a request
+/// naming something the venue does not have, off its grid or too large
+/// for its tables is bad input, named by its field (400); a rule of the
+/// venue that refuses a well-formed request is a refusal (422).
 impl From<BookingError> for AppError {
     fn from(e: BookingError) -> Self {
+        use super::booking::RuleViolation as V;
+        let invalid = |field: &str, v: V| AppError::Invalid {
+            field: field.to_owned(),
+            message: v.to_string(),
+        };
         match e {
+            BookingError::Rejected(v @ V::UnknownVenue) => invalid("venue_id", v),
+            BookingError::Rejected(v @ V::UnknownService) => invalid("service_id", v),
+            BookingError::Rejected(v @ V::UnknownResource) => invalid("resource_id", v),
+            BookingError::Rejected(v @ V::OffGrid { .. }) => invalid("start", v),
+            BookingError::Rejected(v @ (V::PartyTooLarge { .. } | V::TableTooSmall { .. })) => {
+                invalid("party_size", v)
+            }
             BookingError::SlotTaken { alternatives } => AppError::SlotTaken { alternatives },
             BookingError::NotFound => AppError::NotFound,
             BookingError::Busy => AppError::Busy,

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 const HEAD: &str = "Head and shoulder massage";
-const FULL: &str = "Full body massage";
 
 /// The spa's hours on `weekday` (0 is Monday) with another closing time.
 fn hours_closing_at(weekday: i64, closes: &str) -> WeekdayHours {

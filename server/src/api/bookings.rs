@@ -1,4 +1,4 @@
-use super::venues::{choice, engine_error, offer};
+use super::venues::{choice, offer};
 use super::{invalid, ApiError, ApiResult, Body, Id, SignedIn};
 use app::backend::engine::Actor;
 use app::domain::booking::{Booking, BookingRequest};
@@ -75,7 +75,7 @@ pub async fn hold(
     Body(body): Body<BookingBody>,
 ) -> ApiResult<(StatusCode, Json<Booking>)> {
     let req = body.into_request(&user, &headers)?;
-    let booking = state.engine.hold(&req).await.map_err(engine_error)?;
+    let booking = state.engine.hold(&req).await?;
     Ok((StatusCode::CREATED, Json(booking)))
 }
 
@@ -87,7 +87,7 @@ pub async fn book(
     Body(body): Body<BookingBody>,
 ) -> ApiResult<(StatusCode, Json<Booking>)> {
     let req = body.into_request(&user, &headers)?;
-    let booking = state.engine.book(&req).await.map_err(engine_error)?;
+    let booking = state.engine.book(&req).await?;
     Ok((StatusCode::CREATED, Json(booking)))
 }
 
@@ -102,7 +102,7 @@ pub async fn confirm(
             .engine
             .confirm_hold(user.0.id, BookingId(id))
             .await
-            .map_err(engine_error)?,
+            ?,
     ))
 }
 
@@ -117,7 +117,7 @@ pub async fn release(
             .engine
             .release_hold(actor(&user), BookingId(id))
             .await
-            .map_err(engine_error)?,
+            ?,
     ))
 }
 
@@ -128,7 +128,7 @@ pub async fn mine(State(state): State<AppState>, user: SignedIn) -> ApiResult<Js
             .engine
             .bookings_of(user.0.id)
             .await
-            .map_err(engine_error)?,
+            ?,
     ))
 }
 
@@ -143,6 +143,6 @@ pub async fn cancel(
             .engine
             .cancel(actor(&user), BookingId(id))
             .await
-            .map_err(engine_error)?,
+            ?,
     ))
 }

@@ -46,28 +46,6 @@ pub fn choice(resource_id: Option<i64>) -> ResourceChoice {
     })
 }
 
-/// Maps an engine refusal to the API: unknown ids name their field.
-pub fn engine_error(e: BookingError) -> ApiError {
-    match e {
-        BookingError::Rejected(RuleViolation::UnknownVenue) => {
-            invalid("venue_id", "No such venue.")
-        }
-        BookingError::Rejected(RuleViolation::UnknownService) => {
-            invalid("service_id", "No such service at this venue.")
-        }
-        BookingError::Rejected(RuleViolation::UnknownResource) => {
-            invalid("resource_id", "No such resource at this venue.")
-        }
-        BookingError::Rejected(v @ RuleViolation::OffGrid { .. }) => {
-            invalid("start", v.to_string())
-        }
-        BookingError::Rejected(
-            v @ (RuleViolation::PartyTooLarge { .. } | RuleViolation::TableTooSmall { .. }),
-        ) => invalid("party_size", v.to_string()),
-        other => ApiError(other.into()),
-    }
-}
-
 /// GET /api/v1/venues/{id}/availability?date=YYYY-MM-DD&service_id=…|party_size=…[&resource_id=…]
 pub async fn availability(
     State(state): State<AppState>,
@@ -86,6 +64,6 @@ pub async fn availability(
         Err(BookingError::Rejected(RuleViolation::UnknownVenue)) => {
             Err(ApiError(AppError::NotFound))
         }
-        Err(e) => Err(engine_error(e)),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

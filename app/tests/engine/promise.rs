@@ -189,7 +189,8 @@ on_both_databases! {
         ctx.engine.change(staff, spa.id, &grid(&s, 30), StrandChoice::Ask).await.unwrap();
         handle.release();
         match mover.await.unwrap() {
-            Err(AppError::Refused { message }) => assert!(message.contains("30-minute"), "{message}"),
+            // Off the grid is bad input, named by its field, as for customers.
+            Err(AppError::Invalid { field, message }) => assert!(field == "start" && message.contains("30-minute"), "{field}: {message}"),
             other => panic!("expected the move to be refused off the new grid, got {other:?}"),
         }
         ctx.assert_invariants("after the move behind the grid change").await;

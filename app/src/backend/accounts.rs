@@ -4,7 +4,7 @@ use crate::domain::ids::UserId;
 use crate::domain::input::{DisplayName, Email, Password};
 
 use super::db::{with_backend, Backend, Db};
-use super::store::Store;
+use crate::backend::store::prelude::*;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};

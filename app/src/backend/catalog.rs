@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::db::{with_backend, Backend, Db};
 use super::engine::kind_of;
 use super::store::{DbResult, NewVenueRow, Store};
+use crate::backend::store::prelude::*;
 
 /// A window of the weekly timetable: `weekday` 0 is Monday; minutes after
 /// local midnight.

@@ -9,7 +9,7 @@ use crate::domain::venue::ResourceKind;
 use super::accounts::{self, Role};
 use super::catalog::{add_venue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use super::db::{with_backend, Backend, Db};
-use super::store::Store;
+use crate::backend::store::prelude::*;
 
 /// The password of every demo account (the README lists them).
 pub const DEMO_PASSWORD: &str = "slotkeeper-demo";

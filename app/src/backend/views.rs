@@ -9,7 +9,8 @@ use std::collections::HashMap;
 
 use super::catalog;
 use super::db::{with_backend, Backend, Db};
-use super::store::{DbResult, Store, VenueRow};
+use super::store::{DbResult, VenueRow};
+use crate::backend::store::prelude::*;
 
 /// How a venue's time is shown.
 fn zone(v: &VenueRow) -> Tz {

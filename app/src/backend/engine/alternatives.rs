@@ -17,7 +17,7 @@ use super::need::need_for;
 use super::rules::{bookable_range, venue_zone};
 use super::Engine;
 use crate::backend::db::Backend;
-use crate::backend::store::Store;
+use crate::backend::store::prelude::*;
 
 /// How far the next-open-day alternative looks ahead.
 const NEXT_DAY_SEARCH_DAYS: i64 = 14;

@@ -13,7 +13,8 @@ use super::failure::Failure;
 use super::need::{kind_of, need_for};
 use super::rules::{bookable_range, venue_zone};
 use crate::backend::db::Backend;
-use crate::backend::store::{ResourceRow, Store};
+use crate::backend::store::prelude::*;
+use crate::backend::store::ResourceRow;
 
 fn summary(r: &ResourceRow) -> Option<ResourceSummary> {
     Some(ResourceSummary {

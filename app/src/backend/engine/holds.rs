@@ -14,6 +14,7 @@ use super::Actor;
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
+use crate::backend::store::prelude::*;
 use crate::backend::store::{BookingRow, NewAudit, Store};
 
 pub(crate) async fn confirm_attempt<B: Backend>(

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
+use crate::backend::store::prelude::*;
 use crate::backend::store::{DbResult, Store};
 
 /// Begins a write transaction. On SQLite that is where the lock is taken.

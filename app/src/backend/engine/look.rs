@@ -12,7 +12,7 @@ use super::need::{need_for, Need};
 use super::rules::{check_time_rules, Rules};
 use super::shortcut::Taken;
 use crate::backend::db::Backend;
-use crate::backend::store::Store;
+use crate::backend::store::prelude::*;
 
 /// What the read-only look found.
 pub(crate) enum Looked {

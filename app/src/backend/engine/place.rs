@@ -21,6 +21,7 @@ use super::shortcut::Taken;
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
+use crate::backend::store::prelude::*;
 use crate::backend::store::{BookingRow, NewAudit, NewBooking, Store, VenueRow};
 use crate::domain::booking::{BookingError, RuleViolation};
 

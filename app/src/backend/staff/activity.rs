@@ -11,7 +11,8 @@ use super::Staff;
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{retrying, settle_app, Engine, Failure};
 use crate::backend::stats::{hour_of, Event};
-use crate::backend::store::{StatRow, Store};
+use crate::backend::store::prelude::*;
+use crate::backend::store::StatRow;
 
 impl Engine {
     /// Writes the counts gathered in memory to the database.

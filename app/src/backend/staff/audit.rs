@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use super::{check_staff_date, venue_for, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{settle_app, Engine, Failure};
+use crate::backend::store::prelude::*;
 use crate::backend::store::{AuditRow, Store, VenueRow};
 
 impl Engine {

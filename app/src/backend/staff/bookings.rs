@@ -19,7 +19,8 @@ use crate::backend::engine::{
 };
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::Event;
-use crate::backend::store::{BookingRow, NewAudit, Store};
+use crate::backend::store::prelude::*;
+use crate::backend::store::{BookingRow, NewAudit};
 
 /// A booking staff make for a customer.
 #[derive(Clone, Debug)]

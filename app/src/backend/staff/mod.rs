@@ -38,6 +38,7 @@ use std::collections::HashMap;
 use super::db::{with_backend, Backend};
 use super::engine::{settle_app, venue_zone, Engine, Failure};
 use super::store::{BookingRow, ClosureRow, ResourceRow, Store, VenueRow};
+use crate::backend::store::prelude::*;
 
 /// A signed-in staff member or admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,7 +19,8 @@ use crate::backend::engine::{
     Failure,
 };
 use crate::backend::pauses::{self, Point};
-use crate::backend::store::{BookingRow, NewAudit, Store};
+use crate::backend::store::prelude::*;
+use crate::backend::store::{BookingRow, NewAudit};
 use crate::domain::schedule::format_clock;
 
 /// A change to a venue's set-up. Edits of existing things carry the

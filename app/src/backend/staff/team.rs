@@ -11,7 +11,8 @@ use super::changes::settings_json;
 use super::{authorize_admin, check_name, invalid, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{settle_app, Engine, Failure};
-use crate::backend::store::{NewAudit, NewVenueRow, Store};
+use crate::backend::store::prelude::*;
+use crate::backend::store::{NewAudit, NewVenueRow};
 
 /// What an admin sets for a staff account.
 #[derive(Clone, Debug)]

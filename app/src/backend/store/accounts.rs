@@ -1,0 +1,153 @@
+//! Accounts and the log-in attempts the throttle counts.
+
+use sqlx::{Postgres, Sqlite, Transaction};
+use std::future::Future;
+
+use super::rows::*;
+use super::DbResult;
+
+/// Accounts and the log-in attempts the throttle counts.
+pub trait Accounts: Send {
+    fn user_by_email(
+        &mut self,
+        email: &str,
+    ) -> impl Future<Output = DbResult<Option<UserRow>>> + Send;
+
+    fn user(&mut self, id: i64) -> impl Future<Output = DbResult<Option<UserRow>>> + Send;
+
+    /// Records an attempt as failed until `mark_login_succeeded`; returns its id.
+    fn record_login_attempt(
+        &mut self,
+        email: &str,
+        address: &str,
+        at: i64,
+    ) -> impl Future<Output = DbResult<i64>> + Send;
+
+    fn mark_login_succeeded(&mut self, attempt: i64) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// Failed log-ins since `since`: for this email from this address, for
+    /// this email from anywhere, and from this address for any email.
+    fn login_failures(
+        &mut self,
+        email: &str,
+        address: &str,
+        since: i64,
+    ) -> impl Future<Output = DbResult<[FailureCount; 3]>> + Send;
+
+    fn forget_login_attempts(&mut self, before: i64) -> impl Future<Output = DbResult<u64>> + Send;
+
+    /// Inserts a user unless the email is taken; returns the new id, if any.
+    fn insert_user(
+        &mut self,
+        email: &str,
+        password_hash: &str,
+        display_name: &str,
+        role: &str,
+        now: i64,
+    ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
+}
+
+/// One body per statement for both databases: see the module `store`.
+macro_rules! impl_accounts {
+    ($db:ty) => {
+        impl<'c> Accounts for Transaction<'c, $db> {
+            async fn user_by_email(&mut self, email: &str) -> DbResult<Option<UserRow>> {
+                sqlx::query_as::<$db, UserRow>(
+                    "SELECT id, email, password_hash, display_name, role FROM users WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&mut **self)
+                .await
+            }
+
+            async fn user(&mut self, id: i64) -> DbResult<Option<UserRow>> {
+                sqlx::query_as::<$db, UserRow>(
+                    "SELECT id, email, password_hash, display_name, role FROM users WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&mut **self)
+                .await
+            }
+
+            async fn record_login_attempt(&mut self, email: &str, address: &str, at: i64) -> DbResult<i64> {
+                sqlx::query_scalar::<$db, i64>(
+                    "INSERT INTO login_attempts (email, address, attempted_at, succeeded) \
+                     VALUES ($1, $2, $3, FALSE) RETURNING id",
+                )
+                .bind(email)
+                .bind(address)
+                .bind(at)
+                .fetch_one(&mut **self)
+                .await
+            }
+
+            async fn mark_login_succeeded(&mut self, attempt: i64) -> DbResult<()> {
+                sqlx::query::<$db>("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+                    .bind(attempt)
+                    .execute(&mut **self)
+                    .await
+                    .map(|_| ())
+            }
+
+            async fn login_failures(
+                &mut self,
+                email: &str,
+                address: &str,
+                since: i64,
+            ) -> DbResult<[FailureCount; 3]> {
+                let count = |filter: &'static str| {
+                    format!(
+                        "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM login_attempts \
+                         WHERE {filter} AND attempted_at >= $3 AND NOT succeeded"
+                    )
+                };
+                let mut out = Vec::with_capacity(3);
+                for filter in ["email = $1 AND address = $2", "email = $1 AND $2 = $2", "address = $2 AND $1 = $1"] {
+                    out.push(
+                        sqlx::query_as::<$db, FailureCount>(&count(filter))
+                            .bind(email)
+                            .bind(address)
+                            .bind(since)
+                            .fetch_one(&mut **self)
+                            .await?,
+                    );
+                }
+                let [pair, by_email, by_address]: [FailureCount; 3] =
+                    out.try_into().expect("three counts");
+                Ok([pair, by_email, by_address])
+            }
+
+            async fn forget_login_attempts(&mut self, before: i64) -> DbResult<u64> {
+                sqlx::query::<$db>("DELETE FROM login_attempts WHERE attempted_at < $1")
+                    .bind(before)
+                    .execute(&mut **self)
+                    .await
+                    .map(|r| r.rows_affected())
+            }
+
+            async fn insert_user(
+                &mut self,
+                email: &str,
+                password_hash: &str,
+                display_name: &str,
+                role: &str,
+                now: i64,
+            ) -> DbResult<Option<i64>> {
+                sqlx::query_scalar::<$db, i64>(
+                    "INSERT INTO users (email, password_hash, display_name, role, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
+                )
+                .bind(email)
+                .bind(password_hash)
+                .bind(display_name)
+                .bind(role)
+                .bind(now)
+                .fetch_optional(&mut **self)
+                .await
+            }
+        }
+    };
+}
+
+impl_accounts!(Sqlite);
+impl_accounts!(Postgres);

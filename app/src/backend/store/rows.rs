@@ -1,0 +1,205 @@
+//! The rows the statements read and write.
+
+use sqlx::FromRow;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct VenueRow {
+    pub id: i64,
+    pub name: String,
+    pub timezone: String,
+    pub grid_minutes: i64,
+    pub hold_minutes: i64,
+    pub cancellation_window_minutes: i64,
+    pub min_notice_minutes: i64,
+    pub advance_days: i64,
+    pub seating_minutes: Option<i64>,
+    pub version: i64,
+    /// Moves on with every set-up change of the venue (see `lock_venue`).
+    pub setup_version: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ResourceRow {
+    pub id: i64,
+    pub venue_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub capacity: Option<i64>,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub venue_id: i64,
+    pub name: String,
+    pub duration_minutes: i64,
+    pub cleanup_minutes: i64,
+    pub needs_room: bool,
+    pub active: bool,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct BookingRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub venue_id: i64,
+    pub service_id: Option<i64>,
+    pub party_size: Option<i64>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub occupied_until: i64,
+    pub status: String,
+    pub hold_expires_at: Option<i64>,
+    pub cancelled_by: Option<String>,
+    pub version: i64,
+    pub created_at: i64,
+    /// What the idempotency key was first used for (see `NewBooking`).
+    pub request: Option<String>,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// Failed log-ins in a window: how many, and the oldest one's time.
+#[derive(Clone, Debug, FromRow)]
+pub struct FailureCount {
+    pub failures: i64,
+    pub oldest: Option<i64>,
+}
+
+/// A row of the weekly timetable: hours or a break.
+#[derive(Clone, Debug, FromRow)]
+pub struct WeeklyRow {
+    pub resource_id: i64,
+    pub from_minute: i64,
+    pub to_minute: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ClosureRow {
+    pub id: i64,
+    pub venue_id: i64,
+    pub resource_id: Option<i64>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub reason: String,
+}
+
+/// A window of one resource's weekly timetable, for the editor.
+#[derive(Clone, Debug, FromRow)]
+pub struct WeeklyEntry {
+    pub weekday: i64,
+    pub from_minute: i64,
+    pub to_minute: i64,
+    pub is_break: bool,
+}
+
+/// A staff change, as the audit trail keeps it.
+#[derive(Clone, Debug, FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: i64,
+    pub actor_name: String,
+    pub venue_id: i64,
+    pub resource_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub booking_id: Option<i64>,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewAudit<'a> {
+    pub at: i64,
+    pub actor_id: i64,
+    pub venue_id: i64,
+    pub resource_id: Option<i64>,
+    pub service_id: Option<i64>,
+    pub booking_id: Option<i64>,
+    pub action: &'a str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// One counter of `venue_hourly_stats`.
+#[derive(Clone, Debug, FromRow)]
+pub struct StatRow {
+    pub venue_id: i64,
+    pub hour_start: i64,
+    pub kind: String,
+    pub count: i64,
+}
+
+/// A staff member or admin, for the admin's staff page.
+#[derive(Clone, Debug, FromRow)]
+pub struct StaffRow {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ClaimRow {
+    pub resource_id: i64,
+    pub unit_start: i64,
+    /// The hold's expiry when the claim is a hold's; none for a booking.
+    pub held_until: Option<i64>,
+    /// Whose claim it is: the booking's customer and idempotency key.
+    pub customer_id: i64,
+    pub idempotency_key: String,
+}
+
+/// Two live bookings that share time on one resource. The invariant says
+/// there are none.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Overlap {
+    pub resource_id: i64,
+    pub first_booking: i64,
+    pub second_booking: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewBooking<'a> {
+    pub customer_id: i64,
+    pub venue_id: i64,
+    pub service_id: Option<i64>,
+    pub party_size: Option<i64>,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub occupied_until: i64,
+    pub status: &'a str,
+    pub hold_expires_at: Option<i64>,
+    pub idempotency_key: &'a str,
+    /// The request the key stands for: a repeat with the same key must ask
+    /// for the same thing.
+    pub request: &'a str,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewVenueRow<'a> {
+    pub name: &'a str,
+    pub timezone: &'a str,
+    pub grid_minutes: i64,
+    pub hold_minutes: i64,
+    pub cancellation_window_minutes: i64,
+    pub min_notice_minutes: i64,
+    pub advance_days: i64,
+    pub seating_minutes: Option<i64>,
+}
+
+pub(super) const BOOKING_COLUMNS: &str =
+    "id, customer_id, venue_id, service_id, party_size, starts_at, \
+     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version, created_at, request";

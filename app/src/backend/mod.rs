@@ -12,5 +12,6 @@ pub mod seed;
 pub mod staff;
 pub mod stats;
 pub mod store;
+#[cfg(feature = "test-support")]
 pub mod testing;
 pub mod views;

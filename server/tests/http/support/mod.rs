@@ -1,7 +1,6 @@
 //! The real server on a random port against a fresh database, and the
 //! HTTP helpers its tests share.
 
-#![allow(dead_code)]
 
 use app::backend::config::Settings;
 use app::backend::engine::Clock;
@@ -366,7 +365,7 @@ macro_rules! on_both_databases {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
-                let $app = $crate::support::TestApp::spawn($crate::support::Engine::Sqlite).await;
+                let $app = crate::support::TestApp::spawn(crate::support::Engine::Sqlite).await;
                 let outcome = AssertUnwindSafe(async { $body }).catch_unwind().await;
                 $app.stop().await;
                 if let Err(panic) = outcome {
@@ -376,7 +375,7 @@ macro_rules! on_both_databases {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
-                let $app = $crate::support::TestApp::spawn($crate::support::Engine::Postgres).await;
+                let $app = crate::support::TestApp::spawn(crate::support::Engine::Postgres).await;
                 let outcome = AssertUnwindSafe(async { $body }).catch_unwind().await;
                 $app.stop().await;
                 if let Err(panic) = outcome {

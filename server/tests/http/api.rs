@@ -1,10 +1,9 @@
 //! The JSON API, driven over HTTP against the real app on both databases.
 
-mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::*;
+use crate::support::*;
 
 /// The demo spa's ids, looked up by name.
 struct Spa {

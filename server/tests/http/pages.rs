@@ -1,11 +1,10 @@
 //! The customer's pages as a browser without JavaScript meets them: the
 //! server-rendered HTML and plain form posts, on both databases.
 
-mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::*;
+use crate::support::*;
 
 /// Spa ids in the demo data: venue 1; head massage 1; Anna 1, Ben 2.
 const SPA_PAGE: &str = "/venues/1?service=1&resource=1&date=2026-06-02";

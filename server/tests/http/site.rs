@@ -1,6 +1,5 @@
 //! The pages, served by the real app over HTTP, on both databases.
 
-mod support;
 
 on_both_databases! {
     async fn the_home_page_lists_the_venues_and_their_resources_from_the_database(app) {
@@ -44,7 +43,7 @@ on_both_databases! {
 /// SQLite serves one server process: a second server on the same file
 /// stops at start-up, saying why, instead of keeping sessions of its own.
 mod a_second_server_on_one_sqlite_file_refuses_to_start {
-    use super::support::*;
+    use crate::support::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_sqlite() {

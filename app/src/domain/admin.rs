@@ -3,6 +3,8 @@
 
 use super::booking::BookingStatus;
 use super::ids::{BookingId, ResourceId, ServiceId, VenueId};
+use super::input::InvalidInput;
+use super::schedule::parse_clock;
 use super::venue::ResourceKind;
 use super::views::BookingView;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -66,6 +68,78 @@ pub struct WeekdayHours {
     pub closes: String,
     pub break_starts: String,
     pub break_ends: String,
+}
+
+const OPENS: [&str; 7] = [
+    "opens-0", "opens-1", "opens-2", "opens-3", "opens-4", "opens-5", "opens-6",
+];
+const CLOSES: [&str; 7] = [
+    "closes-0", "closes-1", "closes-2", "closes-3", "closes-4", "closes-5", "closes-6",
+];
+const BREAK_STARTS: [&str; 7] = [
+    "break_starts-0",
+    "break_starts-1",
+    "break_starts-2",
+    "break_starts-3",
+    "break_starts-4",
+    "break_starts-5",
+    "break_starts-6",
+];
+
+impl WeekdayHours {
+    /// The weekday as windows of minutes: the hours, and the break; or
+    /// what is wrong, named by the editor's field (opens-0 … break_ends-6).
+    pub fn windows(&self) -> Result<(Option<(i64, i64)>, Option<(i64, i64)>), InvalidInput> {
+        let day = self;
+        // The field names the pages use: opens-0 … break_ends-6.
+        let d = day.weekday.clamp(0, 6) as usize;
+        let field = |s: &str| -> &'static str {
+            match s {
+                "opens" => OPENS[d],
+                "closes" => CLOSES[d],
+                _ => BREAK_STARTS[d],
+            }
+        };
+        let time = |name: &str, s: &str| -> Result<Option<i64>, InvalidInput> {
+            if s.trim().is_empty() {
+                return Ok(None);
+            }
+            parse_clock(s)
+                .map(Some)
+                .ok_or_else(|| InvalidInput::new(field(name), "Use a time like 09:00."))
+        };
+        let opens = time("opens", &day.opens)?;
+        let closes = time("closes", &day.closes)?;
+        let break_starts = time("break_starts", &day.break_starts)?;
+        let break_ends = time("break_ends", &day.break_ends)?;
+        let hours = match (opens, closes) {
+            (None, None) => None,
+            (Some(o), Some(c)) if o < c => Some((o, c)),
+            (Some(_), Some(_)) => {
+                return Err(InvalidInput::new(
+                    field("closes"),
+                    "Closing comes after opening.",
+                ))
+            }
+            _ => {
+                return Err(InvalidInput::new(
+                    field("opens"),
+                    "Give both the opening and the closing time, or neither (closed).",
+                ))
+            }
+        };
+        let pause = match (break_starts, break_ends, hours) {
+            (None, None, _) => None,
+            (Some(s), Some(e), Some((o, c))) if o < s && s < e && e < c => Some((s, e)),
+            _ => {
+                return Err(InvalidInput::new(
+                    field("break_starts"),
+                    "A break starts and ends inside the opening hours.",
+                ))
+            }
+        };
+        Ok((hours, pause))
+    }
 }
 
 pub const WEEKDAYS: [&str; 7] = [
@@ -269,4 +343,34 @@ pub struct StaffMember {
     pub role: String,
     /// The venues a staff member runs (admins run all).
     pub venues: Vec<VenueId>,
+}
+
+#[cfg(test)]
+mod weekday_tests {
+    use super::WeekdayHours;
+
+    #[test]
+    fn a_weekday_is_open_with_an_inner_break_or_closed() {
+        let day = |o: &str, c: &str, bs: &str, be: &str| WeekdayHours {
+            weekday: 2,
+            opens: o.into(),
+            closes: c.into(),
+            break_starts: bs.into(),
+            break_ends: be.into(),
+        };
+        assert_eq!(
+            day("09:00", "18:00", "13:00", "14:00").windows().ok(),
+            Some((Some((540, 1080)), Some((780, 840))))
+        );
+        assert_eq!(day("", "", "", "").windows().ok(), Some((None, None)));
+        for bad in [
+            day("18:00", "09:00", "", ""),
+            day("09:00", "", "", ""),
+            day("09:00", "18:00", "08:00", "10:00"),
+            day("09:00", "18:00", "13:00", ""),
+            day("", "", "13:00", "14:00"),
+        ] {
+            assert!(bad.windows().is_err(), "{bad:?}");
+        }
+    }
 }

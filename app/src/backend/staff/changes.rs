@@ -3,16 +3,81 @@
 
 use crate::domain::admin::WeekdayHours;
 use crate::domain::error::AppError;
-use crate::domain::ids::ResourceId;
-use crate::domain::schedule::{self, format_clock, parse_clock};
+use crate::domain::ids::{ResourceId, ServiceId};
+use crate::domain::schedule::{self, format_clock};
 use crate::domain::venue::ResourceKind;
 use std::collections::{BTreeMap, HashMap};
 
-use super::setup::Change;
 use super::strands::reclaim_on_new_grid;
 use super::{check_name, check_range, check_staff_instant, invalid};
 use crate::backend::engine::{venue_zone, Failure};
 use crate::backend::store::{ResourceRow, ServiceRow, Store, VenueRow};
+
+/// A change to a venue's set-up. Edits of existing things carry the
+/// version the editor opened.
+#[derive(Clone, Debug)]
+pub enum Change {
+    Settings {
+        version: i64,
+        name: String,
+        grid_minutes: i64,
+        hold_minutes: i64,
+        cancellation_window_minutes: i64,
+        min_notice_minutes: i64,
+        advance_days: i64,
+        seating_minutes: Option<i64>,
+    },
+    AddResource {
+        kind: ResourceKind,
+        name: String,
+        capacity: Option<i64>,
+    },
+    EditResource {
+        id: ResourceId,
+        version: i64,
+        name: String,
+        capacity: Option<i64>,
+        active: bool,
+    },
+    /// A therapist starts or stops offering one service.
+    Offer {
+        resource: ResourceId,
+        version: i64,
+        service: ServiceId,
+        offered: bool,
+    },
+    /// One weekday's hours and break of a resource (0 is Monday).
+    Hours {
+        resource: ResourceId,
+        version: i64,
+        day: WeekdayHours,
+    },
+    AddService {
+        name: String,
+        duration_minutes: i64,
+        cleanup_minutes: i64,
+        needs_room: bool,
+    },
+    EditService {
+        id: ServiceId,
+        version: i64,
+        name: String,
+        duration_minutes: i64,
+        cleanup_minutes: i64,
+        needs_room: bool,
+        active: bool,
+    },
+    /// A closure of the venue, or time off or a blocked slot of one resource.
+    AddClosure {
+        resource: Option<ResourceId>,
+        starts_at: i64,
+        ends_at: i64,
+        reason: String,
+    },
+    RemoveClosure {
+        id: i64,
+    },
+}
 
 /// What a change did, for its audit row.
 pub(super) struct Applied {
@@ -23,68 +88,6 @@ pub(super) struct Applied {
     pub after: Option<String>,
 }
 
-const OPENS: [&str; 7] = [
-    "opens-0", "opens-1", "opens-2", "opens-3", "opens-4", "opens-5", "opens-6",
-];
-const CLOSES: [&str; 7] = [
-    "closes-0", "closes-1", "closes-2", "closes-3", "closes-4", "closes-5", "closes-6",
-];
-const BREAK_STARTS: [&str; 7] = [
-    "break_starts-0",
-    "break_starts-1",
-    "break_starts-2",
-    "break_starts-3",
-    "break_starts-4",
-    "break_starts-5",
-    "break_starts-6",
-];
-
-/// One weekday of the weekly editor as windows: the hours, and the break.
-fn week_windows(day: &WeekdayHours) -> Result<(Option<(i64, i64)>, Option<(i64, i64)>), Failure> {
-    // The field names the pages use: opens-0 … break_ends-6.
-    let d = day.weekday.clamp(0, 6) as usize;
-    let field = |s: &str| -> &'static str {
-        match s {
-            "opens" => OPENS[d],
-            "closes" => CLOSES[d],
-            _ => BREAK_STARTS[d],
-        }
-    };
-    let time = |name: &str, s: &str| -> Result<Option<i64>, Failure> {
-        if s.trim().is_empty() {
-            return Ok(None);
-        }
-        parse_clock(s)
-            .map(Some)
-            .ok_or_else(|| invalid(field(name), "Use a time like 09:00."))
-    };
-    let opens = time("opens", &day.opens)?;
-    let closes = time("closes", &day.closes)?;
-    let break_starts = time("break_starts", &day.break_starts)?;
-    let break_ends = time("break_ends", &day.break_ends)?;
-    let hours = match (opens, closes) {
-        (None, None) => None,
-        (Some(o), Some(c)) if o < c => Some((o, c)),
-        (Some(_), Some(_)) => return Err(invalid(field("closes"), "Closing comes after opening.")),
-        _ => {
-            return Err(invalid(
-                field("opens"),
-                "Give both the opening and the closing time, or neither (closed).",
-            ))
-        }
-    };
-    let pause = match (break_starts, break_ends, hours) {
-        (None, None, _) => None,
-        (Some(s), Some(e), Some((o, c))) if o < s && s < e && e < c => Some((s, e)),
-        _ => {
-            return Err(invalid(
-                field("break_starts"),
-                "A break starts and ends inside the opening hours.",
-            ))
-        }
-    };
-    Ok((hours, pause))
-}
 pub(super) fn settings_json(v: &VenueRow) -> String {
     serde_json::json!({
         "name": v.name,
@@ -369,7 +372,7 @@ pub(super) async fn apply<S: Store>(
             if !(0..7).contains(&day.weekday) {
                 return Err(invalid("weekday", "A week has seven days."));
             }
-            let (hours, pause) = week_windows(day)?;
+            let (hours, pause) = day.windows().map_err(|e| Failure::App(e.into()))?;
             let before = week_json(tx, old.id).await?;
             if !tx.update_resource(&old, *version).await? {
                 return Err(stale());
@@ -562,37 +565,6 @@ pub(super) async fn apply<S: Store>(
                 )),
                 after: None,
             })
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::week_windows;
-    use crate::domain::admin::WeekdayHours;
-
-    #[test]
-    fn a_weekday_is_open_with_an_inner_break_or_closed() {
-        let day = |o: &str, c: &str, bs: &str, be: &str| WeekdayHours {
-            weekday: 2,
-            opens: o.into(),
-            closes: c.into(),
-            break_starts: bs.into(),
-            break_ends: be.into(),
-        };
-        assert_eq!(
-            week_windows(&day("09:00", "18:00", "13:00", "14:00")).ok(),
-            Some((Some((540, 1080)), Some((780, 840))))
-        );
-        assert_eq!(week_windows(&day("", "", "", "")).ok(), Some((None, None)));
-        for bad in [
-            day("18:00", "09:00", "", ""),
-            day("09:00", "", "", ""),
-            day("09:00", "18:00", "08:00", "10:00"),
-            day("09:00", "18:00", "13:00", ""),
-            day("", "", "13:00", "14:00"),
-        ] {
-            assert!(week_windows(&bad).is_err(), "{bad:?}");
         }
     }
 }

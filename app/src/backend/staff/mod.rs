@@ -23,7 +23,7 @@ mod team;
 
 pub use crate::domain::schedule::{format_clock, parse_clock};
 pub use bookings::StaffBooking;
-pub use setup::Change;
+pub use changes::Change;
 pub use team::StaffAccount;
 
 use crate::domain::admin::{ClosureView, StaffVenue};

@@ -7,10 +7,9 @@ use crate::domain::admin::{
 };
 use crate::domain::error::AppError;
 use crate::domain::ids::{ResourceId, ServiceId, VenueId};
-use crate::domain::venue::ResourceKind;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::changes::apply;
+use super::changes::{apply, Change};
 use super::strands::{describe, stranded};
 use super::{authorize, closure_view, venue_for, Staff};
 use crate::backend::db::{with_backend, Backend};
@@ -22,72 +21,6 @@ use crate::backend::pauses::{self, Point};
 use crate::backend::store::prelude::*;
 use crate::backend::store::{BookingRow, NewAudit};
 use crate::domain::schedule::format_clock;
-
-/// A change to a venue's set-up. Edits of existing things carry the
-/// version the editor opened.
-#[derive(Clone, Debug)]
-pub enum Change {
-    Settings {
-        version: i64,
-        name: String,
-        grid_minutes: i64,
-        hold_minutes: i64,
-        cancellation_window_minutes: i64,
-        min_notice_minutes: i64,
-        advance_days: i64,
-        seating_minutes: Option<i64>,
-    },
-    AddResource {
-        kind: ResourceKind,
-        name: String,
-        capacity: Option<i64>,
-    },
-    EditResource {
-        id: ResourceId,
-        version: i64,
-        name: String,
-        capacity: Option<i64>,
-        active: bool,
-    },
-    /// A therapist starts or stops offering one service.
-    Offer {
-        resource: ResourceId,
-        version: i64,
-        service: ServiceId,
-        offered: bool,
-    },
-    /// One weekday's hours and break of a resource (0 is Monday).
-    Hours {
-        resource: ResourceId,
-        version: i64,
-        day: WeekdayHours,
-    },
-    AddService {
-        name: String,
-        duration_minutes: i64,
-        cleanup_minutes: i64,
-        needs_room: bool,
-    },
-    EditService {
-        id: ServiceId,
-        version: i64,
-        name: String,
-        duration_minutes: i64,
-        cleanup_minutes: i64,
-        needs_room: bool,
-        active: bool,
-    },
-    /// A closure of the venue, or time off or a blocked slot of one resource.
-    AddClosure {
-        resource: Option<ResourceId>,
-        starts_at: i64,
-        ends_at: i64,
-        reason: String,
-    },
-    RemoveClosure {
-        id: i64,
-    },
-}
 
 impl Engine {
     /// A set-up change, with the stranded-bookings check: see `StrandChoice`.

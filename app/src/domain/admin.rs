@@ -4,7 +4,6 @@
 use super::booking::BookingStatus;
 use super::ids::{BookingId, ResourceId, ServiceId, VenueId};
 use super::input::InvalidInput;
-use super::schedule::parse_clock;
 use super::venue::ResourceKind;
 use super::views::BookingView;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,6 +55,21 @@ pub struct VenueSettings {
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
     pub version: i64,
+}
+
+/// "09:30" → 570. "24:00" is allowed as the end of a day.
+pub fn parse_clock(s: &str) -> Option<i64> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    let total = h * 60 + m;
+    ((0..60).contains(&m) && (0..=1440).contains(&total)).then_some(total)
+}
+
+pub fn format_clock(minute: i64) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
 /// Opening hours of one weekday, as the weekly editor shows them: times
@@ -347,7 +361,20 @@ pub struct StaffMember {
 
 #[cfg(test)]
 mod weekday_tests {
-    use super::WeekdayHours;
+    use super::{format_clock, parse_clock, WeekdayHours};
+
+    #[test]
+    fn clock_times_parse_strictly() {
+        assert_eq!(parse_clock("09:30"), Some(570));
+        assert_eq!(parse_clock(" 9:05 "), Some(545));
+        assert_eq!(parse_clock("24:00"), Some(1440));
+        for bad in [
+            "24:01", "9:5", "09:60", "-1:00", "0930", "", "ab:cd", "123:00",
+        ] {
+            assert_eq!(parse_clock(bad), None, "{bad:?}");
+        }
+        assert_eq!(format_clock(570), "09:30");
+    }
 
     #[test]
     fn a_weekday_is_open_with_an_inner_break_or_closed() {

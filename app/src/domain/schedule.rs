@@ -136,21 +136,6 @@ pub struct LocalWindow {
     pub to_minute: i64,
 }
 
-/// "09:30" → 570. "24:00" is allowed as the end of a day.
-pub fn parse_clock(s: &str) -> Option<i64> {
-    let (h, m) = s.trim().split_once(':')?;
-    if h.is_empty() || h.len() > 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-    let total = h * 60 + m;
-    ((0..60).contains(&m) && (0..=1440).contains(&total)).then_some(total)
-}
-
-pub fn format_clock(minute: i64) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
-
 /// A window of the weekly timetable on `date`, as instants: an ambiguous
 /// start (a clock time that happens twice when the clocks go back) is its
 /// first occurrence, an ambiguous end its last, so the window holds every
@@ -229,19 +214,6 @@ mod tests {
 
     const Q: i64 = 15 * 60;
     const LONDON: Tz = chrono_tz::Europe::London;
-
-    #[test]
-    fn clock_times_parse_strictly() {
-        assert_eq!(parse_clock("09:30"), Some(570));
-        assert_eq!(parse_clock(" 9:05 "), Some(545));
-        assert_eq!(parse_clock("24:00"), Some(1440));
-        for bad in [
-            "24:01", "9:5", "09:60", "-1:00", "0930", "", "ab:cd", "123:00",
-        ] {
-            assert_eq!(parse_clock(bad), None, "{bad:?}");
-        }
-        assert_eq!(format_clock(570), "09:30");
-    }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()

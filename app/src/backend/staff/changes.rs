@@ -1,10 +1,11 @@
 //! One set-up change applied inside its transaction: the input checked
 //! field by field, the rows written, and what the audit row records.
 
+use crate::domain::admin::format_clock;
 use crate::domain::admin::WeekdayHours;
 use crate::domain::error::AppError;
 use crate::domain::ids::{ResourceId, ServiceId};
-use crate::domain::schedule::{self, format_clock};
+use crate::domain::schedule;
 use crate::domain::venue::ResourceKind;
 use std::collections::{BTreeMap, HashMap};
 

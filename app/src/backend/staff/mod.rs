@@ -21,7 +21,7 @@ mod setup;
 mod strands;
 mod team;
 
-pub use crate::domain::schedule::{format_clock, parse_clock};
+pub use crate::domain::admin::{format_clock, parse_clock};
 pub use bookings::StaffBooking;
 pub use changes::Change;
 pub use team::StaffAccount;

@@ -20,7 +20,7 @@ use crate::backend::engine::{
 use crate::backend::pauses::{self, Point};
 use crate::backend::store::prelude::*;
 use crate::backend::store::{BookingRow, NewAudit};
-use crate::domain::schedule::format_clock;
+use crate::domain::admin::format_clock;
 
 impl Engine {
     /// A set-up change, with the stranded-bookings check: see `StrandChoice`.

@@ -1,7 +1,7 @@
 //! Passwords and user rows.
 
 use crate::domain::ids::UserId;
-use crate::domain::input::{DisplayName, Email, Password};
+use crate::domain::input::{DisplayName, Email, InvalidInput, Password};
 
 use super::db::{with_backend, Backend, Db};
 use crate::backend::store::prelude::*;
@@ -198,6 +198,13 @@ pub async fn register(
     password: &Password,
     now: i64,
 ) -> Result<AuthUser, AccountError> {
+    // Before hashing: refused input costs nothing.
+    if password.expose().to_lowercase().contains(email.as_str()) {
+        return Err(AccountError::Invalid(InvalidInput::new(
+            "password",
+            "A password must not contain the email address.",
+        )));
+    }
     let hash = hash_password(password).await?;
     let user = NewUser {
         email: email.clone(),

@@ -98,11 +98,7 @@ pub async fn confirm(
     Id(id): Id,
 ) -> ApiResult<Json<Booking>> {
     Ok(Json(
-        state
-            .engine
-            .confirm_hold(user.0.id, BookingId(id))
-            .await
-            ?,
+        state.engine.confirm_hold(user.0.id, BookingId(id)).await?,
     ))
 }
 
@@ -116,20 +112,13 @@ pub async fn release(
         state
             .engine
             .release_hold(actor(&user), BookingId(id))
-            .await
-            ?,
+            .await?,
     ))
 }
 
 /// GET /api/v1/bookings: the signed-in customer's bookings and holds.
 pub async fn mine(State(state): State<AppState>, user: SignedIn) -> ApiResult<Json<Vec<Booking>>> {
-    Ok(Json(
-        state
-            .engine
-            .bookings_of(user.0.id)
-            .await
-            ?,
-    ))
+    Ok(Json(state.engine.bookings_of(user.0.id).await?))
 }
 
 /// DELETE /api/v1/bookings/{id}
@@ -139,10 +128,6 @@ pub async fn cancel(
     Id(id): Id,
 ) -> ApiResult<Json<Booking>> {
     Ok(Json(
-        state
-            .engine
-            .cancel(actor(&user), BookingId(id))
-            .await
-            ?,
+        state.engine.cancel(actor(&user), BookingId(id)).await?,
     ))
 }

@@ -1,4 +1,4 @@
-use super::{invalid, ApiResult, Body};
+use super::{ApiResult, Body};
 use app::auth;
 use app::backend::accounts;
 use app::domain::input::{DisplayName, Email, Password};
@@ -81,12 +81,6 @@ pub async fn register(
     let email = Email::parse(&body.email)?;
     let name = DisplayName::parse(&body.name)?;
     let password = Password::parse(&body.password)?;
-    if password.expose().to_lowercase().contains(email.as_str()) {
-        return Err(invalid(
-            "password",
-            "A password must not contain the email address.",
-        ));
-    }
     let user = accounts::register(
         state.engine.db(),
         &email,

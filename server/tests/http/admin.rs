@@ -3,10 +3,9 @@
 //! close a day and answer the stranded-bookings question without
 //! JavaScript; a save from an old version keeps what was typed.
 
-
+use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use crate::support::*;
 
 /// Every field any admin server function reads, with a plausible value:
 /// enough for each to get past reading its arguments to the role check.

@@ -1,9 +1,8 @@
 //! The JSON API, driven over HTTP against the real app on both databases.
 
-
+use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use crate::support::*;
 
 /// The demo spa's ids, looked up by name.
 struct Spa {

@@ -1,10 +1,9 @@
 //! The customer's pages as a browser without JavaScript meets them: the
 //! server-rendered HTML and plain form posts, on both databases.
 
-
+use crate::support::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use crate::support::*;
 
 /// Spa ids in the demo data: venue 1; head massage 1; Anna 1, Ben 2.
 const SPA_PAGE: &str = "/venues/1?service=1&resource=1&date=2026-06-02";
@@ -174,6 +173,10 @@ on_both_databases! {
         let (_, back) = c.form_post("/api/register", &[("email", "uma@example.com"), ("name", "Uma"), ("password", "short"), ("next", "/")], "/register").await;
         let (_, _, html) = c.page(&back).await;
         assert!(html.contains(r#"id="password-error" class="field-error">A password has at least 10 characters."#));
+        // The account rules are the same as the JSON sign-up's.
+        let (_, back) = c.form_post("/api/register", &[("email", "uma@example.com"), ("name", "Uma"), ("password", "uma@example.com-1"), ("next", "/")], "/register").await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains(r#"id="password-error" class="field-error">A password must not contain the email address."#), "{html}");
         let (status, location) = c.form_post("/api/register", &[("email", "uma@example.com"), ("name", "Uma"), ("password", "long enough pass"), ("next", "/bookings")], "/register").await;
         assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/bookings"), "registered and signed in");
         assert_eq!(c.page("/bookings").await.0, StatusCode::OK);

@@ -1,6 +1,5 @@
 //! The pages, served by the real app over HTTP, on both databases.
 
-
 on_both_databases! {
     async fn the_home_page_lists_the_venues_and_their_resources_from_the_database(app) {
         let (status, html) = app.get("/").await;

@@ -1,7 +1,6 @@
 //! The real server on a random port against a fresh database, and the
 //! HTTP helpers its tests share.
 
-
 use app::backend::config::Settings;
 use app::backend::engine::Clock;
 use app::backend::testing::{TestDatabase, TestEngine};

@@ -34,21 +34,8 @@ fn offer_and_choice(
     AppError,
 > {
     use crate::domain::booking::{Offer, ResourceChoice};
-    use crate::domain::ids::{ResourceId, ServiceId};
-    use crate::domain::input::PartySize;
-    let offer = match (service, party) {
-        (Some(s), None) => Offer::Service(ServiceId(s)),
-        (None, Some(p)) => Offer::Table(PartySize::parse(p)?),
-        _ => {
-            return Err(AppError::Invalid {
-                field: "service".to_owned(),
-                message: "Choose a treatment or a party size.".to_owned(),
-            })
-        }
-    };
-    let choice = resource.map_or(ResourceChoice::Any, |r| {
-        ResourceChoice::Specific(ResourceId(r))
-    });
+    let offer = Offer::parse(service, party, "service")?;
+    let choice = ResourceChoice::from_id(resource);
     Ok((offer, choice))
 }
 

@@ -1,7 +1,7 @@
 //! Bookings, holds, and the ways a booking attempt can fail.
 
 use super::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
-use super::input::{IdempotencyKey, PartySize};
+use super::input::{IdempotencyKey, InvalidInput, PartySize};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,6 +64,26 @@ pub enum Offer {
     Table(PartySize),
 }
 
+impl Offer {
+    /// The offer a request names: a service or a party size, exactly one.
+    /// `field` is the name the caller's input gives the service (the page
+    /// form's `service`, the API's `service_id`), for the error.
+    pub fn parse(
+        service: Option<i64>,
+        party_size: Option<i64>,
+        field: &'static str,
+    ) -> Result<Offer, InvalidInput> {
+        match (service, party_size) {
+            (Some(s), None) => Ok(Offer::Service(ServiceId(s))),
+            (None, Some(p)) => Ok(Offer::Table(PartySize::parse(p)?)),
+            _ => Err(InvalidInput::new(
+                field,
+                "Choose a treatment or a party size (one of them).",
+            )),
+        }
+    }
+}
+
 /// Which resource: one the customer chose, or the engine's best pick
 /// ("any therapist"; for tables, the smallest that seats the party).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +91,15 @@ pub enum Offer {
 pub enum ResourceChoice {
     Any,
     Specific(ResourceId),
+}
+
+impl ResourceChoice {
+    /// A resource the request names, or any.
+    pub fn from_id(resource: Option<i64>) -> ResourceChoice {
+        resource.map_or(ResourceChoice::Any, |r| {
+            ResourceChoice::Specific(ResourceId(r))
+        })
+    }
 }
 
 /// A request to hold or book a time.

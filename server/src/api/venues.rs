@@ -2,8 +2,7 @@ use super::{invalid, ApiError, ApiResult, Id, Query};
 use app::backend::catalog;
 use app::domain::booking::{Availability, BookingError, Offer, ResourceChoice, RuleViolation};
 use app::domain::error::{internal, AppError};
-use app::domain::ids::{ResourceId, ServiceId, VenueId};
-use app::domain::input::PartySize;
+use app::domain::ids::VenueId;
 use app::domain::venue::VenueOverview;
 use app::state::AppState;
 use axum::extract::State;
@@ -30,20 +29,11 @@ pub struct AvailabilityQuery {
 
 /// The offer a request names: a service or a party size, exactly one.
 pub fn offer(service_id: Option<i64>, party_size: Option<i64>) -> Result<Offer, ApiError> {
-    match (service_id, party_size) {
-        (Some(s), None) => Ok(Offer::Service(ServiceId(s))),
-        (None, Some(p)) => Ok(Offer::Table(PartySize::parse(p)?)),
-        _ => Err(invalid(
-            "service_id",
-            "Give either service_id or party_size.",
-        )),
-    }
+    Ok(Offer::parse(service_id, party_size, "service_id")?)
 }
 
 pub fn choice(resource_id: Option<i64>) -> ResourceChoice {
-    resource_id.map_or(ResourceChoice::Any, |r| {
-        ResourceChoice::Specific(ResourceId(r))
-    })
+    ResourceChoice::from_id(resource_id)
 }
 
 /// GET /api/v1/venues/{id}/availability?date=YYYY-MM-DD&service_id=…|party_size=…[&resource_id=…]

@@ -33,32 +33,21 @@ pub async fn staff_book(
     key: String,
 ) -> Result<(), AppError> {
     use crate::domain::booking::{Offer, ResourceChoice};
-    use crate::domain::ids::{ResourceId, ServiceId, VenueId};
-    use crate::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
+    use crate::domain::ids::VenueId;
+    use crate::domain::input::{DisplayName, Email, IdempotencyKey};
     use ssr::StaffBooking;
     let staff = ssr::staff().await?;
     let day = ssr::date("date", &date)?;
     let minute = ssr::clock("time", &time)?;
-    let offer = match (service.filter(|s| *s > 0), party) {
-        (Some(s), _) => Offer::Service(ServiceId(s)),
-        (None, Some(p)) => Offer::Table(PartySize::parse(p)?),
-        (None, None) => {
-            return Err(AppError::Invalid {
-                field: "service".to_owned(),
-                message: "Choose a treatment or a party size.".to_owned(),
-            })
-        }
-    };
+    // The day page's form sends both selects; a treatment chosen wins.
+    let service = service.filter(|s| *s > 0);
+    let offer = Offer::parse(service, party.filter(|_| service.is_none()), "service")?;
     let req = StaffBooking {
         venue: VenueId(venue),
         customer_email: Email::parse(&email)?,
         customer_name: DisplayName::parse(&name)?,
         offer,
-        resource: resource
-            .filter(|r| *r > 0)
-            .map_or(ResourceChoice::Any, |r| {
-                ResourceChoice::Specific(ResourceId(r))
-            }),
+        resource: ResourceChoice::from_id(resource.filter(|r| *r > 0)),
         start: crate::domain::schedule::to_datetime(ssr::instant(venue, day, minute).await?),
         idempotency_key: IdempotencyKey::parse(key)?,
     };

@@ -102,12 +102,7 @@ pub async fn place_hold(
     use crate::domain::input::IdempotencyKey;
     let state = super::state()?;
     let user = super::account::ssr::signed_in().await?;
-    let start = chrono::DateTime::parse_from_rfc3339(&start)
-        .map_err(|_| AppError::Invalid {
-            field: "start".to_owned(),
-            message: "Choose a time from the grid.".to_owned(),
-        })?
-        .with_timezone(&chrono::Utc);
+    let start = crate::domain::booking::parse_start(&start)?;
     let (offer, choice) = offer_and_choice(service, party, resource)?;
     let req = BookingRequest {
         customer: user.id,

@@ -64,6 +64,18 @@ pub enum Offer {
     Table(PartySize),
 }
 
+/// A start time as requests give it (RFC 3339, any offset), in UTC.
+pub fn parse_start(s: &str) -> Result<DateTime<Utc>, InvalidInput> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            InvalidInput::new(
+                "start",
+                "Choose a time from the grid (a start is a time like 2026-06-02T09:00:00Z).",
+            )
+        })
+}
+
 impl Offer {
     /// The offer a request names: a service or a party size, exactly one.
     /// `field` is the name the caller's input gives the service (the page

@@ -8,7 +8,6 @@ use app::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::Deserialize;
 
@@ -30,14 +29,7 @@ impl BookingBody {
         user: &SignedIn,
         headers: &HeaderMap,
     ) -> Result<BookingRequest, ApiError> {
-        let start = DateTime::parse_from_rfc3339(&self.start)
-            .map_err(|_| {
-                invalid(
-                    "start",
-                    "A start is an RFC 3339 time, e.g. 2026-06-02T09:00:00Z.",
-                )
-            })?
-            .with_timezone(&Utc);
+        let start = app::domain::booking::parse_start(&self.start)?;
         let header_key = headers
             .get("idempotency-key")
             .map(|v| v.to_str().map(str::to_owned))

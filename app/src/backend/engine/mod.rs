@@ -188,24 +188,25 @@ impl Engine {
             let _others_writing = turn.read().await;
             self.look(b, req, rules).await
         };
-        let Some((generation, hint)) = looked else {
+        let Some(hint) = looked else {
             return Err(self.refuse(b, req).await);
         };
         pauses::pause(Point::AfterLook).await;
         let result = {
             // The look stands when nobody of this instance was in the slot's
-            // turn and nothing was written since: the uncontended booking
-            // reads its inputs once. After a wait for the turn, the slot
-            // may be taken now (by this instance or another): look again;
-            // the storm's losers end here.
+            // turn: the uncontended booking reads its inputs once (a write
+            // elsewhere meanwhile is the transaction's to find, as another
+            // instance's is). After a wait for the turn, the request before
+            // it may have taken the slot: look again; a storm's losers end
+            // here.
             let (_turn, waited) = match turn.try_write() {
                 Ok(t) => (t, false),
                 Err(_) => (turn.write().await, true),
             };
-            let hint = if !waited && self.shortcut.generation() == generation {
-                Some(hint)
+            let hint = if waited {
+                self.look(b, req, rules).await
             } else {
-                self.look(b, req, rules).await.map(|(_, hint)| hint)
+                Some(hint)
             };
             match hint {
                 None => None,
@@ -250,15 +251,9 @@ impl Engine {
         }
     }
 
-    /// The read-only look (see `look`), and the generation it was read
-    /// under: `None` when the slot is taken, else the hint for the
-    /// transaction.
-    async fn look<B: Backend>(
-        &self,
-        b: &B,
-        req: &BookingRequest,
-        rules: Rules,
-    ) -> Option<(u64, Hint)> {
+    /// The read-only look (see `look`): `None` when the slot is taken,
+    /// else the hint for the transaction.
+    async fn look<B: Backend>(&self, b: &B, req: &BookingRequest, rules: Rules) -> Option<Hint> {
         // Read before looking: a write meanwhile outdates the answer.
         let generation = self.shortcut.generation();
         let now = self.clock.now();
@@ -273,11 +268,11 @@ impl Engine {
                 self.shortcut.remember_taken(req, generation, taken);
                 None
             }
-            Ok(Looked::Free(hint)) => Some((generation, hint)),
+            Ok(Looked::Free(hint)) => Some(hint),
             // Only an optimisation: on any trouble, the transaction decides.
             Err(f) => {
                 tracing::debug!(failure = ?f, "fast refusal check skipped");
-                Some((generation, Hint::default()))
+                Some(Hint::default())
             }
         }
     }

@@ -328,25 +328,16 @@ impl Ctx {
     /// The invariants of the booking protocol, all at once: no overlap, no
     /// claims of a booking that is not live, no half-made booking.
     pub async fn assert_invariants(&self, when: &str) {
-        let overlaps = self
-            .engine
-            .overlapping_bookings()
-            .await
-            .expect("overlap query");
+        let found = self.engine.invariants().await.expect("invariant queries");
+        let (overlaps, ghosts, half) = (found.overlaps, found.ghost_claims, found.half_made);
         assert!(
             overlaps.is_empty(),
             "{when}: overlapping live bookings {overlaps:?}"
         );
-        let ghosts = self.engine.ghost_claims().await.expect("ghost query");
         assert!(
             ghosts.is_empty(),
             "{when}: bookings not live but still claiming {ghosts:?}"
         );
-        let half = self
-            .engine
-            .half_made_bookings()
-            .await
-            .expect("half-made query");
         assert!(half.is_empty(), "{when}: half-made bookings {half:?}");
     }
 }

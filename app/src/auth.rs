@@ -4,7 +4,7 @@
 //! and lives in the database, so any app instance serves any session. A
 //! sign-in also has an absolute lifetime, whatever the activity.
 
-use crate::backend::accounts::{self, AccountError, AuthUser};
+use crate::backend::accounts::{self, AuthUser};
 use crate::backend::db::Db;
 use crate::domain::error::AppError;
 use serde::{Deserialize, Serialize};
@@ -33,22 +33,6 @@ const TOUCH_EVERY_SECONDS: i64 = 10 * 60;
 fn session_failed(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store failed");
     AppError::Internal
-}
-
-impl From<AccountError> for AppError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::EmailInUse => AppError::EmailInUse,
-            AccountError::InvalidCredentials => AppError::InvalidCredentials,
-            AccountError::Throttled {
-                retry_after_seconds,
-            } => AppError::Throttled {
-                retry_after_seconds,
-            },
-            AccountError::Invalid(e) => e.into(),
-            AccountError::Internal => AppError::Internal,
-        }
-    }
 }
 
 /// Records `user` as signed in. The session id changes, so an id planted

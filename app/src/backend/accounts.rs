@@ -1,44 +1,16 @@
 //! Passwords and user rows.
 
+use crate::domain::admin::Role;
+use crate::domain::error::{internal, AppError};
 use crate::domain::ids::UserId;
 use crate::domain::input::{DisplayName, Email, InvalidInput, Password};
 
 use super::db::{with_backend, Backend, Db};
+use super::engine::{settle_app, Failure};
 use crate::backend::store::prelude::*;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-
-/// Roles, from least to most trusted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Customer,
-    Staff,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "customer" => Some(Role::Customer),
-            "staff" => Some(Role::Staff),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn is_staff(self) -> bool {
-        matches!(self, Role::Staff | Role::Admin)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-        }
-    }
-}
 
 /// Argon2id with OWASP's minimum: 19 MiB of memory, 2 passes, 1 lane.
 fn hasher() -> Argon2<'static> {
@@ -119,7 +91,7 @@ pub async fn insert_user(
                 user.email.as_str(),
                 password_hash,
                 user.display_name.as_str(),
-                user.role.as_str(),
+                user.role,
                 now,
             )
             .await?;
@@ -137,35 +109,6 @@ pub struct AuthUser {
     pub role: Role,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AccountError {
-    #[error("An account with this email already exists.")]
-    EmailInUse,
-    /// The same answer whether or not the email has an account.
-    #[error("The email or password is not right.")]
-    InvalidCredentials,
-    #[error("Too many failed log-ins. Try again in {} minutes.", (retry_after_seconds + 59) / 60)]
-    Throttled { retry_after_seconds: i64 },
-    /// Input no account could have (a control character in the email).
-    #[error("{0}")]
-    Invalid(crate::domain::input::InvalidInput),
-    #[error("Something went wrong on our side; please try again.")]
-    Internal,
-}
-
-impl From<sqlx::Error> for AccountError {
-    fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "accounts database error");
-        AccountError::Internal
-    }
-}
-
-impl From<HashError> for AccountError {
-    fn from(_: HashError) -> Self {
-        AccountError::Internal
-    }
-}
-
 /// Failed log-ins are counted over this many seconds.
 pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
 /// Failures for one email from one address within the window.
@@ -177,17 +120,13 @@ pub const FAILURES_PER_EMAIL: i64 = 50;
 /// Failures from one address for any email.
 pub const FAILURES_PER_ADDRESS: i64 = 20;
 
-fn to_auth_user(row: super::store::UserRow) -> Result<AuthUser, AccountError> {
-    let role = Role::parse(&row.role).ok_or_else(|| {
-        tracing::error!(user = row.id, role = %row.role, "unknown role");
-        AccountError::Internal
-    })?;
-    Ok(AuthUser {
+fn to_auth_user(row: super::store::UserRow) -> AuthUser {
+    AuthUser {
         id: UserId(row.id),
         email: row.email,
         display_name: row.display_name,
-        role,
-    })
+        role: row.role,
+    }
 }
 
 /// Creates a customer account.
@@ -197,15 +136,18 @@ pub async fn register(
     name: &DisplayName,
     password: &Password,
     now: i64,
-) -> Result<AuthUser, AccountError> {
+) -> Result<AuthUser, AppError> {
     // Before hashing: refused input costs nothing.
     if password.expose().to_lowercase().contains(email.as_str()) {
-        return Err(AccountError::Invalid(InvalidInput::new(
+        return Err(InvalidInput::new(
             "password",
             "A password must not contain the email address.",
-        )));
+        )
+        .into());
     }
-    let hash = hash_password(password).await?;
+    let hash = hash_password(password)
+        .await
+        .map_err(internal("hashing a new password"))?;
     let user = NewUser {
         email: email.clone(),
         display_name: name.clone(),
@@ -218,9 +160,109 @@ pub async fn register(
             display_name: name.as_str().to_owned(),
             role: Role::Customer,
         }),
-        Ok(None) => Err(AccountError::EmailInUse),
-        Err(e) => Err(e.into()),
+        Ok(None) => Err(AppError::EmailInUse),
+        Err(e) => Err(settle_app(e.into())),
     }
+}
+
+/// What `create_admin` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminMade {
+    /// A new account, with the password given.
+    Created,
+    /// The email had an account: it is an admin now; its password was
+    /// replaced only when one was given.
+    Promoted,
+}
+
+/// Makes the account with `email` an admin, creating it when there is
+/// none (a new account needs a password). The operator's way to the first
+/// admin (`slotkeeper create-admin`); admins appoint everyone else on the
+/// staff page.
+pub async fn create_admin(
+    db: &Db,
+    email: &Email,
+    name: &DisplayName,
+    password: Option<&Password>,
+    now: i64,
+) -> Result<AdminMade, AppError> {
+    let hash = match password {
+        Some(p) => {
+            if p.expose().to_lowercase().contains(email.as_str()) {
+                return Err(InvalidInput::new(
+                    "password",
+                    "A password must not contain the email address.",
+                )
+                .into());
+            }
+            Some(
+                hash_password(p)
+                    .await
+                    .map_err(internal("hashing an admin's password"))?,
+            )
+        }
+        None => None,
+    };
+    with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_write().await?;
+            let made = match tx.lock_user_by_email(email.as_str()).await? {
+                Some(user) => {
+                    tx.set_role(user.id, Role::Admin).await?;
+                    // An admin runs every venue; assignments are for staff.
+                    tx.unassign_staff(user.id).await?;
+                    if let Some(hash) = &hash {
+                        tx.set_password_hash(user.id, hash).await?;
+                    }
+                    AdminMade::Promoted
+                }
+                None => {
+                    let Some(hash) = &hash else {
+                        return Err(Failure::App(
+                            InvalidInput::new(
+                                "password",
+                                "No account has this email: give a password for the new one.",
+                            )
+                            .into(),
+                        ));
+                    };
+                    tx.insert_user(email.as_str(), hash, name.as_str(), Role::Admin, now)
+                        .await?
+                        .ok_or(Failure::App(AppError::Unavailable))?;
+                    AdminMade::Created
+                }
+            };
+            tx.commit().await?;
+            Ok(made)
+        }
+        .await
+        .map_err(settle_app)
+    })
+}
+
+/// Whether an account has this email.
+pub async fn has_account(db: &Db, email: &Email) -> Result<bool, AppError> {
+    with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_read().await?;
+            tx.user_by_email(email.as_str()).await
+        }
+        .await
+        .map(|u| u.is_some())
+        .map_err(|e| settle_app(e.into()))
+    })
+}
+
+/// Whether the database has an admin yet (a fresh one has none).
+pub async fn has_admin(db: &Db) -> Result<bool, AppError> {
+    with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_read().await?;
+            tx.has_admin().await
+        }
+        .await
+        .map_err(|e| settle_app(e.into()))
+    })
 }
 
 /// A hash of a password nobody has, to verify against when the email has
@@ -245,17 +287,12 @@ pub async fn log_in(
     password: &str,
     address: &str,
     now: i64,
-) -> Result<AuthUser, AccountError> {
+) -> Result<AuthUser, AppError> {
     // Refused before anything is counted or stored: no email or password
     // has these, and the database would not store them.
     for (field, text) in [("email", email), ("password", password)] {
         if text.chars().any(char::is_control) {
-            return Err(AccountError::Invalid(
-                crate::domain::input::InvalidInput::new(
-                    field,
-                    "This cannot contain control characters.",
-                ),
-            ));
+            return Err(InvalidInput::new(field, "This cannot contain control characters.").into());
         }
     }
     let email = Email::parse(email)
@@ -268,21 +305,25 @@ pub async fn log_in(
         FAILURES_PER_ADDRESS,
     ];
     let (row, attempt) = with_backend!(db, |b| {
-        let mut tx = b.begin_write().await?;
-        tx.lock_login(&email, address).await?;
-        let counts = tx.login_failures(&email, address, since).await?;
-        for (count, limit) in counts.iter().zip(limits) {
-            if count.failures >= limit {
-                let oldest = count.oldest.unwrap_or(now);
-                return Err(AccountError::Throttled {
-                    retry_after_seconds: (oldest + THROTTLE_WINDOW_SECONDS - now).max(1),
-                });
+        async {
+            let mut tx = b.begin_write().await?;
+            tx.lock_login(&email, address).await?;
+            let counts = tx.login_failures(&email, address, since).await?;
+            for (count, limit) in counts.iter().zip(limits) {
+                if count.failures >= limit {
+                    let oldest = count.oldest.unwrap_or(now);
+                    return Err(Failure::App(AppError::RateLimited {
+                        retry_after_seconds: (oldest + THROTTLE_WINDOW_SECONDS - now).max(1),
+                    }));
+                }
             }
+            let row = tx.user_by_email(&email).await?;
+            let attempt = tx.record_login_attempt(&email, address, now).await?;
+            tx.commit().await?;
+            Ok((row, attempt))
         }
-        let row = tx.user_by_email(&email).await?;
-        let attempt = tx.record_login_attempt(&email, address, now).await?;
-        tx.commit().await?;
-        (row, attempt)
+        .await
+        .map_err(settle_app)?
     });
     let password = Password::parse(password).ok();
     let verified = match (&row, &password) {
@@ -301,32 +342,44 @@ pub async fn log_in(
     match row {
         Some(r) if verified => {
             with_backend!(db, |b| {
-                let mut tx = b.begin_write().await?;
-                tx.mark_login_succeeded(attempt).await?;
-                tx.commit().await?;
+                async {
+                    let mut tx = b.begin_write().await?;
+                    tx.mark_login_succeeded(attempt).await?;
+                    tx.commit().await
+                }
+                .await
+                .map_err(|e| settle_app(e.into()))?
             });
-            to_auth_user(r)
+            Ok(to_auth_user(r))
         }
-        _ => Err(AccountError::InvalidCredentials),
+        _ => Err(AppError::InvalidCredentials),
     }
 }
 
 /// The user behind a session, if the account still exists.
-pub async fn user(db: &Db, id: UserId) -> Result<Option<AuthUser>, AccountError> {
+pub async fn user(db: &Db, id: UserId) -> Result<Option<AuthUser>, AppError> {
     let row = with_backend!(db, |b| {
-        let mut tx = b.begin_read().await?;
-        tx.user(id.0).await?
+        async {
+            let mut tx = b.begin_read().await?;
+            tx.user(id.0).await
+        }
+        .await
+        .map_err(|e| settle_app(e.into()))?
     });
-    row.map(to_auth_user).transpose()
+    Ok(row.map(to_auth_user))
 }
 
 /// Forgets log-in attempts older than the throttling window needs.
-pub async fn forget_old_login_attempts(db: &Db, now: i64) -> Result<u64, AccountError> {
+pub async fn forget_old_login_attempts(db: &Db, now: i64) -> Result<u64, AppError> {
     Ok(with_backend!(db, |b| {
-        let mut tx = b.begin_write().await?;
-        let n = tx.forget_login_attempts(now - 24 * 3600).await?;
-        tx.commit().await?;
-        n
+        async {
+            let mut tx = b.begin_write().await?;
+            let n = tx.forget_login_attempts(now - 24 * 3600).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(n)
+        }
+        .await
+        .map_err(|e| settle_app(e.into()))?
     }))
 }
 

@@ -5,7 +5,6 @@ use crate::domain::venue::{ResourceKind, ResourceSummary, ServiceSummary, VenueO
 use std::collections::HashMap;
 
 use super::db::{with_backend, Backend, Db};
-use super::engine::kind_of;
 use super::store::{DbResult, NewVenueRow, Store};
 use crate::backend::store::prelude::*;
 
@@ -117,7 +116,7 @@ pub async fn add_venue<S: Store>(tx: &mut S, spec: &VenueSpec) -> DbResult<Creat
     let mut resources = HashMap::new();
     for r in &spec.resources {
         let rid = tx
-            .insert_resource(id, r.kind.as_str(), &r.name, r.capacity)
+            .insert_resource(id, r.kind, &r.name, r.capacity)
             .await?;
         for h in &r.hours {
             tx.insert_weekly_hours(rid, h.weekday, h.from_minute, h.to_minute)
@@ -185,7 +184,7 @@ pub async fn overview(db: &Db) -> DbResult<Vec<VenueOverview>> {
                 .filter_map(|r| {
                     Some(ResourceSummary {
                         id: ResourceId(r.id),
-                        kind: kind_of(&r)?,
+                        kind: r.kind,
                         capacity: r.capacity.map(|c| c as i32),
                         name: r.name,
                     })

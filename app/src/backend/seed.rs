@@ -6,7 +6,8 @@
 use crate::domain::input::Password;
 use crate::domain::venue::ResourceKind;
 
-use super::accounts::{self, Role};
+use super::accounts;
+use crate::domain::admin::Role;
 use super::catalog::{add_venue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use super::db::{with_backend, Backend, Db};
 use crate::backend::store::prelude::*;
@@ -156,7 +157,7 @@ pub async fn seed_demo(db: &Db, now: i64) -> Result<Seeded, SeedError> {
             let restaurant = add_venue(&mut tx, &demo_restaurant()).await?;
             for (email, name, role) in DEMO_USERS {
                 let id = tx
-                    .insert_user(email, &hash, name, role.as_str(), now)
+                    .insert_user(email, &hash, name, role, now)
                     .await?;
                 // The demo staff member runs both venues.
                 if let (Some(id), Role::Staff) = (id, role) {

@@ -54,6 +54,8 @@ pub struct VenueSettings {
     pub min_notice_minutes: i64,
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
+    pub max_holds_per_customer: i64,
+    pub max_upcoming_per_customer: i64,
     pub version: i64,
 }
 
@@ -347,14 +349,52 @@ pub struct Stats {
     pub totals: Vec<HourStats>,
 }
 
+/// Roles, from least to most trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "customer" => Some(Role::Customer),
+            "staff" => Some(Role::Staff),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Staff | Role::Admin)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A staff member or admin, as the admin's staff page lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffMember {
     pub id: super::ids::UserId,
     pub email: String,
     pub name: String,
-    /// "staff" or "admin".
-    pub role: String,
+    /// Staff or admin.
+    pub role: Role,
     /// The venues a staff member runs (admins run all).
     pub venues: Vec<VenueId>,
 }

@@ -215,6 +215,13 @@ pub enum BookingError {
     NotFound,
     #[error("The hold has expired; the time may since have been taken.")]
     HoldExpired,
+    /// The customer holds as many times here as the venue allows at once.
+    #[error("You are already holding {limit} time(s) here, the most at once: confirm or release one first.")]
+    HoldLimit { limit: i64 },
+    /// The customer has as many upcoming bookings here (holds included)
+    /// as the venue takes from one customer.
+    #[error("You already have {limit} upcoming booking(s) here, the most this venue takes from one customer: cancel one first, or contact the venue.")]
+    BookingLimit { limit: i64 },
     #[error("That booking is {status} and can no longer be changed.")]
     NotChangeable { status: BookingStatus },
     #[error("Cancellation closed at {deadline}; please contact the venue.")]

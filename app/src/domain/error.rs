@@ -1,4 +1,7 @@
-//! The one error type that server functions, pages and the JSON API speak.
+//! The one error type that server functions, pages and the JSON API speak,
+//! its HTTP status (`status`, the only mapping), and every conversion into
+//! it: from bad input, and from the engine's typed answers (`BookingError`,
+//! whose rule violations the engine's tests and checker match on).
 //!
 //! Internal causes are logged where they happen and never travel to the
 //! client: an `AppError` only ever carries text written for customers.
@@ -16,6 +19,10 @@ pub enum AppError {
     SlotTaken { alternatives: Vec<Alternative> },
     #[error("{message}")]
     Refused { message: String },
+    /// The customer has as many holds or upcoming bookings at the venue
+    /// as it allows one customer.
+    #[error("{message}")]
+    LimitReached { message: String },
     /// An idempotency key repeated with another request, or after its
     /// booking ended: the booking it stands for is not this request's.
     #[error("{message}")]
@@ -44,10 +51,14 @@ pub enum AppError {
     Forbidden,
     #[error("An account with this email already exists.")]
     EmailInUse,
+    /// Too many attempts: `Retry-After` says when to try again.
+    #[serde(rename = "throttled")]
     #[error("Too many failed log-ins. Try again in {} minutes.", (retry_after_seconds + 59) / 60)]
-    Throttled { retry_after_seconds: i64 },
+    RateLimited { retry_after_seconds: i64 },
+    /// The database stayed busy or out of reach through every retry.
+    #[serde(rename = "busy")]
     #[error("We are very busy right now; please try again.")]
-    Busy,
+    Unavailable,
     #[error("The request is too large.")]
     TooLarge,
     /// The request itself could not be read (a server-function transport error).
@@ -69,10 +80,12 @@ impl AppError {
             | AppError::EmailInUse
             | AppError::Stale { .. }
             | AppError::Strands { .. } => 409,
-            AppError::Throttled { .. } => 429,
-            AppError::Refused { .. } | AppError::IdempotencyMismatch { .. } => 422,
+            AppError::RateLimited { .. } => 429,
+            AppError::Refused { .. }
+            | AppError::IdempotencyMismatch { .. }
+            | AppError::LimitReached { .. } => 422,
             AppError::TooLarge => 413,
-            AppError::Busy => 503,
+            AppError::Unavailable => 503,
             AppError::Internal => 500,
         }
     }
@@ -117,8 +130,13 @@ impl From<BookingError> for AppError {
                 invalid("party_size", v)
             }
             BookingError::SlotTaken { alternatives } => AppError::SlotTaken { alternatives },
+            other @ (BookingError::HoldLimit { .. } | BookingError::BookingLimit { .. }) => {
+                AppError::LimitReached {
+                    message: other.to_string(),
+                }
+            }
             BookingError::NotFound => AppError::NotFound,
-            BookingError::Busy => AppError::Busy,
+            BookingError::Busy => AppError::Unavailable,
             BookingError::Internal => AppError::Internal,
             other @ (BookingError::IdempotencyMismatch
             | BookingError::IdempotencyKeySpent { .. }) => AppError::IdempotencyMismatch {

@@ -280,6 +280,10 @@ fn Conflict(
                 let login = format!("/login?next={}", urlencoding(&here));
                 view! { <p>"Please " <a href=login>"log in"</a> " to book a time."</p> }.into_any()
             }
+            AppError::LimitReached { message } => view! {
+                <p>{message}</p>
+                <p><a href="/bookings">"See your bookings"</a></p>
+            }.into_any(),
             other => view! { <p>{other.to_string()}</p> }.into_any(),
         };
         Some(view! {

@@ -4,7 +4,8 @@
 use crate::on_both_databases;
 use crate::support::*;
 use app::backend::engine::Actor;
-use app::backend::staff::{Change, Staff, StaffBooking};
+use app::backend::staff::{Change, Staff, StaffAccount, StaffBooking};
+use app::domain::admin::Role;
 use app::domain::admin::{DayCell, StrandChoice, WeekdayHours};
 use app::domain::booking::Offer;
 use app::domain::booking::{BookingError, BookingStatus, ResourceChoice};
@@ -141,6 +142,8 @@ on_both_databases! {
             min_notice_minutes: s.min_notice_minutes,
             advance_days: s.advance_days,
             seating_minutes: s.seating_minutes,
+                max_holds_per_customer: None,
+                max_upcoming_per_customer: None,
         };
         ctx.engine.change(staff, spa.id, &settings(15), StrandChoice::Ask).await.unwrap();
         assert!(matches!(
@@ -352,7 +355,7 @@ on_both_databases! {
             Change::AddResource { kind: app::domain::venue::ResourceKind::Therapist, name: "Dana".into(), capacity: None },
             Change::EditResource { id: anna.id, version: anna.version, name: "Anna B".into(), capacity: None, active: true },
             Change::AddService { name: "Facial".into(), duration_minutes: 45, cleanup_minutes: 15, needs_room: true },
-            Change::Settings { version: s.version, name: s.name.clone(), grid_minutes: 15, hold_minutes: 5, cancellation_window_minutes: 60, min_notice_minutes: 30, advance_days: 30, seating_minutes: None },
+            Change::Settings { version: s.version, name: s.name.clone(), grid_minutes: 15, hold_minutes: 5, cancellation_window_minutes: 60, min_notice_minutes: 30, advance_days: 30, seating_minutes: None, max_holds_per_customer: None, max_upcoming_per_customer: None },
             closure(Some(anna.id), london(5, 9, 0), london(5, 10, 0)),
         ] {
             ctx.engine.change(staff, spa.id, &change, StrandChoice::Ask).await.unwrap();
@@ -404,7 +407,7 @@ on_both_databases! {
         // 30 minutes and 15 of cleanup: occupies 10:00-10:45.
         let a = ctx.engine.book(&service_request(c, spa.id, spa.service(HEAD), anna, london(2, 10, 0))).await.unwrap();
         let s = ctx.engine.venue_setup(staff, spa.id).await.unwrap().settings;
-        let to_grid = |version, minutes| Change::Settings { version, name: s.name.clone(), grid_minutes: minutes, hold_minutes: s.hold_minutes, cancellation_window_minutes: s.cancellation_window_minutes, min_notice_minutes: s.min_notice_minutes, advance_days: s.advance_days, seating_minutes: None };
+        let to_grid = |version, minutes| Change::Settings { version, name: s.name.clone(), grid_minutes: minutes, hold_minutes: s.hold_minutes, cancellation_window_minutes: s.cancellation_window_minutes, min_notice_minutes: s.min_notice_minutes, advance_days: s.advance_days, seating_minutes: None, max_holds_per_customer: None, max_upcoming_per_customer: None };
         ctx.engine.change(staff, spa.id, &to_grid(s.version, 30), StrandChoice::Ask).await.unwrap();
         let now = ctx.engine.booking(Actor::customer(c), a.id).await.unwrap();
         assert_eq!(now.occupied_until, london(2, 11, 0), "its buffer now ends on the 30-minute grid");
@@ -420,6 +423,53 @@ on_both_databases! {
         assert!(matches!(
             ctx.engine.change(staff, spa.id, &to_grid(s.version + 2, 30), StrandChoice::Ask).await.unwrap_err(),
             AppError::Invalid { field, .. } if field == "grid_minutes"
+        ));
+    }
+    async fn two_admins_giving_one_person_venues_at_once_both_land(ctx: Ctx) {
+        let (spa, restaurant) = (ctx.spa().await, ctx.restaurant().await);
+        let (ada, bea) = (ctx.admin().await, ctx.admin().await);
+        let other = ctx.second_engine().await;
+        let runs = |staff: Staff| {
+            let engine = ctx.engine.clone();
+            async move {
+                let mut ids: Vec<_> = engine.venues_run_by(staff).await.unwrap().into_iter().map(|v| v.id).collect();
+                ids.sort();
+                ids
+            }
+        };
+        let mut both = vec![spa.id, restaurant.id];
+        both.sort();
+        for round in 0..5u32 {
+            let (person, email) = ctx.user_with_role(Role::Customer).await;
+            let person = Staff { user: person };
+            // Each admin adds one venue; read-modify-write of the whole
+            // list would keep only the later one.
+            let barrier = Arc::new(Barrier::new(2));
+            let give = |engine: app::backend::engine::Engine, admin: Staff, venue, b: Arc<Barrier>| {
+                let email = email.clone();
+                tokio::spawn(async move {
+                    b.wait().await;
+                    let change = StaffAccount { role: Role::Staff, add: vec![venue], remove: vec![] };
+                    engine.set_staff(admin, &email, &change).await
+                })
+            };
+            let first = give(ctx.engine.clone(), ada, spa.id, barrier.clone());
+            let second = give(other.clone(), bea, restaurant.id, barrier.clone());
+            first.await.unwrap().unwrap();
+            second.await.unwrap().unwrap();
+            assert_eq!(runs(person).await, both, "round {round}: both venues are run");
+            // Taking one away leaves the other, and a customer again runs none.
+            ctx.engine.set_staff(bea, &email, &StaffAccount { role: Role::Staff, add: vec![], remove: vec![spa.id] }).await.unwrap();
+            assert_eq!(runs(person).await, vec![restaurant.id]);
+            ctx.engine.set_staff(ada, &email, &StaffAccount { role: Role::Customer, add: vec![], remove: vec![] }).await.unwrap();
+            assert!(runs(person).await.is_empty());
+        }
+        // A venue that does not exist is named as the field at fault.
+        let (_, email) = ctx.user_with_role(Role::Customer).await;
+        let nowhere = app::domain::ids::VenueId(i64::MAX);
+        assert!(matches!(
+            ctx.engine.set_staff(ada, &email, &StaffAccount { role: Role::Staff, add: vec![nowhere], remove: vec![] }).await.unwrap_err(),
+            AppError::Invalid { field, .. } if field == "venue"
         ));
     }
 }

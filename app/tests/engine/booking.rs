@@ -398,10 +398,12 @@ on_both_databases! {
         let later = alternatives.iter().find(|a| a.kind == AlternativeKind::Later).unwrap();
         assert_eq!(later.label, "Tuesday 2 June, 10:45");
         assert_eq!(later.resource_name, "Anna");
-        // Every alternative really is bookable.
+        // Every alternative really is bookable (each by another customer:
+        // one may hold only a few times at once).
         for a in &alternatives {
+            let someone = ctx.customer().await;
             ctx.engine
-                .hold(&service_request(bob, spa.id, head, specific(a.resource), a.start))
+                .hold(&service_request(someone, spa.id, head, specific(a.resource), a.start))
                 .await
                 .unwrap_or_else(|e| panic!("{a:?} was offered but refused: {e:?}"));
         }

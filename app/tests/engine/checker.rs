@@ -11,9 +11,11 @@
 //! COMMIT) while the rest of the round, set-up changes among them, runs.
 //!
 //! After every round: no two live bookings overlap, no booking that is not
-//! live owns claims, none is half made, and every booking an operation was
+//! live owns claims, none is half made, every booking an operation was
 //! told about is in the database in a state some acknowledged operation
-//! explains. No operation may fail with an internal error.
+//! explains, and no customer has more live holds or upcoming bookings of
+//! their own making at a venue than its limits (set low here, so that many
+//! requests meet them). No operation may fail with an internal error.
 //!
 //! It prints its seed; `SLOTKEEPER_CHECK_SEED=N` replays the same
 //! operations and steering (the interleaving within a round is the
@@ -21,7 +23,7 @@
 
 use crate::on_both_databases;
 use crate::support::*;
-use app::backend::accounts::Role;
+use app::domain::admin::Role;
 use app::backend::catalog::CreatedVenue;
 use app::backend::engine::{Actor, Engine};
 use app::backend::pauses::{pause_at, PauseHandle, Point};
@@ -40,6 +42,11 @@ use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The venues' limits per customer in the checker: low, so that the ten
+/// customers meet them often.
+const MAX_HOLDS: i64 = 1;
+const MAX_UPCOMING: i64 = 3;
 
 /// Rounds of a run in the test command; `SLOTKEEPER_CHECK_ROUNDS` for more.
 const DEFAULT_ROUNDS: usize = 12;
@@ -167,6 +174,10 @@ enum Outcome {
 #[derive(Clone, Debug)]
 struct Known {
     customer: UserId,
+    venue: VenueId,
+    /// Made by the customer (a hold or booking), not by staff for them:
+    /// only these are held to the venue's limits.
+    by_customer: bool,
     was_hold: bool,
     confirmed: bool,
     ended_by_customer: bool,
@@ -501,7 +512,7 @@ fn booking_outcome(
 fn app_outcome<T>(r: Result<T, AppError>, ok: impl FnOnce(T) -> Outcome) -> Outcome {
     match r {
         Ok(v) => ok(v),
-        Err(e @ (AppError::Busy | AppError::Internal | AppError::BadRequest)) => {
+        Err(e @ (AppError::Unavailable | AppError::Internal | AppError::BadRequest)) => {
             Outcome::Broken(format!("{e:?}"))
         }
         Err(_) => Outcome::Nothing,
@@ -542,6 +553,8 @@ async fn run_setup(
                 min_notice_minutes: s.min_notice_minutes,
                 advance_days: s.advance_days,
                 seating_minutes: s.seating_minutes,
+                max_holds_per_customer: None,
+                max_upcoming_per_customer: None,
             }
         }
         Setup::Active(id, active) => {
@@ -735,6 +748,8 @@ fn record(w: &World, outcome: &Outcome) {
                 .entry(booking.id.0)
                 .or_insert_with(|| Known {
                     customer: booking.customer,
+                    venue: booking.venue,
+                    by_customer: req.is_some(),
                     was_hold: *hold,
                     confirmed: false,
                     ended_by_customer: false,
@@ -777,6 +792,9 @@ fn record(w: &World, outcome: &Outcome) {
 /// acknowledged operation explains.
 async fn check_ledger(w: &World, seed: u64, round: usize) {
     let now = w.ctx.clock.now();
+    // Per customer and venue: (live holds, upcoming live bookings) that the
+    // customer made.
+    let mut load: BTreeMap<(UserId, VenueId), (i64, i64)> = BTreeMap::new();
     for (id, k) in w.known() {
         let at = format!("seed {seed}, round {round}, booking #{id}");
         let b = w
@@ -791,6 +809,12 @@ async fn check_ledger(w: &World, seed: u64, round: usize) {
             b.start,
             k.starts
         );
+        let lapsed = b.hold_expires_at.is_some_and(|t| t.timestamp() <= now);
+        if k.by_customer && b.end.timestamp() > now && (b.status == BookingStatus::Confirmed || (b.status == BookingStatus::Held && !lapsed)) {
+            let entry = load.entry((k.customer, k.venue)).or_default();
+            entry.0 += i64::from(b.status == BookingStatus::Held);
+            entry.1 += 1;
+        }
         match b.status {
             BookingStatus::Confirmed => {}
             BookingStatus::Held => {
@@ -821,6 +845,12 @@ async fn check_ledger(w: &World, seed: u64, round: usize) {
             },
             other => panic!("{at}: {other} though nothing marks bookings here"),
         }
+    }
+    for ((customer, venue), (holds, upcoming)) in load {
+        assert!(
+            holds <= MAX_HOLDS && upcoming <= MAX_UPCOMING,
+            "seed {seed}, round {round}: customer {customer} has {holds} live holds and {upcoming} upcoming bookings of their own at venue {venue}, over the limits of {MAX_HOLDS} and {MAX_UPCOMING}"
+        );
     }
 }
 
@@ -873,6 +903,22 @@ async fn check(ctx: Ctx, engines: Vec<Engine>) {
     let spa = ctx.spa().await;
     let restaurant = ctx.restaurant().await;
     let staff = ctx.staff_of(&[spa.id, restaurant.id]).await;
+    for venue in [spa.id, restaurant.id] {
+        let s = ctx.engine.venue_setup(staff, venue).await.unwrap().settings;
+        let limits = Change::Settings {
+            version: s.version,
+            name: s.name.clone(),
+            grid_minutes: s.grid_minutes,
+            hold_minutes: s.hold_minutes,
+            cancellation_window_minutes: s.cancellation_window_minutes,
+            min_notice_minutes: s.min_notice_minutes,
+            advance_days: s.advance_days,
+            seating_minutes: s.seating_minutes,
+            max_holds_per_customer: Some(MAX_HOLDS),
+            max_upcoming_per_customer: Some(MAX_UPCOMING),
+        };
+        ctx.engine.change(staff, venue, &limits, StrandChoice::Ask).await.unwrap();
+    }
     let mut customers = Vec::new();
     for _ in 0..CUSTOMERS {
         customers.push(ctx.user_with_role(Role::Customer).await);

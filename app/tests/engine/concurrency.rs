@@ -251,12 +251,13 @@ on_both_databases! {
 
     async fn a_release_racing_the_confirmation_of_the_same_hold_leaves_one_consistent_outcome(ctx: Ctx) {
         let spa = ctx.spa().await;
-        let customer = ctx.customer().await;
         let staff = ctx.staff_of(&[spa.id]).await.user;
         let anna = specific(spa.resource("Anna"));
         let head = spa.service("Head and shoulder massage");
         let (mut confirmed, mut released) = (0, 0);
         for round in 0..20 {
+            // A new customer each round: one may hold only a few at once.
+            let customer = ctx.customer().await;
             // Five times a morning, Tuesday to Friday.
             let at = london(2 + round / 5, 9, 0) + Duration::minutes(45 * (round as i64 % 5));
             let hold = ctx.engine.hold(&service_request(customer, spa.id, head, anna, at)).await.unwrap();
@@ -288,5 +289,112 @@ on_both_databases! {
             assert_eq!(ctx.half_made_bookings().await, 0, "round {round}");
         }
         assert_eq!(confirmed + released, 20);
+    }
+    async fn fifty_holds_at_once_from_one_customer_get_exactly_the_venues_limit(ctx: Ctx) {
+        let olive = ctx.restaurant().await;
+        let staff = ctx.staff_of(&[olive.id]).await;
+        let engines = [ctx.engine.clone(), ctx.second_engine().await];
+        let s = ctx.engine.venue_setup(staff, olive.id).await.unwrap().settings;
+        assert_eq!((s.max_holds_per_customer, s.max_upcoming_per_customer), (3, 10), "the defaults");
+        let tables: Vec<_> = (1..=6).map(|n| olive.resource(&format!("Table {n}"))).collect();
+        // Fifty requests for two, each for its own table and time: no two
+        // compete for a slot or a lock, so only the customer's count can
+        // stop them, and on Postgres they run side by side.
+        let slots: Vec<_> = (2..6u32)
+            .flat_map(|day| [(12, 0), (13, 30), (18, 0), (19, 30), (21, 0)].map(|(h, m)| london(day, h, m)))
+            .flat_map(|at| tables.iter().map(move |t| (*t, at)))
+            .take(50)
+            .collect();
+        assert_eq!(slots.len(), 50);
+        let all_at_once = |customer: UserId, slots: &[(app::domain::ids::ResourceId, DateTime<Utc>)], hold: bool| {
+            let barrier = Arc::new(Barrier::new(slots.len()));
+            let tasks: Vec<_> = slots
+                .iter()
+                .enumerate()
+                .map(|(i, (table, at))| {
+                    let engine = engines[i % engines.len()].clone();
+                    let barrier = barrier.clone();
+                    let req = table_request(customer, olive.id, 2, specific(*table), *at);
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        if hold { engine.hold(&req).await } else { engine.book(&req).await }
+                    })
+                })
+                .collect();
+            async move {
+                let mut out = Vec::new();
+                for t in tasks {
+                    out.push(t.await.expect("a request task panicked"));
+                }
+                out
+            }
+        };
+        let (alice, alice_email) = ctx.user_with_role(app::domain::admin::Role::Customer).await;
+        let results = all_at_once(alice, &slots, true).await;
+        let granted: Vec<Booking> = results.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+        assert_eq!(granted.len(), 3, "exactly the limit of holds: {results:?}");
+        for r in &results {
+            assert!(matches!(r, Ok(_) | Err(BookingError::HoldLimit { limit: 3 })), "{r:?}");
+        }
+        let e: app::domain::error::AppError = BookingError::HoldLimit { limit: 3 }.into();
+        assert_eq!(e.status(), 422);
+        assert_eq!(serde_json::to_value(&e).unwrap()["error"], "limit_reached");
+
+        // Confirmed, they count as upcoming bookings: with a limit of 4,
+        // fifty bookings at once get one more.
+        for b in &granted {
+            ctx.engine.confirm_hold(alice, b.id).await.unwrap();
+        }
+        let limit = |version, holds, upcoming| app::backend::staff::Change::Settings {
+            version,
+            name: s.name.clone(),
+            grid_minutes: s.grid_minutes,
+            hold_minutes: s.hold_minutes,
+            cancellation_window_minutes: s.cancellation_window_minutes,
+            min_notice_minutes: s.min_notice_minutes,
+            advance_days: s.advance_days,
+            seating_minutes: s.seating_minutes,
+            max_holds_per_customer: holds,
+            max_upcoming_per_customer: upcoming,
+        };
+        let ask = app::domain::admin::StrandChoice::Ask;
+        ctx.engine.change(staff, olive.id, &limit(s.version, None, Some(4)), ask).await.unwrap();
+        let free: Vec<_> = slots.iter().copied().filter(|(t, at)| !granted.iter().any(|b| b.start == *at && b.resources == vec![*t])).collect();
+        let results = all_at_once(alice, &free, false).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one more booking, up to the limit: {results:?}");
+        for r in &results {
+            assert!(matches!(r, Ok(_) | Err(BookingError::BookingLimit { limit: 4 })), "{r:?}");
+        }
+        // Another customer is not held to Alice's count, nor is staff
+        // booking for her.
+        let bob = ctx.customer().await;
+        let taken: Vec<_> = ctx.engine.bookings_of(alice).await.unwrap().into_iter().map(|b| (b.resources[0], b.start)).collect();
+        let open: Vec<_> = free.iter().copied().filter(|slot| !taken.contains(slot)).collect();
+        ctx.engine.hold(&table_request(bob, olive.id, 2, specific(open[0].0), open[0].1)).await.unwrap();
+        // A cancellation makes room again.
+        ctx.engine.cancel(Actor::customer(alice), granted[0].id).await.unwrap();
+        ctx.engine.book(&table_request(alice, olive.id, 2, specific(open[1].0), open[1].1)).await.unwrap();
+        assert!(matches!(
+            refused(ctx.engine.book(&table_request(alice, olive.id, 2, specific(open[2].0), open[2].1)).await),
+            BookingError::BookingLimit { limit: 4 }
+        ));
+        let by_staff = app::backend::staff::StaffBooking {
+            venue: olive.id,
+            customer_email: alice_email,
+            customer_name: app::domain::input::DisplayName::parse("Alice").unwrap(),
+            offer: app::domain::booking::Offer::Table(app::domain::input::PartySize::parse(2).unwrap()),
+            resource: specific(open[2].0),
+            start: open[2].1,
+            idempotency_key: table_request(alice, olive.id, 2, ResourceChoice::Any, open[2].1).idempotency_key,
+        };
+        ctx.engine.staff_book(staff, &by_staff).await.expect("staff are not held to a customer's limits");
+        // A limit out of range is named by its field, and nothing changes.
+        let now = ctx.engine.venue_setup(staff, olive.id).await.unwrap().settings;
+        assert_eq!((now.max_holds_per_customer, now.max_upcoming_per_customer), (3, 4), "None keeps a limit");
+        assert!(matches!(
+            ctx.engine.change(staff, olive.id, &limit(now.version, Some(0), None), ask).await.unwrap_err(),
+            app::domain::error::AppError::Invalid { field, .. } if field == "max_holds_per_customer"
+        ));
+        assert_eq!(ctx.overlaps().await, 0);
     }
 }

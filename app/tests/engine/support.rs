@@ -1,7 +1,8 @@
 //! A fresh database per test, on SQLite or Postgres (see
 //! `app::backend::testing`), and fixtures.
 
-use app::backend::accounts::{self, NewUser, Role};
+use app::backend::accounts::{self, NewUser};
+use app::domain::admin::Role;
 use app::backend::catalog::{self, CreatedVenue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use app::backend::db::{Db, DbOptions};
 use app::backend::engine::{Clock, Engine};
@@ -172,7 +173,8 @@ impl Ctx {
                 &email,
                 &StaffAccount {
                     role: Role::Staff,
-                    venues: venues.to_vec(),
+                    add: venues.to_vec(),
+                    remove: Vec::new(),
                 },
             )
             .await

@@ -68,7 +68,7 @@ impl IntoResponse for ApiError {
         let mut body = serde_json::to_value(&e).unwrap_or_else(|_| serde_json::json!({}));
         body["message"] = serde_json::Value::String(e.to_string());
         let mut res = (status, Json(body)).into_response();
-        if let AppError::Throttled {
+        if let AppError::RateLimited {
             retry_after_seconds,
         } = e
         {

@@ -53,6 +53,23 @@ async fn count_my_bookings(c: &mut Client) -> usize {
 }
 
 on_both_databases! {
+    async fn a_customer_past_the_venues_hold_limit_is_told_422_limit_reached(app) {
+        let mut c = app.customer("limits@example.com").await;
+        let s = spa(&mut c).await;
+        // The spa lets one customer hold three times at once.
+        for (i, at) in [london(2, 10, 0), london(2, 11, 0), london(2, 12, 0)].iter().enumerate() {
+            let r = c.send(Method::POST, "/api/v1/holds", Some(head_with(&s, if i % 2 == 0 { s.anna } else { s.ben }, at))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        }
+        let fourth = c.send(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(3, 10, 0)))).await;
+        assert_eq!(fourth.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", fourth.json);
+        assert_eq!(fourth.json["error"], "limit_reached");
+        assert!(fourth.json["message"].as_str().unwrap().contains("3 time(s)"), "{}", fourth.json);
+        // Nothing was made by the refused request.
+        let mine = c.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!(mine.json.as_array().unwrap().len(), 3);
+    }
+
     async fn customers_register_log_in_and_out(app) {
         let mut c = app.client();
         let r = c.send(Method::POST, "/api/v1/users", Some(json!({
@@ -333,7 +350,8 @@ on_both_databases! {
     }
 
     async fn two_hundred_customers_posting_one_slot_at_once_get_one_booking(app) {
-        use app::backend::accounts::{self, NewUser, Role};
+        use app::backend::accounts::{self, NewUser};
+        use app::domain::admin::Role;
         use app::domain::input::{DisplayName, Email, Password};
         let mut first = app.client();
         let s = spa(&mut first).await;

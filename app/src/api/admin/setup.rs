@@ -29,6 +29,8 @@ pub async fn save_settings(
     min_notice_minutes: i64,
     advance_days: i64,
     seating_minutes: Option<i64>,
+    max_holds_per_customer: Option<i64>,
+    max_upcoming_per_customer: Option<i64>,
     choice: Option<String>,
 ) -> Result<(), AppError> {
     let submitted = submitted!(
@@ -40,7 +42,9 @@ pub async fn save_settings(
         cancellation_window_minutes,
         min_notice_minutes,
         advance_days,
-        seating_minutes
+        seating_minutes,
+        max_holds_per_customer,
+        max_upcoming_per_customer
     );
     let c = ssr::Change::Settings {
         version,
@@ -51,6 +55,8 @@ pub async fn save_settings(
         min_notice_minutes,
         advance_days,
         seating_minutes,
+        max_holds_per_customer,
+        max_upcoming_per_customer,
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=settings"));

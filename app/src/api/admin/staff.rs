@@ -23,7 +23,7 @@ pub async fn set_staff(
     venue: Option<i64>,
     remove: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::backend::accounts::Role;
+    use crate::domain::admin::Role;
     use crate::domain::ids::VenueId;
     use crate::domain::input::Email;
     use ssr::StaffAccount;
@@ -34,22 +34,16 @@ pub async fn set_staff(
         field: "role".to_owned(),
         message: "Choose customer, staff or admin.".to_owned(),
     })?;
-    let mut venues: Vec<VenueId> = engine
-        .staff_members(admin)
-        .await?
-        .into_iter()
-        .find(|m| m.email == email.as_str())
-        .map(|m| m.venues)
-        .unwrap_or_default();
-    if let Some(v) = venue.filter(|v| *v > 0) {
-        if ssr::ticked(&remove) {
-            venues.retain(|x| x.0 != v);
-        } else if !venues.contains(&VenueId(v)) {
-            venues.push(VenueId(v));
-        }
-    }
+    // One venue added or taken away: the engine applies it to the venues
+    // the account runs when it commits, not to a list read here.
+    let named: Vec<VenueId> = venue.filter(|v| *v > 0).map(VenueId).into_iter().collect();
+    let (add, remove) = if ssr::ticked(&remove) {
+        (Vec::new(), named)
+    } else {
+        (named, Vec::new())
+    };
     engine
-        .set_staff(admin, &email, &StaffAccount { role, venues })
+        .set_staff(admin, &email, &StaffAccount { role, add, remove })
         .await?;
     leptos_axum::redirect("/admin/staff?saved=1");
     Ok(())

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::day::Day;
 use super::failure::Failure;
-use super::need::{kind_of, need_for};
+use super::need::need_for;
 use super::rules::{bookable_range, venue_zone};
 use crate::backend::db::Backend;
 use crate::backend::store::prelude::*;
@@ -19,7 +19,7 @@ use crate::backend::store::ResourceRow;
 fn summary(r: &ResourceRow) -> Option<ResourceSummary> {
     Some(ResourceSummary {
         id: ResourceId(r.id),
-        kind: kind_of(r)?,
+        kind: r.kind,
         name: r.name.clone(),
         capacity: r.capacity.map(|c| c as i32),
     })

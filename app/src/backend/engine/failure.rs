@@ -66,7 +66,7 @@ pub(crate) fn settle(f: Failure) -> BookingError {
             BookingError::Busy
         }
         Failure::Db(e) => {
-            tracing::error!(error = %e, "booking engine database error");
+            tracing::error!(error = %e, "database error");
             BookingError::Internal
         }
     }

@@ -42,10 +42,10 @@ pub(crate) async fn confirm_attempt<B: Backend>(
         .await?
         .filter(|r| r.customer_id == customer.0)
         .ok_or(BookingError::NotFound)?;
-    match BookingStatus::parse(&row.status) {
+    match row.status {
         // Confirming twice (a double click) answers with the booking.
-        Some(BookingStatus::Confirmed) => Ok(booking_from_row(&mut tx, row).await?),
-        Some(BookingStatus::Held) => {
+        BookingStatus::Confirmed => Ok(booking_from_row(&mut tx, row).await?),
+        BookingStatus::Held => {
             let expired = tx.expire_hold(id.0, now).await?;
             tx.commit().await?;
             if let Some(venue) = expired {
@@ -53,11 +53,8 @@ pub(crate) async fn confirm_attempt<B: Backend>(
             }
             Err(BookingError::HoldExpired.into())
         }
-        Some(BookingStatus::Expired) | Some(BookingStatus::Cancelled) => {
-            Err(BookingError::HoldExpired.into())
-        }
-        Some(status) => Err(BookingError::NotChangeable { status }.into()),
-        None => Err(BookingError::Internal.into()),
+        BookingStatus::Expired | BookingStatus::Cancelled => Err(BookingError::HoldExpired.into()),
+        status => Err(BookingError::NotChangeable { status }.into()),
     }
 }
 
@@ -87,8 +84,7 @@ pub(crate) async fn end_attempt<B: Backend>(
     // for this transaction (and then finds the hold gone).
     let row = tx.lock_booking(id.0).await?.ok_or(BookingError::NotFound)?;
     let now = clock.now();
-    let status = BookingStatus::parse(&row.status).ok_or(BookingError::Internal)?;
-    match (how, status) {
+    match (how, row.status) {
         // Ending twice answers with the ended booking.
         (_, BookingStatus::Cancelled) => return Ok(booking_from_row(&mut tx, row).await?),
         (Ending::Release, BookingStatus::Held) | (Ending::Cancel, BookingStatus::Held) => {}
@@ -157,7 +153,7 @@ pub(crate) async fn cancel_in<S: Store>(
     tx.delete_claims(row.id).await?;
     tx.set_status(
         row.id,
-        BookingStatus::Cancelled.as_str(),
+        BookingStatus::Cancelled,
         Some(by.as_str()),
         now,
     )
@@ -169,7 +165,7 @@ pub(crate) async fn cancel_in<S: Store>(
             venue_id: row.venue_id,
             booking_id: Some(row.id),
             action: "booking.cancel",
-            before: Some(row.status.clone()),
+            before: Some(row.status.to_string()),
             after: Some(match reason {
                 Some(why) => format!("cancelled by the venue ({why})"),
                 None => "cancelled by the venue".to_owned(),

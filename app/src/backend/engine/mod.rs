@@ -36,7 +36,7 @@ pub(crate) use day::{Day, Openness};
 pub(crate) use failure::{retrying, settle_app, Failure};
 pub(crate) use holds::{cancel_in, Canceller};
 pub(crate) use locks::{begin_write, lock_booking_resources, LockSet};
-pub(crate) use need::{kind_of, need_for};
+pub(crate) use need::need_for;
 pub(crate) use place::find_spot;
 pub(crate) use rows::{booking_from_row, lapsed};
 pub(crate) use rules::{venue_zone, Rules};

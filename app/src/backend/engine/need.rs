@@ -30,7 +30,7 @@ pub(crate) async fn need_for<S: Store>(
     let of_kind = |k: ResourceKind| -> Vec<ResourceRow> {
         active
             .iter()
-            .filter(|r| kind_of(r) == Some(k))
+            .filter(|r| r.kind == k)
             .cloned()
             .collect()
     };
@@ -202,8 +202,4 @@ impl Need {
             })
             .collect()
     }
-}
-
-pub fn kind_of(r: &ResourceRow) -> Option<ResourceKind> {
-    ResourceKind::parse(&r.kind)
 }

@@ -98,6 +98,35 @@ pub(crate) async fn replayed<S: Store>(
     }
 }
 
+/// The venue's limits on what one customer has at once, counted under a
+/// lock on the customer taken after the resources' (the last lock of the
+/// transaction), so that a burst of requests from one customer is counted
+/// one by one. A hold needs room under both limits (it becomes a booking
+/// on confirming); a booking under the bookings limit.
+async fn check_customer_limits<S: Store>(
+    tx: &mut S,
+    venue: &VenueRow,
+    req: &BookingRequest,
+    mode: Mode,
+    now: i64,
+) -> Result<(), Failure> {
+    tx.lock_customer(req.customer.0).await?;
+    let (holds, upcoming) = tx.customer_load(req.customer.0, venue.id, now).await?;
+    if mode == Mode::Hold && holds >= venue.max_holds_per_customer {
+        return Err(BookingError::HoldLimit {
+            limit: venue.max_holds_per_customer,
+        }
+        .into());
+    }
+    if upcoming >= venue.max_upcoming_per_customer {
+        return Err(BookingError::BookingLimit {
+            limit: venue.max_upcoming_per_customer,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// One attempt at a hold or booking, in one write transaction: the steps
 /// of the booking protocol.
 
@@ -175,6 +204,9 @@ pub(crate) async fn attempt_place<B: Backend>(
             return Ok(repeat(replayed(&mut tx, existing, req, &asked).await?));
         }
     }
+    if rules == Rules::Customer {
+        check_customer_limits(&mut tx, &venue, req, mode, now).await?;
+    }
     let tz = venue_zone(&venue)?;
     let spot = find_spot(
         &mut tx,
@@ -205,7 +237,7 @@ pub(crate) async fn attempt_place<B: Backend>(
             starts_at: spot.span.start,
             ends_at: spot.span.end,
             occupied_until: spot.occupied.end,
-            status: status.as_str(),
+            status,
             hold_expires_at,
             idempotency_key: req.idempotency_key.as_str(),
             request: &asked,

@@ -1,6 +1,6 @@
 //! A booking as the engine answers it, read from its row.
 
-use crate::domain::booking::{Booking, BookingError, BookingStatus};
+use crate::domain::booking::{Booking, BookingStatus};
 use crate::domain::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
 use crate::domain::schedule;
 
@@ -12,10 +12,6 @@ pub(crate) async fn booking_from_row<S: Store>(
     row: BookingRow,
 ) -> Result<Booking, Failure> {
     let resources = tx.booking_resources(row.id).await?;
-    let status = BookingStatus::parse(&row.status).ok_or_else(|| {
-        tracing::error!(booking = row.id, status = %row.status, "unknown booking status");
-        Failure::Refused(BookingError::Internal)
-    })?;
     Ok(Booking {
         id: BookingId(row.id),
         customer: UserId(row.customer_id),
@@ -25,7 +21,7 @@ pub(crate) async fn booking_from_row<S: Store>(
         start: schedule::to_datetime(row.starts_at),
         end: schedule::to_datetime(row.ends_at),
         occupied_until: schedule::to_datetime(row.occupied_until),
-        status,
+        status: row.status,
         hold_expires_at: row.hold_expires_at.map(schedule::to_datetime),
         resources: resources.into_iter().map(ResourceId).collect(),
         cancelled_by: row.cancelled_by,
@@ -36,6 +32,6 @@ pub(crate) async fn booking_from_row<S: Store>(
 /// A hold past its time that the sweeper has not expired yet: it claims
 /// nothing any more, and is no longer the customer's.
 pub(crate) fn lapsed(row: &BookingRow, now: i64) -> bool {
-    BookingStatus::parse(&row.status) == Some(BookingStatus::Held)
+    row.status == BookingStatus::Held
         && row.hold_expires_at.is_some_and(|t| t <= now)
 }

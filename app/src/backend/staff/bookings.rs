@@ -2,12 +2,13 @@
 //! customer, a move to another time or resource (placed as a booking is,
 //! in one transaction), and marking completed or no-show.
 
-use crate::domain::admin::BookingDetail;
+use crate::domain::admin::{BookingDetail, Role};
 use crate::domain::booking::{Booking, BookingRequest, BookingStatus, Offer, ResourceChoice};
 use crate::domain::error::AppError;
 use crate::domain::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
 use crate::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
 use crate::domain::schedule;
+use crate::domain::venue::ResourceKind;
 use std::collections::HashMap;
 
 use super::audit::audit_entries;
@@ -66,11 +67,11 @@ impl Engine {
                     let kind = used
                         .iter()
                         .filter_map(|u| resources.iter().find(|r| r.id == *u))
-                        .find(|r| r.kind != "room")
-                        .map(|r| r.kind.clone());
+                        .find(|r| r.kind != ResourceKind::Room)
+                        .map(|r| r.kind);
                     let movable: Vec<(ResourceId, String)> = resources
                         .iter()
-                        .filter(|r| r.active && Some(&r.kind) == kind.as_ref())
+                        .filter(|r| r.active && Some(r.kind) == kind)
                         .map(|r| (ResourceId(r.id), r.name.clone()))
                         .collect();
                     let date = schedule::local_date(tz, row.starts_at);
@@ -125,11 +126,11 @@ impl Engine {
                             // Not a PHC string: no password opens it.
                             "!",
                             req.customer_name.as_str(),
-                            "customer",
+                            Role::Customer,
                             now,
                         )
                         .await?
-                        .ok_or(Failure::App(AppError::Busy))?,
+                        .ok_or(Failure::App(AppError::Unavailable))?,
                 };
                 tx.commit().await?;
                 Ok::<_, Failure>(UserId(id))
@@ -239,8 +240,7 @@ impl Engine {
                     .await?
                     .ok_or(Failure::App(AppError::NotFound))?;
                 let now = self.clock().now();
-                let current =
-                    BookingStatus::parse(&row.status).ok_or(Failure::App(AppError::Internal))?;
+                let current = row.status;
                 if current == status {
                     return Ok(booking_from_row(&mut tx, row).await?);
                 }
@@ -259,7 +259,7 @@ impl Engine {
                 if status == BookingStatus::NoShow {
                     tx.delete_claims(row.id).await?;
                 }
-                tx.set_status(row.id, status.as_str(), None, now).await?;
+                tx.set_status(row.id, status, None, now).await?;
                 tx.insert_audit(&NewAudit {
                     at: now,
                     actor_id: staff.user.0,
@@ -334,7 +334,7 @@ async fn move_attempt<B: Backend>(
         let primary = used
             .iter()
             .copied()
-            .find(|u| resources.iter().any(|r| r.id == *u && r.kind != "room"));
+            .find(|u| resources.iter().any(|r| r.id == *u && r.kind != ResourceKind::Room));
         let choice = match target.map(|r| r.0).or(primary) {
             Some(r) => ResourceChoice::Specific(ResourceId(r)),
             None => ResourceChoice::Any,
@@ -353,7 +353,7 @@ async fn move_attempt<B: Backend>(
         .await?
         .ok_or(Failure::App(AppError::NotFound))?;
     let now = clock.now();
-    let status = BookingStatus::parse(&row.status).ok_or(Failure::App(AppError::Internal))?;
+    let status = row.status;
     if !status.is_live() {
         return Err(Failure::App(AppError::Refused {
             message: format!("That booking is {status} and can no longer be moved."),

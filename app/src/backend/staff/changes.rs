@@ -27,6 +27,10 @@ pub enum Change {
         min_notice_minutes: i64,
         advance_days: i64,
         seating_minutes: Option<i64>,
+        /// The most live holds one customer may have at once (None keeps it).
+        max_holds_per_customer: Option<i64>,
+        /// The most upcoming bookings one customer may have (None keeps it).
+        max_upcoming_per_customer: Option<i64>,
     },
     AddResource {
         kind: ResourceKind,
@@ -98,6 +102,8 @@ pub(super) fn settings_json(v: &VenueRow) -> String {
         "min_notice_minutes": v.min_notice_minutes,
         "advance_days": v.advance_days,
         "seating_minutes": v.seating_minutes,
+        "max_holds_per_customer": v.max_holds_per_customer,
+        "max_upcoming_per_customer": v.max_upcoming_per_customer,
     })
     .to_string()
 }
@@ -175,6 +181,8 @@ pub(super) async fn apply<S: Store>(
             min_notice_minutes,
             advance_days,
             seating_minutes,
+            max_holds_per_customer,
+            max_upcoming_per_customer,
         } => {
             if ![5, 10, 15, 20, 30, 60].contains(grid_minutes) {
                 return Err(invalid(
@@ -212,6 +220,26 @@ pub(super) async fn apply<S: Store>(
                         Some(check_range("seating_minutes", *m, 15, 720, "A seating")?)
                     }
                     (old, _) => old,
+                },
+                max_holds_per_customer: match max_holds_per_customer {
+                    Some(n) => check_range(
+                        "max_holds_per_customer",
+                        *n,
+                        1,
+                        100,
+                        "The most holds per customer",
+                    )?,
+                    None => venue.max_holds_per_customer,
+                },
+                max_upcoming_per_customer: match max_upcoming_per_customer {
+                    Some(n) => check_range(
+                        "max_upcoming_per_customer",
+                        *n,
+                        1,
+                        1000,
+                        "The most upcoming bookings per customer",
+                    )?,
+                    None => venue.max_upcoming_per_customer,
                 },
                 ..venue.clone()
             };
@@ -256,7 +284,7 @@ pub(super) async fn apply<S: Store>(
                 return Err(invalid("name", "Another resource here has this name."));
             }
             let id = tx
-                .insert_resource(venue.id, kind.as_str(), &name, capacity)
+                .insert_resource(venue.id, *kind, &name, capacity)
                 .await?;
             let row = tx
                 .resource(id)
@@ -287,9 +315,11 @@ pub(super) async fn apply<S: Store>(
             {
                 return Err(invalid("name", "Another resource here has this name."));
             }
-            let capacity = match (old.kind.as_str(), capacity) {
-                ("table", Some(c)) => Some(check_range("capacity", *c, 1, 100, "Seats")?),
-                ("table", None) => {
+            let capacity = match (old.kind, capacity) {
+                (ResourceKind::Table, Some(c)) => {
+                    Some(check_range("capacity", *c, 1, 100, "Seats")?)
+                }
+                (ResourceKind::Table, None) => {
                     return Err(invalid("capacity", "A table needs its number of seats."))
                 }
                 _ => None,
@@ -318,7 +348,7 @@ pub(super) async fn apply<S: Store>(
             offered,
         } => {
             let old = resource_of_venue(tx, venue.id, *resource).await?;
-            if old.kind != "therapist" {
+            if old.kind != ResourceKind::Therapist {
                 return Err(invalid("services", "Only therapists offer services."));
             }
             let known: HashMap<i64, String> = tx

@@ -77,13 +77,11 @@ async fn build_day<S: Store>(
         .filter(|r| {
             !lapsed(r, now)
                 && matches!(
-                    BookingStatus::parse(&r.status),
-                    Some(
-                        BookingStatus::Held
-                            | BookingStatus::Confirmed
-                            | BookingStatus::Completed
-                            | BookingStatus::NoShow
-                    )
+                    r.status,
+                    BookingStatus::Held
+                        | BookingStatus::Confirmed
+                        | BookingStatus::Completed
+                        | BookingStatus::NoShow
                 )
         })
         .collect();
@@ -116,9 +114,7 @@ async fn build_day<S: Store>(
                         && t < b.occupied_until
                         && used.get(&b.id).is_some_and(|u| u.contains(&res.id))
                 }) {
-                    let status =
-                        BookingStatus::parse(&b.status).unwrap_or(BookingStatus::Confirmed);
-                    let label = match status {
+                    let label = match b.status {
                         BookingStatus::Held => format!(
                             "{} — {} (held until {})",
                             names.customer(b),
@@ -131,7 +127,7 @@ async fn build_day<S: Store>(
                     };
                     return DayCell::Booking {
                         id: BookingId(b.id),
-                        status,
+                        status: b.status,
                         label,
                         first: b.starts_at >= t && b.starts_at < t + unit,
                         cleanup: t >= b.ends_at,
@@ -165,12 +161,11 @@ async fn build_day<S: Store>(
     }
     let bookings = rows
         .iter()
-        .filter(|r| r.status != "expired")
+        .filter(|r| r.status != BookingStatus::Expired)
         .map(|r| {
-            let status = BookingStatus::parse(&r.status).unwrap_or(BookingStatus::Confirmed);
             DayBooking {
                 id: BookingId(r.id),
-                status,
+                status: r.status,
                 time: format!(
                     "{}–{}",
                     schedule::clock(tz, r.starts_at),
@@ -179,7 +174,7 @@ async fn build_day<S: Store>(
                 customer: names.customer(r),
                 what: names.what(r),
                 with: names.with(used.get(&r.id).map(Vec::as_slice).unwrap_or(&[])),
-                status_label: match (status, r.cancelled_by.as_deref()) {
+                status_label: match (r.status, r.cancelled_by.as_deref()) {
                     (BookingStatus::Held, _) => format!(
                         "held until {}",
                         r.hold_expires_at

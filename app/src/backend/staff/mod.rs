@@ -26,7 +26,7 @@ pub use bookings::StaffBooking;
 pub use changes::Change;
 pub use team::StaffAccount;
 
-use crate::domain::admin::{ClosureView, StaffVenue};
+use crate::domain::admin::{ClosureView, Role, StaffVenue};
 use crate::domain::error::AppError;
 use crate::domain::ids::{ResourceId, UserId, VenueId};
 use crate::domain::input::InvalidInput;
@@ -97,7 +97,7 @@ async fn authorize<S: Store>(tx: &mut S, staff: Staff, venue: i64) -> Result<(),
 
 async fn authorize_admin<S: Store>(tx: &mut S, staff: Staff) -> Result<(), Failure> {
     match tx.user(staff.user.0).await? {
-        Some(u) if u.role == "admin" => Ok(()),
+        Some(u) if u.role == Role::Admin => Ok(()),
         _ => Err(Failure::App(AppError::Forbidden)),
     }
 }

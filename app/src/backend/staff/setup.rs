@@ -14,7 +14,7 @@ use super::strands::{describe, stranded};
 use super::{authorize, closure_view, venue_for, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
-    begin_write, cancel_in, kind_of, retrying, settle_app, venue_zone, Canceller, Clock, Engine,
+    begin_write, cancel_in, retrying, settle_app, venue_zone, Canceller, Clock, Engine,
     Failure,
 };
 use crate::backend::pauses::{self, Point};
@@ -74,10 +74,9 @@ impl Engine {
                             day
                         })
                         .collect();
-                    let Some(kind) = kind_of(r) else { continue };
                     resources.push(ResourceSetup {
                         id: ResourceId(r.id),
-                        kind,
+                        kind: r.kind,
                         name: r.name.clone(),
                         capacity: r.capacity,
                         active: r.active,
@@ -123,6 +122,8 @@ impl Engine {
                         min_notice_minutes: v.min_notice_minutes,
                         advance_days: v.advance_days,
                         seating_minutes: v.seating_minutes,
+                        max_holds_per_customer: v.max_holds_per_customer,
+                        max_upcoming_per_customer: v.max_upcoming_per_customer,
                         version: v.version,
                     },
                     resources,

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{invalid, venue_for, Names, Staff};
 use crate::backend::db::{is_guard_violation, with_backend, Backend};
-use crate::backend::engine::{kind_of, settle_app, Day, Engine, Failure, Openness};
+use crate::backend::engine::{settle_app, Day, Engine, Failure, Openness};
 use crate::backend::store::{BookingRow, ResourceRow, Store, VenueRow};
 
 pub(super) async fn stranded<S: Store>(
@@ -44,9 +44,9 @@ pub(super) async fn stranded<S: Store>(
             let Some(res) = resources.get(r) else {
                 return false;
             };
-            let offered = match (kind_of(res), row.service_id) {
-                (Some(ResourceKind::Therapist), Some(s)) => offers.contains(&(*r, s)),
-                (Some(ResourceKind::Table), _) => res.capacity >= row.party_size,
+            let offered = match (res.kind, row.service_id) {
+                (ResourceKind::Therapist, Some(s)) => offers.contains(&(*r, s)),
+                (ResourceKind::Table, _) => res.capacity >= row.party_size,
                 _ => true,
             };
             res.active && offered && day.openness(*r, span) == Openness::Open

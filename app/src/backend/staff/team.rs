@@ -1,7 +1,7 @@
 //! The team: who is staff or admin and which venues each runs, and new
 //! venues. Admins only.
 
-use crate::domain::admin::StaffMember;
+use crate::domain::admin::{Role, StaffMember};
 use crate::domain::error::AppError;
 use crate::domain::ids::{UserId, VenueId};
 use crate::domain::input::Email;
@@ -14,11 +14,14 @@ use crate::backend::engine::{settle_app, Engine, Failure};
 use crate::backend::store::prelude::*;
 use crate::backend::store::{NewAudit, NewVenueRow};
 
-/// What an admin sets for a staff account.
+/// What an admin changes for one account: its role and, for staff, the
+/// venues added and the venues taken away. A change, not the whole list,
+/// so that two admins editing one person at once both land.
 #[derive(Clone, Debug)]
 pub struct StaffAccount {
-    pub role: crate::backend::accounts::Role,
-    pub venues: Vec<VenueId>,
+    pub role: Role,
+    pub add: Vec<VenueId>,
+    pub remove: Vec<VenueId>,
 }
 
 impl Engine {
@@ -53,8 +56,11 @@ impl Engine {
     }
 
     /// Makes the account with `email` staff or admin (or a customer again)
-    /// and sets the venues it runs. Admins only; nobody changes their own
-    /// role, so the last admin cannot lock everyone out by accident.
+    /// and, for staff, adds and takes away venues; an admin or customer
+    /// runs none by assignment. The account's row is locked first, so the
+    /// changes of two admins apply one after the other. Admins only; nobody
+    /// changes their own role, so the last admin cannot lock everyone out
+    /// by accident.
     pub async fn set_staff(
         &self,
         admin: Staff,
@@ -66,7 +72,7 @@ impl Engine {
             async {
                 let mut tx = b.begin_write().await?;
                 authorize_admin(&mut tx, admin).await?;
-                let user = tx.user_by_email(email.as_str()).await?.ok_or_else(|| {
+                let user = tx.lock_user_by_email(email.as_str()).await?.ok_or_else(|| {
                     invalid(
                         "email",
                         "No account has this email; ask them to register first.",
@@ -76,26 +82,30 @@ impl Engine {
                     return Err(invalid("email", "You cannot change your own role."));
                 }
                 let known = tx.venues().await?;
-                if account
-                    .venues
-                    .iter()
+                let named = account.add.iter().chain(&account.remove);
+                if named
+                    .clone()
                     .any(|v| !known.iter().any(|k| k.id == v.0))
                 {
-                    return Err(invalid("venues", "Choose venues from the list."));
+                    return Err(invalid("venue", "Choose venues from the list."));
                 }
-                let role = account.role.as_str();
+                let role = account.role;
                 let before = format!("{} of {:?}", user.role, tx.venues_run_by(user.id).await?);
                 tx.set_role(user.id, role).await?;
-                tx.unassign_staff(user.id).await?;
-                if role == "staff" {
-                    for v in &account.venues {
+                if role == Role::Staff {
+                    for v in &account.add {
                         tx.assign_staff(user.id, v.0).await?;
                     }
+                    for v in &account.remove {
+                        tx.unassign_staff_from(user.id, v.0).await?;
+                    }
+                } else {
+                    tx.unassign_staff(user.id).await?;
                 }
                 let after = format!("{role} of {:?}", tx.venues_run_by(user.id).await?);
                 // The trail of staff changes lives with each venue concerned.
-                let mut touched: Vec<i64> = account.venues.iter().map(|v| v.0).collect();
-                touched.extend(known.iter().filter(|_| role != "staff").map(|k| k.id));
+                let mut touched: Vec<i64> = named.map(|v| v.0).collect();
+                touched.extend(known.iter().filter(|_| role != Role::Staff).map(|k| k.id));
                 touched.sort_unstable();
                 touched.dedup();
                 for venue in touched {

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
+use crate::domain::admin::Role;
 
 /// Accounts and the log-in attempts the throttle counts.
 pub trait Accounts: Send {
@@ -42,9 +43,19 @@ pub trait Accounts: Send {
         email: &str,
         password_hash: &str,
         display_name: &str,
-        role: &str,
+        role: Role,
         now: i64,
     ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
+
+    /// Replaces a user's password hash.
+    fn set_password_hash(
+        &mut self,
+        user: i64,
+        password_hash: &str,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// Whether any account is an admin.
+    fn has_admin(&mut self) -> impl Future<Output = DbResult<bool>> + Send;
 }
 
 /// One body per statement for both databases: see the module `store`.
@@ -130,7 +141,7 @@ macro_rules! impl_accounts {
                 email: &str,
                 password_hash: &str,
                 display_name: &str,
-                role: &str,
+                role: Role,
                 now: i64,
             ) -> DbResult<Option<i64>> {
                 sqlx::query_scalar::<$db, i64>(
@@ -140,9 +151,26 @@ macro_rules! impl_accounts {
                 .bind(email)
                 .bind(password_hash)
                 .bind(display_name)
-                .bind(role)
+                .bind(role.as_str())
                 .bind(now)
                 .fetch_optional(&mut **self)
+                .await
+            }
+
+            async fn set_password_hash(&mut self, user: i64, password_hash: &str) -> DbResult<()> {
+                sqlx::query::<$db>("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user)
+                    .bind(password_hash)
+                    .execute(&mut **self)
+                    .await
+                    .map(|_| ())
+            }
+
+            async fn has_admin(&mut self) -> DbResult<bool> {
+                sqlx::query_scalar::<$db, bool>(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')",
+                )
+                .fetch_one(&mut **self)
                 .await
             }
         }

@@ -4,6 +4,7 @@ use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
+use crate::domain::booking::BookingStatus;
 use super::DbResult;
 
 /// Bookings, their resources and their claims (with the occupancy rows the overlap guard checks), holds and their expiry.
@@ -48,6 +49,16 @@ pub trait Bookings: Send {
         key: &str,
     ) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
 
+    /// What the customer has at the venue as of `now`: (live holds,
+    /// upcoming live bookings with the holds among them). A lapsed hold
+    /// the sweeper has not reached counts for neither.
+    fn customer_load(
+        &mut self,
+        customer: i64,
+        venue: i64,
+        now: i64,
+    ) -> impl Future<Output = DbResult<(i64, i64)>> + Send;
+
     fn booking_resources(
         &mut self,
         booking: i64,
@@ -87,7 +98,7 @@ pub trait Bookings: Send {
     fn set_status(
         &mut self,
         id: i64,
-        status: &str,
+        status: BookingStatus,
         cancelled_by: Option<&str>,
         now: i64,
     ) -> impl Future<Output = DbResult<()>> + Send;
@@ -206,6 +217,19 @@ macro_rules! impl_bookings {
                 .await
             }
 
+            async fn customer_load(&mut self, customer: i64, venue: i64, now: i64) -> DbResult<(i64, i64)> {
+                sqlx::query_as::<$db, (i64, i64)>(
+                    "SELECT COALESCE(SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END), 0), COUNT(*) \
+                     FROM bookings WHERE customer_id = $1 AND venue_id = $2 AND ends_at > $3 \
+                     AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))",
+                )
+                .bind(customer)
+                .bind(venue)
+                .bind(now)
+                .fetch_one(&mut **self)
+                .await
+            }
+
             async fn booking_by_key(&mut self, customer: i64, key: &str) -> DbResult<Option<BookingRow>> {
                 sqlx::query_as::<$db, BookingRow>(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings \
@@ -240,7 +264,7 @@ macro_rules! impl_bookings {
                 .bind(b.starts_at)
                 .bind(b.ends_at)
                 .bind(b.occupied_until)
-                .bind(b.status)
+                .bind(b.status.as_str())
                 .bind(b.hold_expires_at)
                 .bind(b.idempotency_key)
                 .bind(b.request)
@@ -318,7 +342,7 @@ macro_rules! impl_bookings {
             async fn set_status(
                 &mut self,
                 id: i64,
-                status: &str,
+                status: BookingStatus,
                 cancelled_by: Option<&str>,
                 now: i64,
             ) -> DbResult<()> {
@@ -327,7 +351,7 @@ macro_rules! impl_bookings {
                      version = version + 1 WHERE id = $1",
                 )
                 .bind(id)
-                .bind(status)
+                .bind(status.as_str())
                 .bind(cancelled_by)
                 .bind(now)
                 .execute(&mut **self)

@@ -4,6 +4,7 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
+use crate::domain::venue::ResourceKind;
 use super::DbResult;
 
 /// Venues, their resources and services, who offers what, the weekly hours and the closures: the set-up bookings are judged by.
@@ -48,7 +49,7 @@ pub trait Catalog: Send {
     fn insert_resource(
         &mut self,
         venue: i64,
-        kind: &str,
+        kind: ResourceKind,
         name: &str,
         capacity: Option<i64>,
     ) -> impl Future<Output = DbResult<i64>> + Send;
@@ -143,22 +144,18 @@ macro_rules! impl_catalog {
     ($db:ty) => {
         impl<'c> Catalog for Transaction<'c, $db> {
             async fn venue(&mut self, id: i64) -> DbResult<Option<VenueRow>> {
-                sqlx::query_as::<$db, VenueRow>(
-                    "SELECT id, name, timezone, grid_minutes, hold_minutes, \
-                     cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
-                     version, setup_version FROM venues WHERE id = $1",
-                )
+                sqlx::query_as::<$db, VenueRow>(&format!(
+                    "SELECT {VENUE_COLUMNS} FROM venues WHERE id = $1"
+                ))
                 .bind(id)
                 .fetch_optional(&mut **self)
                 .await
             }
 
             async fn venues(&mut self) -> DbResult<Vec<VenueRow>> {
-                sqlx::query_as::<$db, VenueRow>(
-                    "SELECT id, name, timezone, grid_minutes, hold_minutes, \
-                     cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
-                     version, setup_version FROM venues ORDER BY name, id",
-                )
+                sqlx::query_as::<$db, VenueRow>(&format!(
+                    "SELECT {VENUE_COLUMNS} FROM venues ORDER BY name, id"
+                ))
                 .fetch_all(&mut **self)
                 .await
             }
@@ -266,7 +263,7 @@ macro_rules! impl_catalog {
             async fn insert_resource(
                 &mut self,
                 venue: i64,
-                kind: &str,
+                kind: ResourceKind,
                 name: &str,
                 capacity: Option<i64>,
             ) -> DbResult<i64> {
@@ -275,7 +272,7 @@ macro_rules! impl_catalog {
                      VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(venue)
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(name)
                 .bind(capacity)
                 .fetch_one(&mut **self)
@@ -397,7 +394,9 @@ macro_rules! impl_catalog {
                 Ok(sqlx::query::<$db>(
                     "UPDATE venues SET name = $3, grid_minutes = $4, hold_minutes = $5, \
                      cancellation_window_minutes = $6, min_notice_minutes = $7, advance_days = $8, \
-                     seating_minutes = $9, version = version + 1 WHERE id = $1 AND version = $2",
+                     seating_minutes = $9, max_holds_per_customer = $10, \
+                     max_upcoming_per_customer = $11, version = version + 1 \
+                     WHERE id = $1 AND version = $2",
                 )
                 .bind(v.id)
                 .bind(version)
@@ -408,6 +407,8 @@ macro_rules! impl_catalog {
                 .bind(v.min_notice_minutes)
                 .bind(v.advance_days)
                 .bind(v.seating_minutes)
+                .bind(v.max_holds_per_customer)
+                .bind(v.max_upcoming_per_customer)
                 .execute(&mut **self)
                 .await?
                 .rows_affected()

@@ -7,7 +7,8 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 
 use super::bookings::Bookings;
-use super::rows::{BookingRow, BOOKING_COLUMNS};
+use super::accounts::Accounts;
+use super::rows::{BookingRow, UserRow, BOOKING_COLUMNS};
 use super::DbResult;
 
 /// How a transaction locks, and ends.
@@ -40,6 +41,22 @@ pub trait Locks: Send {
         &mut self,
         id: i64,
     ) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
+
+    /// Makes this customer's other bookings wait for this transaction, so
+    /// that the count of what they have (`customer_load`) stays true until
+    /// COMMIT. Postgres: `FOR NO KEY UPDATE` on the user row, taken after
+    /// the resources (every path takes it last, so no cycle), which does
+    /// not block the key-share lock a booking's foreign key takes on it.
+    /// SQLite: `BEGIN IMMEDIATE` did it.
+    fn lock_customer(&mut self, customer: i64) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// The account with this email, its row locked until the transaction
+    /// ends (Postgres), so that two admins changing one person's role and
+    /// venues apply their changes one after the other.
+    fn lock_user_by_email(
+        &mut self,
+        email: &str,
+    ) -> impl Future<Output = DbResult<Option<UserRow>>> + Send;
 
     /// Serialises log-in checks for this email and this address, so that
     /// parallel guesses are counted one after another.
@@ -77,6 +94,15 @@ impl<'c> Locks for Transaction<'c, Sqlite> {
 
     async fn lock_booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
         self.booking(id).await
+    }
+
+    async fn lock_user_by_email(&mut self, email: &str) -> DbResult<Option<UserRow>> {
+        self.user_by_email(email).await
+    }
+
+    async fn lock_customer(&mut self, _customer: i64) -> DbResult<()> {
+        // BEGIN IMMEDIATE holds the write lock already.
+        Ok(())
     }
 
     async fn lock_login(&mut self, _email: &str, _address: &str) -> DbResult<()> {
@@ -139,6 +165,24 @@ impl<'c> Locks for Transaction<'c, Postgres> {
             "SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = $1 FOR UPDATE"
         ))
         .bind(id)
+        .fetch_optional(&mut **self)
+        .await
+    }
+
+    async fn lock_customer(&mut self, customer: i64) -> DbResult<()> {
+        sqlx::query::<Postgres>("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(customer)
+            .fetch_optional(&mut **self)
+            .await
+            .map(|_| ())
+    }
+
+    async fn lock_user_by_email(&mut self, email: &str) -> DbResult<Option<UserRow>> {
+        sqlx::query_as::<Postgres, UserRow>(
+            "SELECT id, email, password_hash, display_name, role FROM users \
+             WHERE email = $1 FOR NO KEY UPDATE",
+        )
+        .bind(email)
         .fetch_optional(&mut **self)
         .await
     }

@@ -1,6 +1,35 @@
-//! The rows the statements read and write.
+//! The rows the statements read and write. A status, kind or role is
+//! read from its text column and written back as text here and nowhere
+//! else: the rest of the code sees only the enums.
 
+use crate::domain::admin::Role;
+use crate::domain::booking::BookingStatus;
+use crate::domain::venue::ResourceKind;
 use sqlx::FromRow;
+
+/// A status, kind or role the database holds that the code does not know:
+/// a row written by something else. Reading it fails, and is logged as
+/// any database error is.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {what} {value:?} in the database")]
+pub struct UnknownName {
+    what: &'static str,
+    value: String,
+}
+
+macro_rules! read_by_name {
+    ($ty:ty, $what:literal) => {
+        impl TryFrom<String> for $ty {
+            type Error = UnknownName;
+            fn try_from(value: String) -> Result<Self, UnknownName> {
+                <$ty>::parse(&value).ok_or(UnknownName { what: $what, value })
+            }
+        }
+    };
+}
+read_by_name!(BookingStatus, "booking status");
+read_by_name!(ResourceKind, "resource kind");
+read_by_name!(Role, "role");
 
 #[derive(Clone, Debug, FromRow)]
 pub struct VenueRow {
@@ -13,6 +42,11 @@ pub struct VenueRow {
     pub min_notice_minutes: i64,
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
+    /// The most live holds one customer may have here at once.
+    pub max_holds_per_customer: i64,
+    /// The most upcoming bookings (live holds included) one customer may
+    /// have here at once.
+    pub max_upcoming_per_customer: i64,
     pub version: i64,
     /// Moves on with every set-up change of the venue (see `lock_venue`).
     pub setup_version: i64,
@@ -22,7 +56,8 @@ pub struct VenueRow {
 pub struct ResourceRow {
     pub id: i64,
     pub venue_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ResourceKind,
     pub name: String,
     pub capacity: Option<i64>,
     pub active: bool,
@@ -51,7 +86,8 @@ pub struct BookingRow {
     pub starts_at: i64,
     pub ends_at: i64,
     pub occupied_until: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: BookingStatus,
     pub hold_expires_at: Option<i64>,
     pub cancelled_by: Option<String>,
     pub version: i64,
@@ -66,7 +102,8 @@ pub struct UserRow {
     pub email: String,
     pub password_hash: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
 }
 
 /// Failed log-ins in a window: how many, and the oldest one's time.
@@ -147,7 +184,8 @@ pub struct StaffRow {
     pub id: i64,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -179,7 +217,7 @@ pub struct NewBooking<'a> {
     pub starts_at: i64,
     pub ends_at: i64,
     pub occupied_until: i64,
-    pub status: &'a str,
+    pub status: BookingStatus,
     pub hold_expires_at: Option<i64>,
     pub idempotency_key: &'a str,
     /// The request the key stands for: a repeat with the same key must ask
@@ -199,6 +237,11 @@ pub struct NewVenueRow<'a> {
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
 }
+
+pub(super) const VENUE_COLUMNS: &str =
+    "id, name, timezone, grid_minutes, hold_minutes, cancellation_window_minutes, \
+     min_notice_minutes, advance_days, seating_minutes, max_holds_per_customer, \
+     max_upcoming_per_customer, version, setup_version";
 
 pub(super) const BOOKING_COLUMNS: &str =
     "id, customer_id, venue_id, service_id, party_size, starts_at, \

@@ -4,6 +4,7 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
+use crate::domain::admin::Role;
 use super::DbResult;
 
 /// Who runs which venue, and roles.
@@ -18,9 +19,17 @@ pub trait Team: Send {
 
     fn assign_staff(&mut self, user: i64, venue: i64) -> impl Future<Output = DbResult<()>> + Send;
 
+    /// Takes every venue from `user`.
     fn unassign_staff(&mut self, user: i64) -> impl Future<Output = DbResult<()>> + Send;
 
-    fn set_role(&mut self, user: i64, role: &str) -> impl Future<Output = DbResult<()>> + Send;
+    /// Takes one venue from `user`.
+    fn unassign_staff_from(
+        &mut self,
+        user: i64,
+        venue: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+
+    fn set_role(&mut self, user: i64, role: Role) -> impl Future<Output = DbResult<()>> + Send;
 
     fn staff_members(&mut self) -> impl Future<Output = DbResult<Vec<StaffRow>>> + Send;
 
@@ -77,10 +86,19 @@ macro_rules! impl_team {
                     .map(|_| ())
             }
 
-            async fn set_role(&mut self, user: i64, role: &str) -> DbResult<()> {
+            async fn unassign_staff_from(&mut self, user: i64, venue: i64) -> DbResult<()> {
+                sqlx::query::<$db>("DELETE FROM staff_venues WHERE user_id = $1 AND venue_id = $2")
+                    .bind(user)
+                    .bind(venue)
+                    .execute(&mut **self)
+                    .await
+                    .map(|_| ())
+            }
+
+            async fn set_role(&mut self, user: i64, role: Role) -> DbResult<()> {
                 sqlx::query::<$db>("UPDATE users SET role = $2 WHERE id = $1")
                     .bind(user)
-                    .bind(role)
+                    .bind(role.as_str())
                     .execute(&mut **self)
                     .await
                     .map(|_| ())

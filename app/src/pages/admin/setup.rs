@@ -84,8 +84,8 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
         move |field: &'static str, current: i64| typed(error, venue, field, current.to_string());
     let stale = move || matches!(error.get(), Some(AppError::Stale { .. }));
     let current = format!(
-        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {} min, minimum notice {} min, advance window {} days.",
-        s.name, s.grid_minutes, s.hold_minutes, s.cancellation_window_minutes, s.min_notice_minutes, s.advance_days
+        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {} min, minimum notice {} min, advance window {} days, at most {} holds and {} upcoming bookings per customer.",
+        s.name, s.grid_minutes, s.hold_minutes, s.cancellation_window_minutes, s.min_notice_minutes, s.advance_days, s.max_holds_per_customer, s.max_upcoming_per_customer
     );
     let saved = query_flag("saved");
     let services = setup.services.clone();
@@ -125,6 +125,12 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
                 <input id="s-seating" name="seating_minutes" type="number" value=t("seating_minutes", m)/>
                 <span class="field-error">{field_error(error, "seating_minutes")}</span>
             })}
+            <label for="s-max-holds">"Most holds one customer may have at once"</label>
+            <input id="s-max-holds" name="max_holds_per_customer" type="number" min="1" max="100" value=t("max_holds_per_customer", s.max_holds_per_customer) required/>
+            <span class="field-error">{field_error(error, "max_holds_per_customer")}</span>
+            <label for="s-max-upcoming">"Most upcoming bookings one customer may have (holds included)"</label>
+            <input id="s-max-upcoming" name="max_upcoming_per_customer" type="number" min="1" max="1000" value=t("max_upcoming_per_customer", s.max_upcoming_per_customer) required/>
+            <span class="field-error">{field_error(error, "max_upcoming_per_customer")}</span>
             <button type="submit" class="primary">"Save settings"</button>
         </ActionForm>
 

@@ -4,7 +4,7 @@
 use super::common::refusal;
 use crate::api::admin::{admin_venues, load_staff, AddVenue, SetStaff};
 use crate::components::feedback::{action_error, FormError};
-use crate::domain::admin::StaffMember;
+use crate::domain::admin::{Role, StaffMember};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -33,8 +33,8 @@ pub fn AdminStaffPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|m: StaffMember| view! {
                                         <tr>
-                                            <td>{m.name}</td><td>{m.email}</td><td>{m.role.clone()}</td>
-                                            <td>{if m.role == "admin" { "every venue".to_owned() } else { m.venues.iter().map(|v| name_of(v.0)).collect::<Vec<_>>().join(", ") }}</td>
+                                            <td>{m.name}</td><td>{m.email}</td><td>{m.role.as_str()}</td>
+                                            <td>{if m.role == Role::Admin { "every venue".to_owned() } else { m.venues.iter().map(|v| name_of(v.0)).collect::<Vec<_>>().join(", ") }}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

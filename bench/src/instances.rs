@@ -55,6 +55,8 @@ async fn start_instance(args: &Args, database_url: &str) -> (Child, String) {
         // Warnings only, but the line that says where it listens.
         .env("RUST_LOG", "warn,slotkeeper=info")
         .env("SLOTKEEPER_METRICS_TOKEN", METRICS_TOKEN)
+        // The load runs against the demo venues and accounts.
+        .env("SLOTKEEPER_DEMO_DATA", "on")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

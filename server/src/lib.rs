@@ -2,6 +2,7 @@
 
 pub mod api;
 mod calendar;
+pub mod cli;
 mod csrf;
 mod metrics;
 mod page_cache;
@@ -87,6 +88,14 @@ impl Application {
             if seed::seed_demo(&db, now).await? == Seeded::Demo {
                 tracing::info!("seeded the demo venues and accounts");
             }
+        }
+        match app::backend::accounts::has_admin(&db).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                "no admin account yet: make one with `slotkeeper create-admin --email you@example.com` \
+                 (add --password-stdin to give its password), on the same DATABASE_URL"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot tell whether an admin exists"),
         }
         if leptos_options.output_name.is_empty() {
             leptos_options.output_name = "slotkeeper".into();

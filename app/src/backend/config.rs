@@ -19,8 +19,9 @@ pub struct Settings {
     /// `RUST_LOG`: a tracing filter.
     pub log_filter: String,
     pub db: DbOptions,
-    /// `SLOTKEEPER_DEMO_DATA` (default on): seed the demo venues into an
-    /// empty database.
+    /// `SLOTKEEPER_DEMO_DATA` (default off): seed the demo venues and
+    /// accounts into an empty database. Off, so that no known password
+    /// reaches a real deployment; `scripts/run` turns it on.
     pub demo_data: bool,
     /// `SLOTKEEPER_HOLD_SWEEP_SECONDS`: how often lapsed holds are expired.
     pub hold_sweep_every: Duration,
@@ -121,7 +122,7 @@ impl Settings {
                 },
                 ..DbOptions::default()
             },
-            demo_data: flag("SLOTKEEPER_DEMO_DATA", true)?,
+            demo_data: flag("SLOTKEEPER_DEMO_DATA", false)?,
             metrics_token: var("SLOTKEEPER_METRICS_TOKEN").map(|t| t.trim().to_owned()),
             hold_sweep_every: Duration::from_secs(number(
                 "SLOTKEEPER_HOLD_SWEEP_SECONDS",
@@ -182,7 +183,7 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(s.addr.to_string(), DEFAULT_ADDR);
-        assert!(s.demo_data);
+        assert!(!s.demo_data, "demo data only when asked for");
         assert_eq!(s.db.sqlite_durability, SqliteDurability::Full);
         assert_eq!(s.db.postgres.lock, Duration::from_secs(5));
         assert_eq!(s.db.postgres.statement, Duration::from_secs(30));

@@ -6,5 +6,6 @@ mod support;
 
 mod admin;
 mod api;
+mod operator;
 mod pages;
 mod site;

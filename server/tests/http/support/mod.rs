@@ -80,6 +80,8 @@ impl TestApp {
             // Tests play clients at several addresses through X-Forwarded-For.
             ("SLOTKEEPER_TRUST_FORWARDED_FOR", "on".to_owned()),
             ("SLOTKEEPER_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
+            // The tests book the demo venues as the demo accounts.
+            ("SLOTKEEPER_DEMO_DATA", "on".to_owned()),
         ]);
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
         let options = LeptosOptions::builder().output_name("slotkeeper").build();
@@ -148,6 +150,15 @@ impl TestApp {
 }
 
 impl Client {
+    /// A client of a server at `base` ("http://127.0.0.1:port").
+    pub fn at(base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            http: http_client(),
+            cookie: None,
+        }
+    }
+
     pub async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> Reply {
         self.send_with(method, path, body, &[]).await
     }

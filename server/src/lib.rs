@@ -21,7 +21,10 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
+use axum::http::{header, HeaderValue};
+use std::future::{Future, IntoFuture};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The session cookie's name.
@@ -152,14 +155,27 @@ impl Application {
         &self.state.engine
     }
 
-    /// Serves until the process is stopped, sweeping lapsed holds meanwhile.
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see
+    /// `run_until`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves, sweeping lapsed holds meanwhile, until `stop` completes;
+    /// then stops accepting connections, lets the requests in flight finish
+    /// (for at most `DRAIN`), stops and joins the sweeper, and closes the
+    /// database (SQLite checkpoints its log).
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let engine = self.state.engine.clone();
         let every = self.settings.hold_sweep_every;
-        tokio::spawn(async move {
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let mut sweeper = StopsWithMe(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopped.changed() => break,
+                }
                 if let Err(e) = engine.flush_stats().await {
                     tracing::warn!(error = %e, "writing statistics failed");
                 }
@@ -178,17 +194,92 @@ impl Application {
                     tracing::warn!(error = %e, "deleting expired sessions failed");
                 }
             }
-        });
+            // What the last sweep counted reaches the database.
+            if let Err(e) = engine.flush_stats().await {
+                tracing::warn!(error = %e, "writing statistics failed");
+            }
+        }));
         tracing::info!(
             "listening on http://{}",
             self.state.leptos_options.site_addr
         );
-        axum::serve(
+        let (signalled, mut told) = tokio::sync::watch::channel(false);
+        let server = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .await
+        .with_graceful_shutdown(async move {
+            let _ = told.changed().await;
+        })
+        .into_future();
+        tokio::pin!(server);
+        let served = tokio::select! {
+            // Serving ended by itself: the listener failed.
+            result = &mut server => result,
+            _ = stop => {
+                tracing::info!("stopping: no new connections; finishing the requests in flight");
+                let _ = signalled.send(true);
+                match tokio::time::timeout(DRAIN, &mut server).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        tracing::warn!(
+                            seconds = DRAIN.as_secs(),
+                            "requests still running after the drain time; stopping anyway"
+                        );
+                        Ok(())
+                    }
+                }
+            }
+        };
+        let _ = stopping.send(true);
+        if let Err(e) = (&mut sweeper.0).await {
+            tracing::warn!(error = %e, "the sweeper ended badly");
+        }
+        self.state.engine.db().close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// A task that ends with the future that owns it: a server dropped
+/// without its shutdown (a test's, aborted) takes its sweeper along.
+struct StopsWithMe(tokio::task::JoinHandle<()>);
+
+impl Drop for StopsWithMe {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// How long a stopping server lets the requests in flight finish.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// SIGTERM (what a service manager or container runtime sends) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
     }
 }
 
@@ -217,6 +308,7 @@ where
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route(
             "/metrics",
             get({
@@ -243,7 +335,42 @@ where
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
+        // On every response: no page may be framed by another site (a Book
+        // button under a decoy), types are not sniffed, and other sites are
+        // told only the origin a link came from.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
         .with_state(state.clone())
+}
+
+/// Readiness: a query on every database pool; 503 naming the pool when one
+/// fails (`/healthz` only says the process serves).
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    match state.engine.db().ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response()
+        }
+    }
 }
 
 /// Server functions answer every failure with 500. The app's errors carry

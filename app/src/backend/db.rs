@@ -207,14 +207,47 @@ impl Db {
         }
     }
 
+    /// Closes the pools. SQLite first folds its write-ahead log back into
+    /// the database file, so that the file alone is the whole database.
     pub async fn close(&self) {
         match self {
             Db::Sqlite(db) => {
                 db.read.close().await;
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&db.write)
+                    .await
+                {
+                    tracing::warn!(error = %e, "checkpointing the SQLite log failed");
+                }
                 db.write.close().await;
             }
             Db::Postgres(db) => db.pool.close().await,
         }
+    }
+
+    /// Runs a query on every pool: what a readiness probe asks. The error
+    /// names the pool that failed.
+    pub async fn ready(&self) -> Result<(), String> {
+        let check = |name: &'static str, e: sqlx::Error| format!("{name}: {e}");
+        match self {
+            Db::Sqlite(db) => {
+                sqlx::query("SELECT 1")
+                    .execute(&db.write)
+                    .await
+                    .map_err(|e| check("sqlite writer", e))?;
+                sqlx::query("SELECT 1")
+                    .execute(&db.read)
+                    .await
+                    .map_err(|e| check("sqlite readers", e))?;
+            }
+            Db::Postgres(db) => {
+                sqlx::query("SELECT 1")
+                    .execute(&db.pool)
+                    .await
+                    .map_err(|e| check("postgres", e))?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ use app::backend::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
 use std::io::Write;
 use std::process::{Command, Stdio};
+use chrono::TimeZone;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_slotkeeper");
@@ -35,16 +36,26 @@ fn create_admin(database: &str, args: &[&str], stdin: Option<&str>) -> (i32, Str
     )
 }
 
-/// Starts the server binary on `database` with no demo setting; returns
-/// it, its address, and what it logged before it listened.
-async fn serve(database: &str) -> (tokio::process::Child, String, String) {
-    let mut child = tokio::process::Command::new(BINARY)
+/// Starts the server binary on `database`, with the demo data or with no
+/// demo setting; returns it, its address, and what it logged before it
+/// listened. The rest of its log goes to `rest` when given.
+async fn serve(
+    database: &str,
+    demo: bool,
+    rest: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> (tokio::process::Child, String, String) {
+    let mut command = tokio::process::Command::new(BINARY);
+    if demo {
+        command.env("SLOTKEEPER_DEMO_DATA", "on");
+    } else {
+        command.env_remove("SLOTKEEPER_DEMO_DATA");
+    }
+    let mut child = command
         .env("DATABASE_URL", database)
         .env("SLOTKEEPER_ADDR", "127.0.0.1:0")
         .env("LEPTOS_OUTPUT_NAME", "slotkeeper")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
-        .env_remove("SLOTKEEPER_DEMO_DATA")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -65,7 +76,13 @@ async fn serve(database: &str) -> (tokio::process::Child, String, String) {
     .await
     .expect("the server listens within a minute");
     // Keep reading, so that the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = &rest {
+                let _ = rest.send(line);
+            }
+        }
+    });
     (child, base, log)
 }
 
@@ -80,7 +97,7 @@ async fn fresh_database_and_first_admin(engine: Engine) {
 }
 
 async fn first_admin_on(database: &str) {
-    let (mut server, base, log) = serve(database).await;
+    let (mut server, base, log) = serve(database, false, None).await;
     assert!(
         log.contains("no admin account yet") && log.contains("slotkeeper create-admin --email"),
         "the log says how to make the first admin:\n{log}"
@@ -171,5 +188,133 @@ mod a_new_database_has_no_demo_data_and_create_admin_makes_the_first_admin {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_postgres() {
         fresh_database_and_first_admin(Engine::Postgres).await;
+    }
+}
+
+/// SIGTERM in the middle of a burst of bookings: the server stops
+/// accepting, finishes what it started, and exits 0; every booking it
+/// acknowledged is in the database afterwards.
+async fn stopping_under_load(engine: Engine) {
+    use futures::FutureExt;
+    let db = TestDatabase::create(engine).await;
+    let outcome = std::panic::AssertUnwindSafe(stop_under_load_on(&db.url)).catch_unwind().await;
+    db.remove().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn stop_under_load_on(database: &str) {
+    let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut server, base, _) = serve(database, true, Some(log_tx)).await;
+    // Eight customers, each asking for five times at once: forty requests.
+    let mut customers = Vec::new();
+    for i in 0..8 {
+        let mut c = Client::at(&base);
+        let email = format!("stopper{i}@example.com");
+        let made = c
+            .send(Method::POST, "/api/v1/users", Some(serde_json::json!({"email": email, "name": "Stopper", "password": "a long enough password"})))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+        c.log_in(&email, "a long enough password").await;
+        customers.push(c);
+    }
+    let venues = Client::at(&base).send(Method::GET, "/api/v1/venues", None).await.json;
+    let olive = venues.as_array().unwrap().iter().find(|v| v["name"] == "Olive Table").unwrap().clone();
+    let table_ids: Vec<i64> = olive["resources"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let day = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive();
+    let mut tasks = Vec::new();
+    for (i, c) in customers.into_iter().enumerate() {
+        for k in 0..5usize {
+            let mut c = c.clone();
+            // Forty (table, time) pairs for two: dinner from 18:00 London
+            // time, on the half hour, neighbours on one table overlapping.
+            let n = i * 5 + k;
+            let table = table_ids[n % table_ids.len()];
+            let at = chrono_tz::Europe::London
+                .from_local_datetime(&day.and_hms_opt(18, 0, 0).unwrap())
+                .earliest()
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+                + chrono::Duration::minutes(30 * (n / table_ids.len()) as i64);
+            let body = serde_json::json!({"venue_id": olive["id"], "party_size": 2, "resource_id": table, "start": at.to_rfc3339()});
+            let asked = (i, table, at);
+            tasks.push(tokio::spawn(async move { (asked, c.try_send(Method::POST, "/api/v1/bookings", Some(body)).await) }));
+        }
+    }
+    // Stop it while they run.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    let pid = server.id().expect("the server's pid");
+    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    assert!(killed.success());
+    let mut acknowledged = Vec::new();
+    let mut unanswered = Vec::new();
+    let mut answered = 0;
+    for t in tasks {
+        let (asked, result) = t.await.unwrap();
+        match result {
+            Ok((status, json)) => {
+                answered += 1;
+                assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "a request in flight got a 500: {json}");
+                if status == StatusCode::CREATED {
+                    acknowledged.push(json["id"].as_i64().unwrap());
+                }
+            }
+            // Refused at connect, or reset while queued for a server that
+            // had stopped accepting: judged below by what the database has.
+            Err(e) => unanswered.push((asked, e)),
+        }
+    }
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(30), server.wait())
+        .await
+        .expect("the server stops within the drain time")
+        .expect("wait for the server");
+    assert!(exit.success(), "a graceful stop exits 0: {exit:?}");
+    let mut log = String::new();
+    while let Ok(line) = log_rx.try_recv() {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    assert!(log.contains("stopping: no new connections") && log.contains("stopped"), "{log}");
+    eprintln!("{answered} answered, {} not, {} booked", unanswered.len(), acknowledged.len());
+    // Every acknowledged booking is there, confirmed.
+    let db = app::backend::db::Db::connect(database, &Default::default()).await.expect("open the database again");
+    let engine = app::backend::engine::Engine::new(db.clone(), app::backend::engine::Clock::System);
+    let now = chrono::Utc::now().timestamp();
+    let admin = app::backend::accounts::log_in(&db, "admin@slotkeeper.test", "slotkeeper-demo", "test", now)
+        .await
+        .expect("the demo admin logs in");
+    for id in acknowledged {
+        let b = engine
+            .booking(app::backend::engine::Actor::staff(admin.id), app::domain::ids::BookingId(id))
+            .await;
+        assert!(matches!(&b, Ok(b) if b.status == app::domain::booking::BookingStatus::Confirmed), "booking #{id} acknowledged but {b:?}");
+    }
+    // A request without an answer made nothing: the server never started
+    // it. (Each asked for its own table and time.)
+    for ((i, table, at), e) in unanswered {
+        let customer = app::backend::accounts::log_in(&db, &format!("stopper{i}@example.com"), "a long enough password", "test", now)
+            .await
+            .expect("the customer logs in");
+        let made = engine.bookings_of(customer.id).await.expect("their bookings");
+        assert!(
+            !made.iter().any(|b| b.start == at && b.resources == vec![app::domain::ids::ResourceId(table)]),
+            "a request that the server carried out lost its answer: {e:?}"
+        );
+    }
+    db.close().await;
+}
+
+mod sigterm_under_load_finishes_what_started_and_loses_nothing_acknowledged {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        stopping_under_load(Engine::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        stopping_under_load(Engine::Postgres).await;
     }
 }

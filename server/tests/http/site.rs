@@ -1,6 +1,19 @@
 //! The pages, served by the real app over HTTP, on both databases.
 
 on_both_databases! {
+    async fn every_response_says_it_may_not_be_framed_or_sniffed_and_readyz_asks_the_database(app) {
+        let mut c = app.client();
+        for path in ["/", "/login", "/api/v1/venues", "/healthz", "/no-such-page", "/api/v1/nothing"] {
+            let r = c.send(reqwest::Method::GET, path, None).await;
+            let h = |name: &str| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            assert_eq!(h("x-frame-options"), "DENY", "{path}");
+            assert_eq!(h("content-security-policy"), "frame-ancestors 'none'", "{path}");
+            assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(h("referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+        }
+        assert_eq!(app.get("/readyz").await, (200, "ready".to_owned()));
+    }
+
     async fn the_home_page_lists_the_venues_and_their_resources_from_the_database(app) {
         let (status, html) = app.get("/").await;
         assert_eq!(status, 200);
@@ -78,5 +91,42 @@ mod a_second_server_on_one_sqlite_file_refuses_to_start {
             panic!("{why}");
         }
         assert_eq!(status, 200);
+    }
+}
+
+/// A database that stops taking connections (a restart, an outage): the
+/// readiness probe says so with 503 while liveness stays 200, and both are
+/// 200 again once it is back. Postgres only: a SQLite file does not go away.
+mod readyz_answers_503_while_the_database_refuses_connections {
+    use crate::support::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        use sqlx::Connection;
+        let app = TestApp::spawn(Engine::Postgres).await;
+        let url = app.database_url();
+        let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+        let admin_url = std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect as admin");
+        sqlx::query(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+            .bind(&name)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let down = app.get("/readyz").await;
+        let live = app.get("/healthz").await;
+        sqlx::query(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let up = app.get("/readyz").await;
+        app.stop().await;
+        assert_eq!(down.0, 503, "{down:?}");
+        assert_eq!(live.0, 200);
+        assert_eq!(up, (200, "ready".to_owned()));
     }
 }

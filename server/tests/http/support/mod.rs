@@ -192,6 +192,27 @@ impl Client {
         Reply::read(res).await
     }
 
+    /// A JSON request whose transport may fail (a server stopping): the
+    /// status and body, or the client's error.
+    pub async fn try_send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value), reqwest::Error> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header(COOKIE, c);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        let res = req.send().await?;
+        let status = res.status();
+        let json = res.json().await.unwrap_or(Value::Null);
+        Ok((status, json))
+    }
+
     /// Sends raw bytes as a JSON body, on a connection of its own: a body
     /// refused unread (413) ends its connection.
     pub async fn send_raw(&mut self, method: Method, path: &str, body: String) -> Reply {

@@ -395,6 +395,11 @@ async fn server_fn_status(
     if let Ok(e) = serde_json::from_slice::<app::domain::error::AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(seconds) = e.retry_after_seconds() {
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

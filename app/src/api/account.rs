@@ -110,7 +110,9 @@ pub async fn register(
     let name = DisplayName::parse(&name)?;
     let password = Password::parse(&password)?;
     let now = state.engine.clock().now();
-    let user = accounts::register(state.engine.db(), &email, &name, &password, now).await?;
+    let address = ssr::client_address().await;
+    let user =
+        accounts::register(state.engine.db(), &email, &name, &password, &address, now).await?;
     crate::auth::sign_in(&ssr::session().await?, &user, now).await?;
     leptos_axum::redirect(&safe_next(&next));
     Ok(())

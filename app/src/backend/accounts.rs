@@ -27,31 +27,48 @@ fn hashing_permits() -> &'static tokio::sync::Semaphore {
     PERMITS.get_or_init(|| tokio::sync::Semaphore::new(CONCURRENT_HASHES))
 }
 
+/// How long a request waits for a hashing permit before it is answered
+/// 503 (try again): a flood of sign-ups or log-ins then costs each waiting
+/// request at most this, and the memory of `CONCURRENT_HASHES` hashes.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>, HashError> {
+    match tokio::time::timeout(HASH_WAIT, hashing_permits().acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(HashError::Failed),
+        Err(_) => Err(HashError::Busy),
+    }
+}
+
 /// Hashes a password on a blocking thread (it takes tens of milliseconds
 /// of CPU, which would stall the async workers).
 pub async fn hash_password(password: &Password) -> Result<String, HashError> {
-    let _permit = hashing_permits().acquire().await.map_err(|_| HashError)?;
+    let _permit = hashing_permit().await?;
     let password = password.clone();
     tokio::task::spawn_blocking(move || {
         hasher()
             .hash_password(password.expose().as_bytes())
             .map(|h| h.to_string())
-            .map_err(|_| HashError)
+            .map_err(|_| HashError::Failed)
     })
     .await
-    .map_err(|_| HashError)?
+    .map_err(|_| HashError::Failed)?
 }
 
 /// Checks a password against a stored PHC string, on a blocking thread.
-/// A malformed stored hash verifies nothing.
-pub async fn verify_password(password: &Password, phc: &str) -> bool {
-    let Ok(_permit) = hashing_permits().acquire().await else {
-        return false;
+/// A stored value that is no hash (a walk-in account's) verifies nothing,
+/// after as long as a real check takes, so that timing does not tell such
+/// accounts apart.
+pub async fn verify_password(password: &Password, phc: &str) -> Result<bool, HashError> {
+    let stored = match PasswordHash::new(phc) {
+        Ok(_) => phc.to_owned(),
+        Err(_) => dummy_hash().await.to_owned(),
     };
+    let real = stored == phc;
+    let _permit = hashing_permit().await?;
     let password = password.clone();
-    let phc = phc.to_owned();
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc)
+    let verified = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
             .map(|parsed| {
                 hasher()
                     .verify_password(password.expose().as_bytes(), &parsed)
@@ -60,13 +77,30 @@ pub async fn verify_password(password: &Password, phc: &str) -> bool {
             .unwrap_or(false)
     })
     .await
-    .unwrap_or(false)
+    .map_err(|_| HashError::Failed)?;
+    Ok(real && verified)
 }
 
-/// Hashing failed (it does not, short of running out of memory).
+/// Why a password could not be hashed or checked.
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed")]
-pub struct HashError;
+pub enum HashError {
+    /// Every hashing permit stayed taken for `HASH_WAIT`.
+    #[error("password hashing is saturated")]
+    Busy,
+    /// It does not fail, short of running out of memory.
+    #[error("password hashing failed")]
+    Failed,
+}
+
+impl HashError {
+    /// What the client is told: busy is "try again", a failure is ours.
+    fn answer(self, what: &'static str) -> AppError {
+        match self {
+            HashError::Busy => AppError::Unavailable,
+            HashError::Failed => internal(what)(self),
+        }
+    }
+}
 
 /// A user to create.
 #[derive(Debug)]
@@ -109,6 +143,11 @@ pub struct AuthUser {
     pub role: Role,
 }
 
+/// Sign-ups are counted over this many seconds.
+pub const SIGNUP_WINDOW_SECONDS: i64 = 60 * 60;
+/// New accounts from one address within the window.
+pub const SIGNUPS_PER_ADDRESS: i64 = 20;
+
 /// Failed log-ins are counted over this many seconds.
 pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
 /// Failures for one email from one address within the window.
@@ -129,15 +168,17 @@ fn to_auth_user(row: super::store::UserRow) -> AuthUser {
     }
 }
 
-/// Creates a customer account.
+/// Creates a customer account. Refused input, a taken email and an
+/// address over its sign-ups cost no hashing: they are answered first (the
+/// sign-up counts, and is counted under a lock, before the hash).
 pub async fn register(
     db: &Db,
     email: &Email,
     name: &DisplayName,
     password: &Password,
+    address: &str,
     now: i64,
 ) -> Result<AuthUser, AppError> {
-    // Before hashing: refused input costs nothing.
     if password.expose().to_lowercase().contains(email.as_str()) {
         return Err(InvalidInput::new(
             "password",
@@ -145,9 +186,35 @@ pub async fn register(
         )
         .into());
     }
+    with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_write().await?;
+            tx.lock_signups(address).await?;
+            let count = tx.signups_from(address, now - SIGNUP_WINDOW_SECONDS).await?;
+            if count.failures >= SIGNUPS_PER_ADDRESS {
+                let oldest = count.oldest.unwrap_or(now);
+                let retry = (oldest + SIGNUP_WINDOW_SECONDS - now).max(1);
+                return Err(Failure::App(AppError::RateLimited {
+                    retry_after_seconds: retry,
+                    message: format!(
+                        "Too many new accounts from this address. Try again in {} minutes.",
+                        (retry + 59) / 60
+                    ),
+                }));
+            }
+            if tx.user_by_email(email.as_str()).await?.is_some() {
+                return Err(Failure::App(AppError::EmailInUse));
+            }
+            tx.record_signup(address, now).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await
+        .map_err(settle_app)?
+    });
     let hash = hash_password(password)
         .await
-        .map_err(internal("hashing a new password"))?;
+        .map_err(|e| e.answer("hashing a new password"))?;
     let user = NewUser {
         email: email.clone(),
         display_name: name.clone(),
@@ -198,7 +265,7 @@ pub async fn create_admin(
             Some(
                 hash_password(p)
                     .await
-                    .map_err(internal("hashing an admin's password"))?,
+                    .map_err(|e| e.answer("hashing an admin's password"))?,
             )
         }
         None => None,
@@ -269,10 +336,18 @@ pub async fn has_admin(db: &Db) -> Result<bool, AppError> {
 /// no account, so that the answer takes as long either way.
 async fn dummy_hash() -> &'static str {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    // Made once, outside the permits, so that it is a real hash even when
+    // the first log-in meets a flood.
     DUMMY
         .get_or_init(|| async {
-            let p = Password::parse("no account has this password").expect("valid");
-            hash_password(&p).await.unwrap_or_default()
+            tokio::task::spawn_blocking(|| {
+                hasher()
+                    .hash_password(b"no account has this password")
+                    .map(|h| h.to_string())
+                    .expect("argon2 hashes a fixed password")
+            })
+            .await
+            .expect("the hashing thread ends")
         })
         .await
 }
@@ -312,8 +387,13 @@ pub async fn log_in(
             for (count, limit) in counts.iter().zip(limits) {
                 if count.failures >= limit {
                     let oldest = count.oldest.unwrap_or(now);
+                    let retry = (oldest + THROTTLE_WINDOW_SECONDS - now).max(1);
                     return Err(Failure::App(AppError::RateLimited {
-                        retry_after_seconds: (oldest + THROTTLE_WINDOW_SECONDS - now).max(1),
+                        retry_after_seconds: retry,
+                        message: format!(
+                            "Too many failed log-ins. Try again in {} minutes.",
+                            (retry + 59) / 60
+                        ),
                     }));
                 }
             }
@@ -326,17 +406,30 @@ pub async fn log_in(
         .map_err(settle_app)?
     });
     let password = Password::parse(password).ok();
-    let verified = match (&row, &password) {
+    let checked = match (&row, &password) {
         (Some(r), Some(p)) => verify_password(p, &r.password_hash).await,
-        (None, Some(p)) => {
-            verify_password(p, dummy_hash().await).await;
-            false
-        }
+        (None, Some(p)) => verify_password(p, dummy_hash().await).await.map(|_| false),
         // Too short or too long to be anyone's password; still spend the time.
         (_, None) => {
             let p = Password::parse("not a real attempt").expect("valid");
-            verify_password(&p, dummy_hash().await).await;
-            false
+            verify_password(&p, dummy_hash().await).await.map(|_| false)
+        }
+    };
+    let verified = match checked {
+        Ok(v) => v,
+        // Not checked at all: the attempt is no failure of the guesser's
+        // (it must not count toward a lock-out), and the client tries again.
+        Err(e) => {
+            with_backend!(db, |b| {
+                async {
+                    let mut tx = b.begin_write().await?;
+                    tx.mark_login_succeeded(attempt).await?;
+                    tx.commit().await
+                }
+                .await
+                .map_err(|e| settle_app(e.into()))?
+            });
+            return Err(e.answer("checking a password"));
         }
     };
     match row {
@@ -392,9 +485,16 @@ mod tests {
         let p = Password::parse("correct horse battery").unwrap();
         let hash = hash_password(&p).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password(&p, &hash).await);
+        assert!(verify_password(&p, &hash).await.unwrap());
         let other = Password::parse("incorrect horse").unwrap();
-        assert!(!verify_password(&other, &hash).await);
-        assert!(!verify_password(&p, "not a hash").await);
+        assert!(!verify_password(&other, &hash).await.unwrap());
+        // A walk-in account's stored "!" verifies nothing, after a real check.
+        let started = std::time::Instant::now();
+        assert!(!verify_password(&p, "!").await.unwrap());
+        let dummy = started.elapsed();
+        let started = std::time::Instant::now();
+        let _ = verify_password(&other, &hash).await;
+        let real = started.elapsed();
+        assert!(dummy * 3 > real, "no hash took {dummy:?}, a real check {real:?}");
     }
 }

@@ -51,11 +51,16 @@ pub enum AppError {
     Forbidden,
     #[error("An account with this email already exists.")]
     EmailInUse,
-    /// Too many attempts: `Retry-After` says when to try again.
+    /// Too many attempts (failed log-ins, sign-ups from one address):
+    /// `Retry-After` says when to try again.
     #[serde(rename = "throttled")]
-    #[error("Too many failed log-ins. Try again in {} minutes.", (retry_after_seconds + 59) / 60)]
-    RateLimited { retry_after_seconds: i64 },
-    /// The database stayed busy or out of reach through every retry.
+    #[error("{message}")]
+    RateLimited {
+        retry_after_seconds: i64,
+        message: String,
+    },
+    /// The database stayed busy or out of reach through every retry, or
+    /// password hashing is saturated: try again in a moment.
     #[serde(rename = "busy")]
     #[error("We are very busy right now; please try again.")]
     Unavailable,
@@ -69,6 +74,19 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// When to try again, for a `Retry-After` header: the throttle's own
+    /// time, or a moment for a saturated server.
+    pub fn retry_after_seconds(&self) -> Option<i64> {
+        match self {
+            AppError::RateLimited {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            AppError::Unavailable => Some(2),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
         match self {

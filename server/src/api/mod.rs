@@ -68,11 +68,8 @@ impl IntoResponse for ApiError {
         let mut body = serde_json::to_value(&e).unwrap_or_else(|_| serde_json::json!({}));
         body["message"] = serde_json::Value::String(e.to_string());
         let mut res = (status, Json(body)).into_response();
-        if let AppError::RateLimited {
-            retry_after_seconds,
-        } = e
-        {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+        if let Some(seconds) = e.retry_after_seconds() {
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }

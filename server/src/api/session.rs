@@ -76,8 +76,11 @@ pub async fn log_out(session: Session) -> ApiResult<StatusCode> {
 /// POST /api/v1/users: creates a customer account (not signed in).
 pub async fn register(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Body(body): Body<Register>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let address = auth::client_address(&headers, peer, state.trust_forwarded_for);
     let email = Email::parse(&body.email)?;
     let name = DisplayName::parse(&body.name)?;
     let password = Password::parse(&body.password)?;
@@ -86,6 +89,7 @@ pub async fn register(
         &email,
         &name,
         &password,
+        &address,
         state.engine.clock().now(),
     )
     .await?;

@@ -53,6 +53,42 @@ async fn count_my_bookings(c: &mut Client) -> usize {
 }
 
 on_both_databases! {
+    async fn one_address_may_open_twenty_accounts_an_hour(app) {
+        let sign_up = |n: usize, from: &'static str| {
+            let mut c = app.client();
+            async move {
+                c.send_with(
+                    Method::POST,
+                    "/api/v1/users",
+                    Some(json!({"email": format!("many{n}@example.com"), "name": "Many", "password": "a long enough password"})),
+                    &[("x-forwarded-for", from)],
+                )
+                .await
+            }
+        };
+        for n in 0..20 {
+            let r = sign_up(n, "203.0.113.9").await;
+            assert_eq!(r.status, StatusCode::CREATED, "{n}: {}", r.json);
+        }
+        let r = sign_up(20, "203.0.113.9").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.json);
+        assert_eq!(r.json["error"], "throttled");
+        assert!(r.json["message"].as_str().unwrap().contains("new accounts"), "{}", r.json);
+        let retry: i64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=3600).contains(&retry), "{retry}");
+        // Nothing was made, and another address is not held to it.
+        let mut c = app.client();
+        let no = c.send(Method::POST, "/api/v1/session", Some(json!({"email": "many20@example.com", "password": "a long enough password"}))).await;
+        assert_eq!(no.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(sign_up(21, "198.51.100.7").await.status, StatusCode::CREATED);
+        // A taken email is answered before the address's count is spent.
+        let again = sign_up(0, "192.0.2.1").await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        // An hour later the address may sign up again.
+        app.clock.set(app.clock.now() + 3601);
+        assert_eq!(sign_up(22, "203.0.113.9").await.status, StatusCode::CREATED);
+    }
+
     async fn a_customer_past_the_venues_hold_limit_is_told_422_limit_reached(app) {
         let mut c = app.customer("limits@example.com").await;
         let s = spa(&mut c).await;

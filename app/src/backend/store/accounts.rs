@@ -37,6 +37,15 @@ pub trait Accounts: Send {
 
     fn forget_login_attempts(&mut self, before: i64) -> impl Future<Output = DbResult<u64>> + Send;
 
+    /// Sign-ups from this address since `since`: how many, and the oldest.
+    fn signups_from(
+        &mut self,
+        address: &str,
+        since: i64,
+    ) -> impl Future<Output = DbResult<FailureCount>> + Send;
+
+    fn record_signup(&mut self, address: &str, at: i64) -> impl Future<Output = DbResult<()>> + Send;
+
     /// Inserts a user unless the email is taken; returns the new id, if any.
     fn insert_user(
         &mut self,
@@ -129,11 +138,36 @@ macro_rules! impl_accounts {
             }
 
             async fn forget_login_attempts(&mut self, before: i64) -> DbResult<u64> {
+                let signups = sqlx::query::<$db>("DELETE FROM signup_attempts WHERE attempted_at < $1")
+                    .bind(before)
+                    .execute(&mut **self)
+                    .await?
+                    .rows_affected();
                 sqlx::query::<$db>("DELETE FROM login_attempts WHERE attempted_at < $1")
                     .bind(before)
                     .execute(&mut **self)
                     .await
-                    .map(|r| r.rows_affected())
+                    .map(|r| r.rows_affected() + signups)
+            }
+
+            async fn signups_from(&mut self, address: &str, since: i64) -> DbResult<FailureCount> {
+                sqlx::query_as::<$db, FailureCount>(
+                    "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM signup_attempts \
+                     WHERE address = $1 AND attempted_at >= $2",
+                )
+                .bind(address)
+                .bind(since)
+                .fetch_one(&mut **self)
+                .await
+            }
+
+            async fn record_signup(&mut self, address: &str, at: i64) -> DbResult<()> {
+                sqlx::query::<$db>("INSERT INTO signup_attempts (address, attempted_at) VALUES ($1, $2)")
+                    .bind(address)
+                    .bind(at)
+                    .execute(&mut **self)
+                    .await
+                    .map(|_| ())
             }
 
             async fn insert_user(

@@ -58,6 +58,10 @@ pub trait Locks: Send {
         email: &str,
     ) -> impl Future<Output = DbResult<Option<UserRow>>> + Send;
 
+    /// Serialises sign-ups from this address, so that parallel ones are
+    /// counted one after another.
+    fn lock_signups(&mut self, address: &str) -> impl Future<Output = DbResult<()>> + Send;
+
     /// Serialises log-in checks for this email and this address, so that
     /// parallel guesses are counted one after another.
     fn lock_login(
@@ -101,6 +105,11 @@ impl<'c> Locks for Transaction<'c, Sqlite> {
     }
 
     async fn lock_customer(&mut self, _customer: i64) -> DbResult<()> {
+        // BEGIN IMMEDIATE holds the write lock already.
+        Ok(())
+    }
+
+    async fn lock_signups(&mut self, _address: &str) -> DbResult<()> {
         // BEGIN IMMEDIATE holds the write lock already.
         Ok(())
     }
@@ -185,6 +194,14 @@ impl<'c> Locks for Transaction<'c, Postgres> {
         .bind(email)
         .fetch_optional(&mut **self)
         .await
+    }
+
+    async fn lock_signups(&mut self, address: &str) -> DbResult<()> {
+        sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(format!("signup-address:{address}"))
+            .execute(&mut **self)
+            .await
+            .map(|_| ())
     }
 
     async fn lock_login(&mut self, email: &str, address: &str) -> DbResult<()> {

@@ -106,7 +106,8 @@ pub struct UserRow {
     pub role: Role,
 }
 
-/// Failed log-ins in a window: how many, and the oldest one's time.
+/// Attempts in a window (failed log-ins, sign-ups): how many, and the
+/// oldest one's time.
 #[derive(Clone, Debug, FromRow)]
 pub struct FailureCount {
     pub failures: i64,

@@ -215,6 +215,12 @@ pub enum BookingError {
     NotFound,
     #[error("The hold has expired; the time may since have been taken.")]
     HoldExpired,
+    /// A hold is confirmed or given up, not moved.
+    #[error("A hold cannot be moved: confirm it first, or release it and hold another time.")]
+    HoldNotMovable,
+    /// A reschedule to the time and resource the booking already has.
+    #[error("That is already this booking's time; choose another.")]
+    SameTime,
     /// The customer holds as many times here as the venue allows at once.
     #[error("You are already holding {limit} time(s) here, the most at once: confirm or release one first.")]
     HoldLimit { limit: i64 },

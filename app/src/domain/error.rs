@@ -147,6 +147,10 @@ impl From<BookingError> for AppError {
             BookingError::Rejected(v @ (V::PartyTooLarge { .. } | V::TableTooSmall { .. })) => {
                 invalid("party_size", v)
             }
+            other @ BookingError::SameTime => AppError::Invalid {
+                field: "start".to_owned(),
+                message: other.to_string(),
+            },
             BookingError::SlotTaken { alternatives } => AppError::SlotTaken { alternatives },
             other @ (BookingError::HoldLimit { .. } | BookingError::BookingLimit { .. }) => {
                 AppError::LimitReached {
@@ -162,6 +166,7 @@ impl From<BookingError> for AppError {
             },
             other @ (BookingError::Rejected(_)
             | BookingError::HoldExpired
+            | BookingError::HoldNotMovable
             | BookingError::NotChangeable { .. }
             | BookingError::CancellationClosed { .. }) => AppError::Refused {
                 message: other.to_string(),

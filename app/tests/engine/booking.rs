@@ -19,6 +19,44 @@ fn rule(e: BookingError) -> RuleViolation {
 }
 
 on_both_databases! {
+    async fn a_customer_reschedules_a_booking_within_the_venues_rules(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let head = spa.service("Head and shoulder massage");
+        let (anna, ben) = (spa.resource("Anna"), spa.resource("Ben"));
+        let a = ctx.engine.book(&service_request(alice, spa.id, head, specific(anna), london(2, 10, 0))).await.unwrap();
+        let moved = ctx.engine.reschedule(alice, a.id, london(2, 11, 0), None).await.unwrap();
+        assert_eq!((moved.id, moved.start, moved.resources.clone()), (a.id, london(2, 11, 0), vec![anna]), "the same booking, its therapist kept");
+        // The old time is free again, the new one taken.
+        ctx.engine.book(&service_request(bob, spa.id, head, specific(anna), london(2, 10, 0))).await.unwrap();
+        assert!(matches!(refused(ctx.engine.book(&service_request(bob, spa.id, head, specific(anna), london(2, 11, 0))).await), BookingError::SlotTaken { .. }));
+        // Refusals change nothing.
+        assert_eq!(ctx.engine.reschedule(alice, a.id, london(2, 11, 0), None).await.unwrap_err(), BookingError::SameTime);
+        let taken = ctx.engine.reschedule(alice, a.id, london(2, 10, 0), None).await.unwrap_err();
+        assert!(matches!(&taken, BookingError::SlotTaken { alternatives } if !alternatives.is_empty()), "{taken:?}");
+        assert_eq!(ctx.engine.reschedule(bob, a.id, london(3, 10, 0), None).await.unwrap_err(), BookingError::NotFound, "not Bob's");
+        assert_eq!(rule(ctx.engine.reschedule(alice, a.id, london(2, 11, 5), None).await.unwrap_err()), RuleViolation::OffGrid { grid_minutes: 15 });
+        assert_eq!(rule(ctx.engine.reschedule(alice, a.id, london(7, 10, 0), None).await.unwrap_err()), RuleViolation::OutsideHours, "Sunday");
+        assert!(matches!(rule(ctx.engine.reschedule(alice, a.id, london(1, 8, 30), None).await.unwrap_err()), RuleViolation::TooSoon { .. }));
+        assert_eq!(ctx.engine.booking(Actor::customer(alice), a.id).await.unwrap().start, london(2, 11, 0));
+        // Another therapist at the same time.
+        let to_ben = ctx.engine.reschedule(alice, a.id, london(2, 11, 0), Some(ben)).await.unwrap();
+        assert_eq!(to_ben.resources, vec![ben]);
+        // A hold is not moved; a cancelled booking is not either.
+        let hold = ctx.engine.hold(&service_request(alice, spa.id, head, specific(anna), london(3, 10, 0))).await.unwrap();
+        assert_eq!(ctx.engine.reschedule(alice, hold.id, london(3, 11, 0), None).await.unwrap_err(), BookingError::HoldNotMovable);
+        let c = ctx.engine.book(&service_request(alice, spa.id, head, specific(anna), london(4, 10, 0))).await.unwrap();
+        ctx.engine.cancel(Actor::customer(alice), c.id).await.unwrap();
+        assert!(matches!(ctx.engine.reschedule(alice, c.id, london(4, 11, 0), None).await.unwrap_err(), BookingError::NotChangeable { .. }));
+        // Inside the cancellation window (24 hours before 11:00 on the 2nd).
+        ctx.clock.set(london(1, 11, 30).timestamp());
+        assert!(matches!(ctx.engine.reschedule(alice, a.id, london(3, 14, 0), None).await.unwrap_err(), BookingError::CancellationClosed { .. }));
+        let e: app::domain::error::AppError = BookingError::SameTime.into();
+        assert_eq!(e.status(), 400);
+        assert_eq!(ctx.overlaps().await, 0);
+        assert_eq!(ctx.orphan_claims().await, 0);
+    }
+
     async fn a_hold_claims_the_slot_until_confirmed_and_confirming_keeps_it(ctx: Ctx) {
         let spa = ctx.spa().await;
         let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };

@@ -397,4 +397,36 @@ on_both_databases! {
         ));
         assert_eq!(ctx.overlaps().await, 0);
     }
+    async fn two_customers_rescheduling_into_one_time_at_once_have_one_winner(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let head = spa.service("Head and shoulder massage");
+        let anna = spa.resource("Anna");
+        let engines = [ctx.engine.clone(), ctx.second_engine().await];
+        for round in 0..5u32 {
+            let day = 2 + round;
+            let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+            let a = ctx.engine.book(&service_request(alice, spa.id, head, specific(anna), london(day, 9, 0))).await.unwrap();
+            let b = ctx.engine.book(&service_request(bob, spa.id, head, specific(anna), london(day, 10, 0))).await.unwrap();
+            let target = london(day, 15, 0);
+            let barrier = Arc::new(Barrier::new(2));
+            let go = |engine: Engine, who, id, barrier: Arc<Barrier>| tokio::spawn(async move {
+                barrier.wait().await;
+                engine.reschedule(who, id, target, None).await
+            });
+            let first = go(engines[0].clone(), alice, a.id, barrier.clone());
+            let second = go(engines[1].clone(), bob, b.id, barrier.clone());
+            let (ra, rb) = (first.await.unwrap(), second.await.unwrap());
+            let (winner, loser, loser_was) = match (&ra, &rb) {
+                (Ok(w), Err(BookingError::SlotTaken { .. })) => (w.clone(), b.id, london(day, 10, 0)),
+                (Err(BookingError::SlotTaken { .. }), Ok(w)) => (w.clone(), a.id, london(day, 9, 0)),
+                other => panic!("round {round}: expected one winner, got {other:?}"),
+            };
+            assert_eq!(winner.start, target);
+            let staff = ctx.staff_of(&[spa.id]).await;
+            let untouched = ctx.engine.booking(Actor::staff(staff.user), loser).await.unwrap();
+            assert_eq!(untouched.start, loser_was, "round {round}: the loser keeps its time");
+            assert_eq!(ctx.overlaps().await, 0);
+            assert_eq!(ctx.orphan_claims().await, 0);
+        }
+    }
 }

@@ -123,3 +123,30 @@ pub async fn cancel(
         state.engine.cancel(actor(&user), BookingId(id)).await?,
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    /// The new start, RFC 3339.
+    start: String,
+    /// Another therapist or table; without it the booking keeps its own.
+    resource_id: Option<i64>,
+}
+
+/// POST /api/v1/bookings/{id}/reschedule: the customer moves their
+/// confirmed booking, in one transaction, while it may still be cancelled.
+pub async fn reschedule(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Id(id): Id,
+    Body(body): Body<RescheduleBody>,
+) -> ApiResult<Json<Booking>> {
+    let start = app::domain::booking::parse_start(&body.start)?;
+    let resource = body.resource_id.map(app::domain::ids::ResourceId);
+    Ok(Json(
+        state
+            .engine
+            .reschedule(user.0.id, BookingId(id), start, resource)
+            .await?,
+    ))
+}

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/bookings", post(bookings::book).get(bookings::mine))
         .route("/bookings/{id}", delete(bookings::cancel))
         .route("/bookings/{id}/move", post(admin::move_booking))
+        .route("/bookings/{id}/reschedule", post(bookings::reschedule))
         .route("/venues/{id}/day", get(admin::day))
         .route("/venues/{id}/closures", post(admin::close))
         .route("/stats", get(admin::stats))

@@ -53,6 +53,42 @@ async fn count_my_bookings(c: &mut Client) -> usize {
 }
 
 on_both_databases! {
+    async fn a_customer_reschedules_a_booking_through_the_api(app) {
+        let mut c = app.customer("resched@example.com").await;
+        let s = spa(&mut c).await;
+        let made = c.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+        let id = made.json["id"].as_i64().unwrap();
+        let path = format!("/api/v1/bookings/{id}/reschedule");
+        let r = c.send(Method::POST, &path, Some(json!({"start": london(2, 11, 0)}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        assert_eq!((r.json["id"].as_i64(), parse_time(r.json["start"].as_str().unwrap())), (Some(id), parse_time(&london(2, 11, 0))));
+        // Bad requests change nothing.
+        let same = c.send(Method::POST, &path, Some(json!({"start": london(2, 11, 0)}))).await;
+        assert_eq!((same.status, same.json["error"].as_str(), same.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid"), Some("start")), "{}", same.json);
+        let garbled = c.send(Method::POST, &path, Some(json!({"start": "tomorrow"}))).await;
+        assert_eq!((garbled.status, garbled.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("start")));
+        let unknown = c.send(Method::POST, &path, Some(json!({"start": london(2, 12, 0), "when": 1}))).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        let sunday = c.send(Method::POST, &path, Some(json!({"start": london(7, 10, 0)}))).await;
+        assert_eq!(sunday.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", sunday.json);
+        let mut other = app.customer("other@example.com").await;
+        let theirs = other.send(Method::POST, &path, Some(json!({"start": london(3, 10, 0)}))).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        let blocker = other.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 14, 0)))).await;
+        assert_eq!(blocker.status, StatusCode::CREATED);
+        let taken = c.send(Method::POST, &path, Some(json!({"start": london(2, 14, 0)}))).await;
+        assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.json);
+        assert_eq!(taken.json["error"], "slot_taken");
+        assert!(!taken.json["alternatives"].as_array().unwrap().is_empty());
+        let mine = c.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!(parse_time(mine.json[0]["start"].as_str().unwrap()), parse_time(&london(2, 11, 0)), "still where it was moved");
+        // Another therapist at the same time.
+        let to_ben = c.send(Method::POST, &path, Some(json!({"start": london(2, 11, 0), "resource_id": s.ben}))).await;
+        assert_eq!((to_ben.status, to_ben.json["resources"].clone()), (StatusCode::OK, json!([s.ben])), "{}", to_ben.json);
+        assert_eq!(app.client().send(Method::POST, &path, Some(json!({"start": london(2, 12, 0)}))).await.status, StatusCode::UNAUTHORIZED);
+    }
+
     async fn one_address_may_open_twenty_accounts_an_hour(app) {
         let sign_up = |n: usize, from: &'static str| {
             let mut c = app.client();
@@ -434,7 +470,7 @@ on_both_databases! {
         let r = c.send(Method::GET, "/api/v1/openapi.json", None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json["openapi"], "3.1.0");
-        for path in ["/session", "/users", "/venues", "/venues/{id}/availability", "/holds", "/holds/{id}/confirm", "/holds/{id}", "/bookings", "/bookings/{id}"] {
+        for path in ["/session", "/users", "/venues", "/venues/{id}/availability", "/holds", "/holds/{id}/confirm", "/holds/{id}", "/bookings", "/bookings/{id}", "/bookings/{id}/reschedule", "/bookings/{id}/move", "/venues/{id}/day", "/venues/{id}/closures", "/stats"] {
             assert!(r.json["paths"][path].is_object(), "{path} is missing");
         }
     }

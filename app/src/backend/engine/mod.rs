@@ -22,6 +22,7 @@ mod failure;
 mod holds;
 mod locks;
 mod look;
+mod moves;
 mod need;
 mod place;
 mod rows;
@@ -31,13 +32,11 @@ mod shortcut;
 pub use clock::Clock;
 pub use counters::{Counters, Outcomes};
 
-pub(crate) use alternatives::alternatives;
 pub(crate) use day::{Day, Openness};
 pub(crate) use failure::{retrying, settle_app, Failure};
 pub(crate) use holds::{cancel_in, Canceller};
 pub(crate) use locks::{begin_write, lock_booking_resources, LockSet};
-pub(crate) use need::need_for;
-pub(crate) use place::find_spot;
+pub(crate) use moves::{Moved, Mover};
 pub(crate) use rows::{booking_from_row, lapsed};
 pub(crate) use rules::{venue_zone, Rules};
 

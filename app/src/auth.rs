@@ -30,9 +30,11 @@ struct SignedIn {
 /// How often an active session is saved to move its idle timeout on.
 const TOUCH_EVERY_SECONDS: i64 = 10 * 60;
 
+/// The session store failed even after its retries: the database is out
+/// of reach (a restart), so the client is asked to try again (503).
 fn session_failed(e: tower_sessions::session::Error) -> AppError {
     tracing::error!(error = %e, "session store failed");
-    AppError::Internal
+    AppError::Unavailable
 }
 
 /// Records `user` as signed in. The session id changes, so an id planted

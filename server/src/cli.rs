@@ -13,6 +13,8 @@ Settings come from the environment:
   DATABASE_URL                 sqlite://path (default sqlite://data/slotkeeper.db) or postgres://user@host/db
   SLOTKEEPER_ADDR              where to listen (default 127.0.0.1:3000; port 0 picks a free one)
   SLOTKEEPER_DEMO_DATA         on: seed the demo venues and accounts into an empty database (default off)
+  SLOTKEEPER_PUBLIC_URL        where customers reach the app (https://book.example.com): https makes
+                               the cookie Secure, and browsers' requests from it count as this site's
   SLOTKEEPER_SECURE_COOKIES    on: mark the session cookie Secure (serving over https)
   SLOTKEEPER_TRUST_FORWARDED_FOR  on: behind a proxy, the client is the last X-Forwarded-For entry
   SLOTKEEPER_METRICS_TOKEN     a bearer token that may read /metrics
@@ -21,7 +23,8 @@ Settings come from the environment:
   SLOTKEEPER_PG_LOCK_TIMEOUT_MS, SLOTKEEPER_PG_STATEMENT_TIMEOUT_MS,
   SLOTKEEPER_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS   Postgres timeouts
   DATABASE_POOL_SIZE           connections (default 8)
-  RUST_LOG                     log filter (default info,sqlx=warn,tower_sessions=warn)";
+  RUST_LOG                     log filter (default info,sqlx=warn,tower_sessions=warn)
+  SLOTKEEPER_LOG_FORMAT        text (default) or json: one object per line";
 
 /// Why `create-admin` did nothing.
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use axum::http::{header, HeaderValue};
 use std::future::{Future, IntoFuture};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -129,12 +130,12 @@ impl Application {
                 let write = SqliteStore::new(s.write.clone());
                 write.migrate().await?;
                 let store = sessions::SqliteSessions::new(SqliteStore::new(s.read.clone()), write);
-                router(&state, store, &settings)
+                router(&state, sessions::Retrying(store), &settings)
             }
             Db::Postgres(p) => {
                 let store = PostgresStore::new(p.pool.clone());
                 store.migrate().await?;
-                router(&state, store, &settings)
+                router(&state, sessions::Retrying(store), &settings)
             }
         };
         Ok(Self {
@@ -242,6 +243,21 @@ impl Application {
     }
 }
 
+/// The header that carries a request's id.
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// Request ids: 16 random hex digits, for requests that come without one.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        use rand::Rng;
+        let id = format!("{:016x}", rand::thread_rng().gen::<u64>());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
 /// A task that ends with the future that owns it: a server dropped
 /// without its shutdown (a test's, aborted) takes its sweeper along.
 struct StopsWithMe(tokio::task::JoinHandle<()>);
@@ -329,12 +345,26 @@ where
             page_cache::serve,
         ))
         .layer(axum::middleware::from_fn(server_fn_status))
-        .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            csrf::PublicOrigin(settings.public_origin.as_deref().map(Into::into)),
+            csrf::refuse_cross_site,
+        ))
         // Nothing this app accepts comes near this size: larger bodies are
         // answered 413 before any handler reads them.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        // Each request's span names its id: the caller's X-Request-Id (a
+        // proxy's), or one made here; the response carries it back.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+            let id = req
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds))
         // On every response: no page may be framed by another site (a Book
         // button under a decoy), types are not sniffed, and other sites are
         // told only the origin a link came from.

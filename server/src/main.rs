@@ -74,9 +74,12 @@ async fn main() {
 }
 
 async fn serve(settings: Settings) {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(&settings.log_filter))
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&settings.log_filter));
+    if settings.log_json {
+        logs.json().with_current_span(false).with_span_list(true).init();
+    } else {
+        logs.init();
+    }
     let leptos_options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(e) => {

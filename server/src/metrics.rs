@@ -1,7 +1,7 @@
 //! `/metrics` in Prometheus text: booking activity of every instance (from
 //! the database) and this instance's engine counters and pools. Readable
-//! with a staff session, or with `Authorization: Bearer <token>` when
-//! `SLOTKEEPER_METRICS_TOKEN` is set.
+//! with `Authorization: Bearer <token>` when `SLOTKEEPER_METRICS_TOKEN` is
+//! set (every venue), or with a staff session (the venues it runs).
 
 use crate::api::{admin::StaffUser, ApiError};
 use app::state::AppState;
@@ -29,13 +29,17 @@ pub async fn metrics(
         .and_then(|v| v.strip_prefix("Bearer "));
     let by_token =
         matches!((token.as_deref(), bearer), (Some(t), Some(b)) if !t.is_empty() && t == b);
-    if !by_token {
+    // The token sees every venue; a staff member only the venues they run.
+    let viewer = if by_token {
+        None
+    } else {
         let (mut parts, _) = req.into_parts();
-        if let Err(e) = StaffUser::from_request_parts(&mut parts, &state).await {
-            return e.into_response();
+        match StaffUser::from_request_parts(&mut parts, &state).await {
+            Ok(StaffUser(staff)) => Some(staff),
+            Err(e) => return e.into_response(),
         }
-    }
-    let totals = match state.engine.stat_totals().await {
+    };
+    let totals = match state.engine.stat_totals(viewer).await {
         Ok(t) => t,
         Err(e) => return ApiError(e).into_response(),
     };

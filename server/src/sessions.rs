@@ -1,5 +1,6 @@
-//! The session store on SQLite: saves go through the single writer
-//! connection, and loads are answered from memory.
+//! The session stores: on SQLite, saves go through the single writer
+//! connection and loads are answered from memory; on both, an operation
+//! the database fails is tried again (`Retrying`).
 //!
 //! Every signed-in request loads its session. On SQLite one server process
 //! owns the database, so every save and delete passes through this store:
@@ -111,5 +112,55 @@ impl SessionStore for SqliteSessions {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.forget(id);
         self.write.delete(id).await
+    }
+}
+
+/// A session store that tries an operation again when it fails: a
+/// connection cut by a database restart fails the one statement on it, and
+/// the pool's next connection is a new one. The stores report failures only
+/// as text, so every backend failure is tried again, twice at most, after a
+/// short pause; loads, saves and deletes are safe to repeat, and a create
+/// picks a fresh id when it collides.
+#[derive(Clone, Debug)]
+pub struct Retrying<S>(pub S);
+
+const RETRIES: u32 = 2;
+
+async fn pause(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+}
+
+macro_rules! retried {
+    ($call:expr) => {{
+        let mut attempt = 0;
+        loop {
+            match $call.await {
+                Err(session_store::Error::Backend(e)) if attempt < RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "session store failed; trying again");
+                    pause(attempt).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+#[async_trait::async_trait]
+impl<S: SessionStore> SessionStore for Retrying<S> {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        retried!(self.0.create(record))
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        retried!(self.0.save(record))
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        retried!(self.0.load(id))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        retried!(self.0.delete(id))
     }
 }

@@ -18,6 +18,9 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// `RUST_LOG`: a tracing filter.
     pub log_filter: String,
+    /// `SLOTKEEPER_LOG_FORMAT`: `text` (the default) or `json`, one object
+    /// per line, for a log collector.
+    pub log_json: bool,
     pub db: DbOptions,
     /// `SLOTKEEPER_DEMO_DATA` (default off): seed the demo venues and
     /// accounts into an empty database. Off, so that no known password
@@ -26,8 +29,13 @@ pub struct Settings {
     /// `SLOTKEEPER_HOLD_SWEEP_SECONDS`: how often lapsed holds are expired.
     pub hold_sweep_every: Duration,
     /// `SLOTKEEPER_SECURE_COOKIES`: mark the session cookie Secure (set it
-    /// when served over https).
+    /// when served over https). On whenever `public_url` is https.
     pub secure_cookies: bool,
+    /// `SLOTKEEPER_PUBLIC_URL`: where customers reach the app
+    /// (`https://book.example.com`), as an origin: scheme, host and port.
+    /// Requests whose `Origin` is this origin are this site's own, whatever
+    /// `Host` a proxy in front passes on.
+    pub public_origin: Option<String>,
     /// `SLOTKEEPER_TRUST_FORWARDED_FOR`: behind a reverse proxy, take the
     /// client's address from the last X-Forwarded-For entry.
     pub trust_forwarded_for: bool,
@@ -98,10 +106,29 @@ impl Settings {
                 })
             }
         };
+        let log_json = match var("SLOTKEEPER_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(SettingError {
+                    name: "SLOTKEEPER_LOG_FORMAT",
+                    message: format!("{other:?} is neither text nor json"),
+                })
+            }
+        };
+        let public_origin = match var("SLOTKEEPER_PUBLIC_URL") {
+            None => None,
+            Some(url) => Some(origin_of(url.trim()).ok_or_else(|| SettingError {
+                name: "SLOTKEEPER_PUBLIC_URL",
+                message: format!("{url:?} is not an http or https address like https://book.example.com"),
+            })?),
+        };
+        let https = public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
         Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             addr,
             log_filter: var("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            log_json,
             db: DbOptions {
                 pool_size: number("DATABASE_POOL_SIZE", 8, 1..=200)? as u32,
                 sqlite_durability: durability,
@@ -129,7 +156,8 @@ impl Settings {
                 30,
                 1..=3600,
             )?),
-            secure_cookies: flag("SLOTKEEPER_SECURE_COOKIES", false)?,
+            secure_cookies: flag("SLOTKEEPER_SECURE_COOKIES", false)? || https,
+            public_origin,
             trust_forwarded_for: flag("SLOTKEEPER_TRUST_FORWARDED_FOR", false)?,
         })
     }
@@ -142,13 +170,33 @@ impl fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("addr", &self.addr)
             .field("log_filter", &self.log_filter)
+            .field("log_json", &self.log_json)
             .field("db", &self.db)
             .field("demo_data", &self.demo_data)
             .field("hold_sweep_every", &self.hold_sweep_every)
             .field("secure_cookies", &self.secure_cookies)
+            .field("public_origin", &self.public_origin)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
+}
+
+/// `https://Book.Example.com/path` → `https://book.example.com`: the
+/// scheme, host and port of an http or https URL, as a browser's `Origin`
+/// header names them; `None` for anything else.
+pub fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
@@ -188,6 +236,21 @@ mod tests {
         assert_eq!(s.db.postgres.lock, Duration::from_secs(5));
         assert_eq!(s.db.postgres.statement, Duration::from_secs(30));
         assert_eq!(s.db.postgres.idle_in_transaction, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn an_https_public_url_makes_the_cookie_secure_and_names_the_origin() {
+        let s = settings(&[("SLOTKEEPER_PUBLIC_URL", "https://Book.Example.com/")]).unwrap();
+        assert_eq!(s.public_origin.as_deref(), Some("https://book.example.com"));
+        assert!(s.secure_cookies);
+        let s = settings(&[("SLOTKEEPER_PUBLIC_URL", "http://127.0.0.1:3000")]).unwrap();
+        assert_eq!(s.public_origin.as_deref(), Some("http://127.0.0.1:3000"));
+        assert!(!s.secure_cookies);
+        assert!(!settings(&[]).unwrap().secure_cookies);
+        for bad in ["book.example.com", "ftp://x.test", "https://", "https://a b.test"] {
+            let e = settings(&[("SLOTKEEPER_PUBLIC_URL", bad)]).unwrap_err();
+            assert_eq!(e.name, "SLOTKEEPER_PUBLIC_URL", "{bad}");
+        }
     }
 
     #[test]

@@ -75,6 +75,31 @@ async fn staff(app: &TestApp, email: &str) -> Client {
 }
 
 on_both_databases! {
+    async fn metrics_for_a_staff_member_show_only_the_venues_they_run(app) {
+        // Activity at both demo venues.
+        let mut alice = app.client();
+        alice.log_in("alice@slotkeeper.test", "slotkeeper-demo").await;
+        let r = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "start": london(2, 10, 0)}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        let r = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 2, "party_size": 2, "start": london(2, 19, 0)}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        // Bob becomes staff of the spa alone.
+        let mut ada = app.client();
+        ada.log_in("admin@slotkeeper.test", "slotkeeper-demo").await;
+        let r = ada.call("/api/admin/set_staff", &[("email", "bob@slotkeeper.test"), ("role", "staff"), ("venue", "1")]).await;
+        assert!(r.status.is_success() || r.status.is_redirection(), "{:?} {}", r.status, r.json);
+        let mut bob = app.client();
+        bob.log_in("bob@slotkeeper.test", "slotkeeper-demo").await;
+        let text = |r: Reply| r.text;
+        let for_bob = text(bob.send(Method::GET, "/metrics", None).await);
+        assert!(for_bob.contains("venue=\"Harbour Spa\""), "{for_bob}");
+        assert!(!for_bob.contains("Olive Table"), "a venue Bob does not run: {for_bob}");
+        let for_ada = text(ada.send(Method::GET, "/metrics", None).await);
+        assert!(for_ada.contains("Harbour Spa") && for_ada.contains("Olive Table"), "an admin runs every venue: {for_ada}");
+        let for_token = text(app.client().send_with(Method::GET, "/metrics", None, &[("authorization", &format!("Bearer {METRICS_TOKEN}"))]).await);
+        assert!(for_token.contains("Harbour Spa") && for_token.contains("Olive Table"), "{for_token}");
+    }
+
     async fn every_admin_server_function_page_and_route_refuses_customers_and_visitors(app) {
         let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths()
             .map(|(p, _)| p)

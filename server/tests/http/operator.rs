@@ -36,19 +36,18 @@ fn create_admin(database: &str, args: &[&str], stdin: Option<&str>) -> (i32, Str
     )
 }
 
-/// Starts the server binary on `database`, with the demo data or with no
-/// demo setting; returns it, its address, and what it logged before it
-/// listened. The rest of its log goes to `rest` when given.
+/// Starts the server binary on `database` with the settings `env` (no
+/// demo data unless they ask); returns it, its address, and what it logged
+/// before it listened. The rest of its log goes to `rest` when given.
 async fn serve(
     database: &str,
-    demo: bool,
+    env: &[(&str, &str)],
     rest: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 ) -> (tokio::process::Child, String, String) {
     let mut command = tokio::process::Command::new(BINARY);
-    if demo {
-        command.env("SLOTKEEPER_DEMO_DATA", "on");
-    } else {
-        command.env_remove("SLOTKEEPER_DEMO_DATA");
+    command.env_remove("SLOTKEEPER_DEMO_DATA").env_remove("SLOTKEEPER_LOG_FORMAT");
+    for (k, v) in env {
+        command.env(k, v);
     }
     let mut child = command
         .env("DATABASE_URL", database)
@@ -68,7 +67,12 @@ async fn serve(
             log.push_str(&line);
             log.push('\n');
             if let Some(at) = line.find("listening on http://") {
-                return line[at + "listening on ".len()..].trim().to_owned();
+                // Up to the end of the address (a JSON line goes on).
+                let rest = &line[at + "listening on ".len()..];
+                let end = rest["http://".len()..]
+                    .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ':'))
+                    .map_or(rest.len(), |i| i + "http://".len());
+                return rest[..end].to_owned();
             }
         }
         panic!("the server stopped before it listened:\n{log}")
@@ -97,7 +101,7 @@ async fn fresh_database_and_first_admin(engine: Engine) {
 }
 
 async fn first_admin_on(database: &str) {
-    let (mut server, base, log) = serve(database, false, None).await;
+    let (mut server, base, log) = serve(database, &[], None).await;
     assert!(
         log.contains("no admin account yet") && log.contains("slotkeeper create-admin --email"),
         "the log says how to make the first admin:\n{log}"
@@ -206,7 +210,7 @@ async fn stopping_under_load(engine: Engine) {
 
 async fn stop_under_load_on(database: &str) {
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (mut server, base, _) = serve(database, true, Some(log_tx)).await;
+    let (mut server, base, _) = serve(database, &[("SLOTKEEPER_DEMO_DATA", "on")], Some(log_tx)).await;
     // Eight customers, each asking for five times at once: forty requests.
     let mut customers = Vec::new();
     for i in 0..8 {
@@ -316,5 +320,65 @@ mod sigterm_under_load_finishes_what_started_and_loses_nothing_acknowledged {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_postgres() {
         stopping_under_load(Engine::Postgres).await;
+    }
+}
+
+/// `SLOTKEEPER_LOG_FORMAT=json`: every log line is a JSON object, and what
+/// is logged inside a request names the request's id, which the response
+/// carries back (the caller's own, or one made for it).
+mod json_logs_name_each_request_by_the_id_its_response_carries {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        use futures::FutureExt;
+        let db = TestDatabase::create(Engine::Sqlite).await;
+        let outcome = std::panic::AssertUnwindSafe(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let env = [("SLOTKEEPER_DEMO_DATA", "on"), ("SLOTKEEPER_LOG_FORMAT", "json")];
+            let (mut server, base, log) = serve(&db.url, &env, Some(tx)).await;
+            for line in log.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                assert!(v["fields"]["message"].is_string() && v["level"].is_string(), "{line}");
+            }
+            let http = reqwest::Client::new();
+            let mine = http.get(format!("{base}/healthz")).header("x-request-id", "from-the-proxy-7").send().await.unwrap();
+            assert_eq!(mine.headers()["x-request-id"], "from-the-proxy-7");
+            let made = http.get(format!("{base}/healthz")).send().await.unwrap();
+            let id = made.headers()["x-request-id"].to_str().unwrap().to_owned();
+            assert!(id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+            // A log-in logs "signed in" inside its request.
+            let r = http
+                .post(format!("{base}/api/v1/session"))
+                .header("x-request-id", "login-42")
+                .json(&serde_json::json!({"email": "alice@slotkeeper.test", "password": "slotkeeper-demo"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let mut found = None;
+            for _ in 0..50 {
+                while let Ok(line) = rx.try_recv() {
+                    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                    if v["fields"]["message"] == "signed in" {
+                        found = Some(v);
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            let line = found.expect("the log-in is logged");
+            let spans = line["spans"].as_array().unwrap_or_else(|| panic!("the spans of {line}"));
+            assert!(spans.iter().any(|s| s["request_id"] == "login-42"), "{line}");
+            server.kill().await.ok();
+        })
+        .catch_unwind()
+        .await;
+        db.remove().await;
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
     }
 }

@@ -130,3 +130,118 @@ mod readyz_answers_503_while_the_database_refuses_connections {
         assert_eq!(up, (200, "ready".to_owned()));
     }
 }
+
+/// A Postgres restart as the app sees it: every connection of the app cut
+/// (`pg_terminate_backend`) again and again while customers book and
+/// browse. No request is answered 500 (a 503 asks to try again), and every
+/// booking acknowledged is there afterwards.
+mod cutting_every_database_connection_under_load_answers_no_500_and_loses_nothing {
+    use crate::support::*;
+    use reqwest::{Method, StatusCode};
+    use serde_json::json;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        use sqlx::Connection;
+        let app = TestApp::spawn(Engine::Postgres).await;
+        let url = app.database_url();
+        let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+        let admin_url = std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
+        let mut first = app.client();
+        let venues = first.send(Method::GET, "/api/v1/venues", None).await.json;
+        let spa = venues.as_array().unwrap().iter().find(|v| v["name"] == "Harbour Spa").unwrap().clone();
+        let find = |list: &str, n: &str| spa[list].as_array().unwrap().iter().find(|x| x["name"] == n).unwrap()["id"].as_i64().unwrap();
+        let (venue, head) = (spa["id"].as_i64().unwrap(), find("services", "Head and shoulder massage"));
+        let therapists = [find("resources", "Anna"), find("resources", "Ben")];
+        let mut customers = Vec::new();
+        for i in 0..8 {
+            customers.push(app.customer(&format!("cut{i}@example.com")).await);
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let cutter = {
+            let stop = stop.clone();
+            let name = name.clone();
+            tokio::spawn(async move {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect as admin");
+                let mut cuts = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let cut: Vec<(bool,)> = sqlx::query_as(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(&name)
+                    .fetch_all(&mut admin)
+                    .await
+                    .expect("cut the app's connections");
+                    cuts += cut.len() as u64;
+                    tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+                }
+                cuts
+            })
+        };
+        let mut tasks = Vec::new();
+        for (i, mut c) in customers.into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut booked = Vec::new();
+                for k in 0..24usize {
+                    let (path, reply) = match k % 3 {
+                        0 => {
+                            // Each request its own therapist and hour.
+                            let n = i * 8 + k / 3;
+                            let start = london(2 + (n / 8) as u32, 9 + ((n / 2) % 4) as u32, 0);
+                            let body = json!({"venue_id": venue, "service_id": head, "resource_id": therapists[n % 2], "start": start});
+                            ("POST /api/v1/bookings", c.try_send(Method::POST, "/api/v1/bookings", Some(body)).await)
+                        }
+                        1 => ("GET /api/v1/bookings", c.try_send(Method::GET, "/api/v1/bookings", None).await),
+                        _ => {
+                            let path = format!("/api/v1/venues/{venue}/availability?date=2026-06-0{}&service_id={head}", 2 + k % 5);
+                            ("GET availability", c.try_send(Method::GET, &path, None).await)
+                        }
+                    };
+                    match reply {
+                        Ok((status, json)) => {
+                            if status == StatusCode::CREATED {
+                                booked.push(json["id"].as_i64().unwrap());
+                            }
+                            seen.push((path, status, json.to_string()));
+                        }
+                        Err(e) => seen.push((path, StatusCode::IM_A_TEAPOT, format!("transport: {e}"))),
+                    }
+                }
+                (c, seen, booked)
+            }));
+        }
+        let mut results = Vec::new();
+        for t in tasks {
+            results.push(t.await.unwrap());
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let cuts = cutter.await.unwrap();
+        let mut failures = Vec::new();
+        let mut unavailable = 0;
+        for (_, seen, _) in &results {
+            for (path, status, body) in seen {
+                match *status {
+                    StatusCode::SERVICE_UNAVAILABLE => unavailable += 1,
+                    s if s.is_server_error() || s == StatusCode::IM_A_TEAPOT => failures.push(format!("{path}: {s} {body}")),
+                    _ => {}
+                }
+            }
+        }
+        // Every acknowledged booking is there, confirmed, for its customer.
+        let mut booked_total = 0;
+        for (mut c, _, booked) in results {
+            let mine = c.send(Method::GET, "/api/v1/bookings", None).await;
+            assert_eq!(mine.status, StatusCode::OK);
+            for id in booked {
+                booked_total += 1;
+                let b = mine.json.as_array().unwrap().iter().find(|b| b["id"] == id).cloned();
+                assert!(matches!(&b, Some(b) if b["status"] == "confirmed"), "booking #{id} was acknowledged but is {b:?}");
+            }
+        }
+        app.stop().await;
+        eprintln!("{cuts} connections cut; {booked_total} bookings made; {unavailable} answered 503");
+        assert!(cuts > 0, "the test cut no connection");
+        assert!(failures.is_empty(), "{} requests failed:\n{}", failures.len(), failures.join("\n"));
+    }
+}

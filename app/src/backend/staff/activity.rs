@@ -64,16 +64,25 @@ impl Engine {
         })
     }
 
-    /// Totals of every venue, for `/metrics`: (venue name, kind, count).
-    pub async fn stat_totals(&self) -> Result<Vec<(String, &'static str, i64)>, AppError> {
+    /// Totals for `/metrics`: (venue name, kind, count), of every venue, or
+    /// of those `viewer` runs.
+    pub async fn stat_totals(
+        &self,
+        viewer: Option<Staff>,
+    ) -> Result<Vec<(String, &'static str, i64)>, AppError> {
         self.flush_stats().await?;
         with_backend!(self.db(), |b| {
             async {
                 let mut tx = b.begin_read().await?;
+                let allowed = match viewer {
+                    Some(staff) => Some(tx.venues_run_by(staff.user.0).await?),
+                    None => None,
+                };
                 let names: HashMap<i64, String> = tx
                     .venues()
                     .await?
                     .into_iter()
+                    .filter(|v| allowed.as_ref().is_none_or(|a| a.contains(&v.id)))
                     .map(|v| (v.id, v.name))
                     .collect();
                 Ok::<_, Failure>(

@@ -59,6 +59,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub json: Value,
     pub headers: reqwest::header::HeaderMap,
+    /// The body as text (for what is not JSON).
+    pub text: String,
 }
 
 /// An HTTP client with its own session cookie, like one browser.
@@ -358,16 +360,18 @@ fn form_body(fields: &[(&str, &str)]) -> String {
 }
 
 impl Reply {
-    /// The status, headers and JSON body (`Null` when not JSON).
+    /// The status, headers and body, as JSON (`Null` when not JSON) and
+    /// as text.
     async fn read(res: reqwest::Response) -> Reply {
         let status = res.status();
         let headers = res.headers().clone();
-        let json =
-            serde_json::from_str(&res.text().await.unwrap_or_default()).unwrap_or(Value::Null);
+        let text = res.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,
             json,
             headers,
+            text,
         }
     }
 }

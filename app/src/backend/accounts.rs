@@ -168,6 +168,16 @@ fn to_auth_user(row: super::store::UserRow) -> AuthUser {
     }
 }
 
+/// Too many `what` within a throttle's window: try again in `retry`
+/// seconds (at least one).
+fn throttled(retry: i64, what: &str) -> Failure {
+    let retry = retry.max(1);
+    Failure::App(AppError::RateLimited {
+        retry_after_seconds: retry,
+        message: format!("Too many {what}. Try again in {} minutes.", (retry + 59) / 60),
+    })
+}
+
 /// Creates a customer account. Refused input, a taken email and an
 /// address over its sign-ups cost no hashing: they are answered first (the
 /// sign-up counts, and is counted under a lock, before the hash).
@@ -193,14 +203,8 @@ pub async fn register(
             let count = tx.signups_from(address, now - SIGNUP_WINDOW_SECONDS).await?;
             if count.failures >= SIGNUPS_PER_ADDRESS {
                 let oldest = count.oldest.unwrap_or(now);
-                let retry = (oldest + SIGNUP_WINDOW_SECONDS - now).max(1);
-                return Err(Failure::App(AppError::RateLimited {
-                    retry_after_seconds: retry,
-                    message: format!(
-                        "Too many new accounts from this address. Try again in {} minutes.",
-                        (retry + 59) / 60
-                    ),
-                }));
+                let retry = oldest + SIGNUP_WINDOW_SECONDS - now;
+                return Err(throttled(retry, "new accounts from this address"));
             }
             if tx.user_by_email(email.as_str()).await?.is_some() {
                 return Err(Failure::App(AppError::EmailInUse));
@@ -387,14 +391,8 @@ pub async fn log_in(
             for (count, limit) in counts.iter().zip(limits) {
                 if count.failures >= limit {
                     let oldest = count.oldest.unwrap_or(now);
-                    let retry = (oldest + THROTTLE_WINDOW_SECONDS - now).max(1);
-                    return Err(Failure::App(AppError::RateLimited {
-                        retry_after_seconds: retry,
-                        message: format!(
-                            "Too many failed log-ins. Try again in {} minutes.",
-                            (retry + 59) / 60
-                        ),
-                    }));
+                    let retry = oldest + THROTTLE_WINDOW_SECONDS - now;
+                    return Err(throttled(retry, "failed log-ins"));
                 }
             }
             let row = tx.user_by_email(&email).await?;
@@ -420,33 +418,31 @@ pub async fn log_in(
         // Not checked at all: the attempt is no failure of the guesser's
         // (it must not count toward a lock-out), and the client tries again.
         Err(e) => {
-            with_backend!(db, |b| {
-                async {
-                    let mut tx = b.begin_write().await?;
-                    tx.mark_login_succeeded(attempt).await?;
-                    tx.commit().await
-                }
-                .await
-                .map_err(|e| settle_app(e.into()))?
-            });
+            uncount_attempt(db, attempt).await?;
             return Err(e.answer("checking a password"));
         }
     };
     match row {
         Some(r) if verified => {
-            with_backend!(db, |b| {
-                async {
-                    let mut tx = b.begin_write().await?;
-                    tx.mark_login_succeeded(attempt).await?;
-                    tx.commit().await
-                }
-                .await
-                .map_err(|e| settle_app(e.into()))?
-            });
+            uncount_attempt(db, attempt).await?;
             Ok(to_auth_user(r))
         }
         _ => Err(AppError::InvalidCredentials),
     }
+}
+
+/// Marks a log-in attempt as no failure: it succeeded, or it was never
+/// checked (hashing saturated).
+async fn uncount_attempt(db: &Db, attempt: i64) -> Result<(), AppError> {
+    with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_write().await?;
+            tx.mark_login_succeeded(attempt).await?;
+            tx.commit().await
+        }
+        .await
+        .map_err(|e| settle_app(e.into()))
+    })
 }
 
 /// The user behind a session, if the account still exists.

@@ -929,18 +929,7 @@ async fn check(ctx: Ctx, engines: Vec<Engine>) {
     let staff = ctx.staff_of(&[spa.id, restaurant.id]).await;
     for venue in [spa.id, restaurant.id] {
         let s = ctx.engine.venue_setup(staff, venue).await.unwrap().settings;
-        let limits = Change::Settings {
-            version: s.version,
-            name: s.name.clone(),
-            grid_minutes: s.grid_minutes,
-            hold_minutes: s.hold_minutes,
-            cancellation_window_minutes: s.cancellation_window_minutes,
-            min_notice_minutes: s.min_notice_minutes,
-            advance_days: s.advance_days,
-            seating_minutes: s.seating_minutes,
-            max_holds_per_customer: Some(MAX_HOLDS),
-            max_upcoming_per_customer: Some(MAX_UPCOMING),
-        };
+        let limits = settings_with_limits(&s, Some(MAX_HOLDS), Some(MAX_UPCOMING));
         ctx.engine.change(staff, venue, &limits, StrandChoice::Ask).await.unwrap();
     }
     let mut customers = Vec::new();

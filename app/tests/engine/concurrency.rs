@@ -345,17 +345,8 @@ on_both_databases! {
         for b in &granted {
             ctx.engine.confirm_hold(alice, b.id).await.unwrap();
         }
-        let limit = |version, holds, upcoming| app::backend::staff::Change::Settings {
-            version,
-            name: s.name.clone(),
-            grid_minutes: s.grid_minutes,
-            hold_minutes: s.hold_minutes,
-            cancellation_window_minutes: s.cancellation_window_minutes,
-            min_notice_minutes: s.min_notice_minutes,
-            advance_days: s.advance_days,
-            seating_minutes: s.seating_minutes,
-            max_holds_per_customer: holds,
-            max_upcoming_per_customer: upcoming,
+        let limit = |version, holds, upcoming| {
+            settings_with_limits(&app::domain::admin::VenueSettings { version, ..s.clone() }, holds, upcoming)
         };
         let ask = app::domain::admin::StrandChoice::Ask;
         ctx.engine.change(staff, olive.id, &limit(s.version, None, Some(4)), ask).await.unwrap();

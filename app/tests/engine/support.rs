@@ -343,3 +343,24 @@ impl Ctx {
         assert!(half.is_empty(), "{when}: half-made bookings {half:?}");
     }
 }
+
+/// The venue's settings as they are, with the per-customer limits set
+/// (`None` keeps one).
+pub fn settings_with_limits(
+    s: &app::domain::admin::VenueSettings,
+    holds: Option<i64>,
+    upcoming: Option<i64>,
+) -> app::backend::staff::Change {
+    app::backend::staff::Change::Settings {
+        version: s.version,
+        name: s.name.clone(),
+        grid_minutes: s.grid_minutes,
+        hold_minutes: s.hold_minutes,
+        cancellation_window_minutes: s.cancellation_window_minutes,
+        min_notice_minutes: s.min_notice_minutes,
+        advance_days: s.advance_days,
+        seating_minutes: s.seating_minutes,
+        max_holds_per_customer: holds,
+        max_upcoming_per_customer: upcoming,
+    }
+}

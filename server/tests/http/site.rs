@@ -102,12 +102,8 @@ mod readyz_answers_503_while_the_database_refuses_connections {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_postgres() {
-        use sqlx::Connection;
         let app = TestApp::spawn(Engine::Postgres).await;
-        let url = app.database_url();
-        let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-        let admin_url = std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect as admin");
+        let (name, mut admin) = app.postgres_admin().await;
         sqlx::query(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
             .execute(&mut admin)
             .await
@@ -142,11 +138,8 @@ mod cutting_every_database_connection_under_load_answers_no_500_and_loses_nothin
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn on_postgres() {
-        use sqlx::Connection;
         let app = TestApp::spawn(Engine::Postgres).await;
-        let url = app.database_url();
-        let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-        let admin_url = std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
+        let (name, mut admin) = app.postgres_admin().await;
         let mut first = app.client();
         let venues = first.send(Method::GET, "/api/v1/venues", None).await.json;
         let spa = venues.as_array().unwrap().iter().find(|v| v["name"] == "Harbour Spa").unwrap().clone();
@@ -162,7 +155,6 @@ mod cutting_every_database_connection_under_load_answers_no_500_and_loses_nothin
             let stop = stop.clone();
             let name = name.clone();
             tokio::spawn(async move {
-                let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect as admin");
                 let mut cuts = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let cut: Vec<(bool,)> = sqlx::query_as(

@@ -106,6 +106,17 @@ impl TestApp {
         self.database.url.clone()
     }
 
+    /// On Postgres: the app's database name, and a connection to the
+    /// server as the tests' admin, to do to the app what an outage would.
+    pub async fn postgres_admin(&self) -> (String, sqlx::PgConnection) {
+        use sqlx::Connection;
+        let url = self.database_url();
+        let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+        let admin_url = std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
+        let admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect as admin");
+        (name, admin)
+    }
+
     pub async fn stop(self) {
         self.server.abort();
         let _ = self.server.await;

@@ -19,6 +19,23 @@ fn hold_fields<'a>(start: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 on_both_databases! {
+    async fn without_javascript_a_hold_past_the_limit_comes_back_with_the_reason_and_a_way_to_my_bookings(app) {
+        let mut a = app.customer("limit-page@example.com").await;
+        for (n, (h, key)) in [(10, "limit-page-1"), (11, "limit-page-2"), (12, "limit-page-3")].into_iter().enumerate() {
+            let at = london(2, h, 0);
+            let (status, location) = a.form_post("/api/place_hold", &hold_fields(&at, key), SPA_PAGE).await;
+            assert!(status == StatusCode::FOUND && location.starts_with("/holds/"), "hold {n}: {location}");
+        }
+        let fourth = london(2, 15, 0);
+        let (status, back) = a.form_post("/api/place_hold", &hold_fields(&fourth, "limit-page-4"), SPA_PAGE).await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert!(back.contains("__err="), "back to the form with the error: {back}");
+        let (_, _, html) = a.page(&back).await;
+        assert!(html.contains(r#"role="alert""#));
+        assert!(html.contains("You are already holding 3 time(s) here"), "{html}");
+        assert!(html.contains(r#"<a href="/bookings">See your bookings</a>"#));
+    }
+
     async fn the_slot_grid_is_server_rendered_with_named_buttons_and_taken_times_shown(app) {
         let mut a = app.customer("pat@example.com").await;
         let r = a.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await;

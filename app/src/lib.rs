@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("register") view=pages::login::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("claim") view=pages::login::ClaimPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("venues"), ParamSegment("id")) view=pages::venue::VenuePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("holds"), ParamSegment("id")) view=pages::hold::HoldPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("bookings") view=pages::bookings::BookingsPage ssr=SsrMode::Async/>

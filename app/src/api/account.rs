@@ -118,6 +118,21 @@ pub async fn register(
     Ok(())
 }
 
+/// A customer whom staff booked without a password sets one with the link
+/// staff gave them, and is signed in.
+#[server(prefix = "/api", endpoint = "claim_account")]
+pub async fn claim_account(token: String, password: String) -> Result<(), AppError> {
+    use crate::backend::accounts;
+    use crate::domain::input::Password;
+    let state = super::state()?;
+    let password = Password::parse(&password)?;
+    let now = state.engine.clock().now();
+    let user = accounts::claim_account(state.engine.db(), &token, &password, now).await?;
+    crate::auth::sign_in(&ssr::session().await?, &user, now).await?;
+    leptos_axum::redirect("/bookings");
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
     crate::auth::sign_out(&ssr::session().await?).await?;

@@ -236,6 +236,96 @@ pub async fn register(
     }
 }
 
+/// How long a claim link opens its account.
+pub const CLAIM_LINK_DAYS: i64 = 7;
+
+/// Whether a stored password is a real hash, not a walk-in account's "!"
+/// (an account staff made without a password).
+pub fn has_password(stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok()
+}
+
+/// A claim link's secret: 32 random bytes from the system, in hex.
+pub(crate) fn new_claim_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is kept of a claim link's secret: its SHA-256, in hex.
+pub(crate) fn claim_token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The customer behind a claim link sets a password: the link is used up
+/// and the password set in one transaction, and only on an account that has
+/// none (staff made it at the desk or on the phone). Then they log in as
+/// anyone does.
+pub async fn claim_account(
+    db: &Db,
+    token: &str,
+    password: &Password,
+    now: i64,
+) -> Result<AuthUser, AppError> {
+    let spent = || {
+        AppError::from(InvalidInput::new(
+            "token",
+            "This link is used up or has expired; ask the venue for a new one.",
+        ))
+    };
+    let hash_of_token = claim_token_hash(token);
+    // Looked at first, so that a bad link costs no hashing.
+    let user = with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_read().await?;
+            match tx.claim_link_user(&hash_of_token, now, false).await? {
+                Some(id) => tx.user(id).await,
+                None => Ok(None),
+            }
+        }
+        .await
+        .map_err(|e| settle_app(e.into()))?
+    })
+    .ok_or_else(spent)?;
+    if password.expose().to_lowercase().contains(&user.email) {
+        return Err(InvalidInput::new(
+            "password",
+            "A password must not contain the email address.",
+        )
+        .into());
+    }
+    let hash = hash_password(password)
+        .await
+        .map_err(|e| e.answer("hashing a claimed account's password"))?;
+    let claimed = with_backend!(db, |b| {
+        async {
+            let mut tx = b.begin_write().await?;
+            let taken = tx.claim_link_user(&hash_of_token, now, true).await?;
+            let row = match taken {
+                Some(id) if id == user.id => tx.user(id).await?,
+                _ => None,
+            };
+            match row {
+                Some(row) if !has_password(&row.password_hash) => {
+                    tx.set_password_hash(row.id, &hash).await?;
+                    tx.commit().await?;
+                    Ok(Some(row))
+                }
+                _ => Ok(None),
+            }
+        }
+        .await
+        .map_err(|e: sqlx::Error| settle_app(e.into()))?
+    })
+    .ok_or_else(spent)?;
+    Ok(to_auth_user(claimed))
+}
+
 /// What `create_admin` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminMade {

@@ -315,6 +315,9 @@ pub struct BookingDetail {
     pub view: BookingView,
     pub customer_name: String,
     pub customer_email: String,
+    /// False for an account staff made without a password: staff may give
+    /// the customer a claim link.
+    pub customer_has_password: bool,
     /// When the booking or hold was made, in the venue's time.
     pub created_label: String,
     /// Staff changes to it, oldest first.
@@ -385,6 +388,16 @@ impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A one-time link with which a customer whom staff booked without a
+/// password sets one: `path` is shown once, to be passed on to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimLink {
+    /// `/claim?token=…`, on this site.
+    pub path: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A staff member or admin, as the admin's staff page lists them.

@@ -1,6 +1,7 @@
-//! Log in and register. Both send the visitor back where they came from.
+//! Log in and register (both send the visitor back where they came from),
+//! and claim an account staff made without a password.
 
-use crate::api::account::{safe_next, LogIn, Register};
+use crate::api::account::{safe_next, ClaimAccount, LogIn, Register};
 use crate::components::feedback::{action_error, field_error, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -83,4 +84,32 @@ pub fn urlencoding(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// `/claim?token=…`: the link staff gave a customer they booked without a
+/// password; the customer chooses one and is signed in.
+#[component]
+pub fn ClaimPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = query.read_untracked().get("token").unwrap_or_default();
+    let action = ServerAction::<ClaimAccount>::new();
+    let error = action_error(action.value());
+    let general = Signal::derive(move || {
+        error.get().filter(|e| {
+            !matches!(e, crate::domain::error::AppError::Invalid { field, .. } if field == "password")
+        })
+    });
+    view! {
+        <Title text="Choose a password"/>
+        <h1>"Choose a password"</h1>
+        <p>"The venue booked you without one. With a password you can see and change your bookings here."</p>
+        <ActionForm action=action attr:class="stacked">
+            <FormError error=general/>
+            <input type="hidden" name="token" value=token/>
+            <label for="password">"Password (at least 10 characters)"</label>
+            <input id="password" type="password" name="password" autocomplete="new-password" minlength="10" required aria-describedby="password-error"/>
+            <span class="field-error" id="password-error">{field_error(error, "password")}</span>
+            <button type="submit" class="primary">"Save and log in"</button>
+        </ActionForm>
+    }
 }

@@ -1,4 +1,5 @@
-//! Staff routes of the JSON API: the day, statistics, moves and closures.
+//! Staff routes of the JSON API: the day, statistics, moves, closures and
+//! claim links.
 //! Customers get 403, visitors 401; the engine checks the venue.
 
 use super::{invalid, ApiError, ApiResult, Body, Id, Query, SignedIn};
@@ -118,4 +119,17 @@ pub async fn close(
         .change(staff, VenueId(venue), &change, choice)
         .await?;
     Ok(StatusCode::CREATED)
+}
+
+/// POST /api/v1/bookings/{id}/claim-link: a one-time link for the
+/// booking's customer, booked without a password, to set one.
+pub async fn claim_link(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Id(id): Id,
+) -> ApiResult<(StatusCode, Json<app::domain::admin::ClaimLink>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.engine.claim_link(staff, BookingId(id)).await?),
+    ))
 }

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
                 .delete(session::log_out),
         )
         .route("/users", post(session::register))
+        .route("/claim", post(session::claim))
         .route("/venues", get(venues::list))
         .route("/venues/{id}/availability", get(venues::availability))
         .route("/holds", post(bookings::hold))
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}", delete(bookings::cancel))
         .route("/bookings/{id}/move", post(admin::move_booking))
         .route("/bookings/{id}/reschedule", post(bookings::reschedule))
+        .route("/bookings/{id}/claim-link", post(admin::claim_link))
         .route("/venues/{id}/day", get(admin::day))
         .route("/venues/{id}/closures", post(admin::close))
         .route("/stats", get(admin::stats))

@@ -100,3 +100,25 @@ pub async fn register(
 pub async fn me(super::SignedIn(user): super::SignedIn) -> Json<UserView> {
     Json(user.into())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    token: String,
+    password: String,
+}
+
+/// POST /api/v1/claim: the customer of a claim link sets a password and is
+/// signed in.
+pub async fn claim(
+    State(state): State<AppState>,
+    session: Session,
+    Body(body): Body<Claim>,
+) -> ApiResult<Json<UserView>> {
+    let password = Password::parse(&body.password)?;
+    let now = state.engine.clock().now();
+    let user = accounts::claim_account(state.engine.db(), &body.token, &password, now).await?;
+    auth::sign_in(&session, &user, now).await?;
+    tracing::info!(user = %user.id, "claimed an account");
+    Ok(Json(user.into()))
+}

@@ -75,6 +75,78 @@ async fn staff(app: &TestApp, email: &str) -> Client {
 }
 
 on_both_databases! {
+    async fn a_customer_booked_at_the_desk_claims_the_account_with_a_link_from_staff(app) {
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let day = "/admin/venues/1/day?date=2026-06-02";
+        let (_, _, html) = sam.page(day).await;
+        let key = html.split(r#"name="key" value=""#).nth(1).and_then(|r| r.split('"').next()).expect("the form's key").to_owned();
+        let fields = [
+            ("venue", "1"), ("email", "desk.guest@example.com"), ("name", "Desk Guest"), ("date", "2026-06-02"),
+            ("time", "10:00"), ("service", "1"), ("resource", "0"), ("key", key.as_str()),
+        ];
+        let (_, location) = sam.form_post("/api/admin/book", &fields, day).await;
+        let id: i64 = location.trim_start_matches("/admin/bookings/").split('?').next().unwrap().parse().expect("the booking's page");
+        // No password yet: nobody logs in as the guest.
+        let mut guest = app.client();
+        let none = guest.send(Method::POST, "/api/v1/session", Some(json!({"email": "desk.guest@example.com", "password": "anything at all"}))).await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+        // The staff page offers a link; without JavaScript it comes back in the address.
+        let (_, _, page) = sam.page(&location).await;
+        assert!(page.contains("Make a sign-in link"), "{page}");
+        let (status, back) = sam.form_post("/api/admin/claim_link", &[("id", &id.to_string())], &location).await;
+        assert_eq!(status, StatusCode::FOUND);
+        let token = back.split("claim=").nth(1).expect("the link in the address").to_owned();
+        let (_, _, shown) = sam.page(&back).await;
+        assert!(shown.contains(&format!("/claim?token={token}")), "the page shows the link");
+        // The JSON API makes one too.
+        let api = sam.send(Method::POST, &format!("/api/v1/bookings/{id}/claim-link"), None).await;
+        assert_eq!(api.status, StatusCode::CREATED, "{}", api.json);
+        assert!(api.json["path"].as_str().unwrap().starts_with("/claim?token="));
+        // A customer may not make one.
+        let mut alice = app.client();
+        alice.log_in("alice@slotkeeper.test", "slotkeeper-demo").await;
+        assert_eq!(alice.send(Method::POST, &format!("/api/v1/bookings/{id}/claim-link"), None).await.status, StatusCode::FORBIDDEN);
+
+        // The guest chooses a password with the page's link, and is signed in.
+        let (status, _, claim_page) = guest.page(&format!("/claim?token={token}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(claim_page.contains("Choose a password"));
+        let short = guest.form_post("/api/claim_account", &[("token", &token), ("password", "short")], "/claim").await;
+        assert!(short.1.contains("__err="), "a short password comes back: {}", short.1);
+        let (status, to) = guest.form_post("/api/claim_account", &[("token", &token), ("password", "the guest's own password")], "/claim").await;
+        assert_eq!((status, to.as_str()), (StatusCode::FOUND, "/bookings"));
+        let mine = guest.send(Method::GET, "/api/v1/bookings", None).await;
+        assert_eq!(mine.json[0]["id"], id, "{}", mine.json);
+        let mut again = app.client();
+        again.log_in("desk.guest@example.com", "the guest's own password").await;
+        // A link works once; the other link the API made is refused now that
+        // the account has a password, and so is a made-up one.
+        let reuse = app.client().send(Method::POST, "/api/v1/claim", Some(json!({"token": token, "password": "someone else's pass"}))).await;
+        assert_eq!((reuse.status, reuse.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("token")), "{}", reuse.json);
+        let other = api.json["token"].as_str().unwrap();
+        let late = app.client().send(Method::POST, "/api/v1/claim", Some(json!({"token": other, "password": "someone else's pass"}))).await;
+        assert_eq!(late.status, StatusCode::BAD_REQUEST, "{}", late.json);
+        let made_up = app.client().send(Method::POST, "/api/v1/claim", Some(json!({"token": "0".repeat(64), "password": "someone else's pass"}))).await;
+        assert_eq!(made_up.status, StatusCode::BAD_REQUEST);
+        let refused = sam.send(Method::POST, &format!("/api/v1/bookings/{id}/claim-link"), None).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "a customer with a password needs no link: {}", refused.json);
+        // Links expire after a week.
+        let fresh = {
+            let (_, _, html) = sam.page(day).await;
+            let key = html.split(r#"name="key" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_owned();
+            let fields = [
+                ("venue", "1"), ("email", "phone.guest@example.com"), ("name", "Phone Guest"), ("date", "2026-06-03"),
+                ("time", "10:00"), ("service", "1"), ("resource", "0"), ("key", key.as_str()),
+            ];
+            let (_, location) = sam.form_post("/api/admin/book", &fields, day).await;
+            location.trim_start_matches("/admin/bookings/").split('?').next().unwrap().to_owned()
+        };
+        let link = sam.send(Method::POST, &format!("/api/v1/bookings/{fresh}/claim-link"), None).await;
+        app.clock.set(app.clock.now() + 7 * 86_400 + 1);
+        let expired = app.client().send(Method::POST, "/api/v1/claim", Some(json!({"token": link.json["token"], "password": "too late a password"}))).await;
+        assert_eq!(expired.status, StatusCode::BAD_REQUEST, "{}", expired.json);
+    }
+
     async fn metrics_for_a_staff_member_show_only_the_venues_they_run(app) {
         // Activity at both demo venues.
         let mut alice = app.client();

@@ -470,7 +470,7 @@ on_both_databases! {
         let r = c.send(Method::GET, "/api/v1/openapi.json", None).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json["openapi"], "3.1.0");
-        for path in ["/session", "/users", "/venues", "/venues/{id}/availability", "/holds", "/holds/{id}/confirm", "/holds/{id}", "/bookings", "/bookings/{id}", "/bookings/{id}/reschedule", "/bookings/{id}/move", "/venues/{id}/day", "/venues/{id}/closures", "/stats"] {
+        for path in ["/session", "/users", "/venues", "/venues/{id}/availability", "/holds", "/holds/{id}/confirm", "/holds/{id}", "/bookings", "/bookings/{id}", "/bookings/{id}/reschedule", "/bookings/{id}/move", "/venues/{id}/day", "/venues/{id}/closures", "/stats", "/claim", "/bookings/{id}/claim-link"] {
             assert!(r.json["paths"][path].is_object(), "{path} is missing");
         }
     }

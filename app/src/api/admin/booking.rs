@@ -1,5 +1,5 @@
 //! The server functions of the staff booking page: the booking, and
-//! cancelling, marking and moving it.
+//! cancelling, marking and moving it, and a claim link for its customer.
 
 #[cfg(feature = "ssr")]
 use super::ssr;
@@ -79,5 +79,19 @@ pub async fn move_booking(
         )
         .await?;
     leptos_axum::redirect(&format!("/admin/bookings/{id}?moved=1"));
+    Ok(())
+}
+
+/// A one-time link for the booking's customer, who has no password, to set
+/// one; the page shows it once (it comes back in the address).
+#[server(prefix = "/api/admin", endpoint = "claim_link")]
+pub async fn make_claim_link(id: i64) -> Result<(), AppError> {
+    use crate::domain::ids::BookingId;
+    let staff = ssr::staff().await?;
+    let link = crate::api::state()?
+        .engine
+        .claim_link(staff, BookingId(id))
+        .await?;
+    leptos_axum::redirect(&format!("/admin/bookings/{id}?claim={}", link.token));
     Ok(())
 }

@@ -77,7 +77,11 @@ impl Engine {
                     Ok::<_, Failure>((
                         booking,
                         customer
-                            .map(|u| (u.display_name, u.email))
+                            .map(|u| {
+                                let with_password =
+                                    crate::backend::accounts::has_password(&u.password_hash);
+                                (u.display_name, u.email, with_password)
+                            })
                             .unwrap_or_default(),
                         history,
                         schedule::label(tz, created),
@@ -98,6 +102,7 @@ impl Engine {
             view,
             customer_name: customer.0,
             customer_email: customer.1,
+            customer_has_password: customer.2,
             created_label: created,
             history,
             date,

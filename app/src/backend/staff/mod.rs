@@ -16,6 +16,7 @@ mod activity;
 mod audit;
 mod bookings;
 mod changes;
+mod claims;
 mod day_view;
 mod setup;
 mod strands;

@@ -65,6 +65,24 @@ pub trait Accounts: Send {
 
     /// Whether any account is an admin.
     fn has_admin(&mut self) -> impl Future<Output = DbResult<bool>> + Send;
+
+    /// Keeps a claim link (the hash of its secret) for `user`.
+    fn insert_claim_link(
+        &mut self,
+        token_hash: &str,
+        user: i64,
+        by: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
+
+    /// The account a claim link opens, if it is unused and unexpired at
+    /// `now`; `take` also uses it up (once: a second take finds nothing).
+    fn claim_link_user(
+        &mut self,
+        token_hash: &str,
+        now: i64,
+        take: bool,
+    ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
 }
 
 /// One body per statement for both databases: see the module `store`.
@@ -206,6 +224,34 @@ macro_rules! impl_accounts {
                 )
                 .fetch_one(&mut **self)
                 .await
+            }
+
+            async fn insert_claim_link(&mut self, token_hash: &str, user: i64, by: i64, expires_at: i64) -> DbResult<()> {
+                sqlx::query::<$db>(
+                    "INSERT INTO claim_links (token_hash, user_id, created_by, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(token_hash)
+                .bind(user)
+                .bind(by)
+                .bind(expires_at)
+                .execute(&mut **self)
+                .await
+                .map(|_| ())
+            }
+
+            async fn claim_link_user(&mut self, token_hash: &str, now: i64, take: bool) -> DbResult<Option<i64>> {
+                let sql = if take {
+                    "UPDATE claim_links SET used_at = $2 \
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id"
+                } else {
+                    "SELECT user_id FROM claim_links \
+                     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2"
+                };
+                sqlx::query_scalar::<$db, i64>(sql)
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(&mut **self)
+                    .await
             }
         }
     };

@@ -3,7 +3,7 @@
 
 use super::audit::AuditTable;
 use super::common::{number, query_flag, refusal};
-use crate::api::admin::{load_booking, MarkBooking, MoveBooking, StaffCancel};
+use crate::api::admin::{load_booking, MakeClaimLink, MarkBooking, MoveBooking, StaffCancel};
 use crate::components::feedback::{action_error, FormError};
 use crate::domain::admin::BookingDetail;
 use crate::domain::booking::BookingStatus;
@@ -19,6 +19,7 @@ pub fn AdminBookingPage() -> impl IntoView {
     let cancel = ServerAction::<StaffCancel>::new();
     let mark = ServerAction::<MarkBooking>::new();
     let mover = ServerAction::<MoveBooking>::new();
+    let claim = ServerAction::<MakeClaimLink>::new();
     let booking = Resource::new(
         move || {
             (
@@ -34,7 +35,7 @@ pub fn AdminBookingPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match booking.await {
-                    Ok(b) => view! { <BookingAdmin b=b cancel=cancel mark=mark mover=mover/> }.into_any(),
+                    Ok(b) => view! { <BookingAdmin b=b cancel=cancel mark=mark mover=mover claim=claim/> }.into_any(),
                     Err(e) => refusal(e),
                 }
             })}
@@ -48,6 +49,7 @@ fn BookingAdmin(
     cancel: ServerAction<StaffCancel>,
     mark: ServerAction<MarkBooking>,
     mover: ServerAction<MoveBooking>,
+    claim: ServerAction<MakeClaimLink>,
 ) -> impl IntoView {
     let id = b.view.booking.id.0;
     let live = b.view.booking.status.is_live();
@@ -57,7 +59,16 @@ fn BookingAdmin(
             .get()
             .or_else(|| action_error(mark.value()).get())
             .or_else(|| action_error(mover.value()).get())
+            .or_else(|| action_error(claim.value()).get())
     });
+    let query = leptos_router::hooks::use_query_map();
+    let made_link = move || {
+        query
+            .read()
+            .get("claim")
+            .filter(|t| t.len() == 64 && t.bytes().all(|c| c.is_ascii_hexdigit()))
+            .map(|t| format!("/claim?token={t}"))
+    };
     let alternatives = move || match errors.get() {
         Some(AppError::SlotTaken { alternatives }) => Some(alternatives),
         _ => None,
@@ -116,6 +127,17 @@ fn BookingAdmin(
                     {b.movable_to.iter().map(|(r, name)| view! { <option value=r.0>{name.clone()}</option> }).collect_view()}
                 </select>
                 <button type="submit" class="primary">"Move"</button>
+            </ActionForm>
+        })}
+        {(!b.customer_has_password).then(|| view! {
+            <h2 id="claim-heading">"The customer's account"</h2>
+            <p>"This customer was booked without a password. A sign-in link lets them choose one and see their bookings online; it works once, for 7 days."</p>
+            {move || made_link().map(|path| view! {
+                <p class="notice" role="status">"Give the customer this link: " <code>{path}</code> " (on this site's address)."</p>
+            })}
+            <ActionForm action=claim attr:class="inline-form" attr:aria-labelledby="claim-heading">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit">"Make a sign-in link"</button>
             </ActionForm>
         })}
         <h2>"History"</h2>

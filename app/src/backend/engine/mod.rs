@@ -428,18 +428,26 @@ impl Engine {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || async {
                 let now = self.clock.now();
-                let mut tx = b.begin_write().await?;
+                let due = {
+                    let mut tx = b.begin_read().await?;
+                    tx.due_holds(now, 100).await?
+                };
                 let mut expired = 0;
-                // Small batches in id order: short transactions that lock
-                // booking rows in the same order as booking transactions do.
                 let mut venues = Vec::new();
-                for id in tx.due_holds(now, 100).await? {
+                // One short transaction a hold, which locks the hold's
+                // resources first, as every writer of claims does: a set-up
+                // change that rewrites the venue's claims (a new grid) holds
+                // them all, so a hold it read as live cannot lapse under it
+                // and keep the claims it is given.
+                for id in due {
+                    let mut tx = begin_write(b).await?;
+                    lock_booking_resources(&mut tx, &mut LockSet::default(), id).await?;
                     if let Some(venue) = tx.expire_hold(id, now).await? {
                         venues.push(venue);
                         expired += 1;
                     }
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
                 if !venues.is_empty() {
                     self.changed();
                 }

@@ -107,6 +107,12 @@ pub(super) async fn reclaim_on_new_grid<S: Store>(
     let mut live = live;
     live.sort_by_key(|b| b.id);
     for b in &live {
+        // Its row locked and read again: a hold that lapsed and was swept
+        // since the list was read gets no claims back.
+        match tx.lock_booking(b.id).await? {
+            Some(row) if row.status.is_live() => {}
+            _ => continue,
+        }
         let cleanup = match b.service_id {
             Some(s) => tx.service(s).await?.map_or(0, |s| s.cleanup_minutes * 60),
             None => 0,

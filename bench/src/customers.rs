@@ -4,8 +4,8 @@
 use crate::args::die;
 use crate::instances::Instances;
 use app::backend::accounts::{self, NewUser};
-use app::domain::admin::Role;
 use app::backend::db::Db;
+use app::domain::admin::Role;
 use app::domain::ids::UserId;
 use app::domain::input::{DisplayName, Email, Password};
 use chrono::Utc;

@@ -100,8 +100,14 @@ mod tests {
 
     #[test]
     fn other_sites_are_refused() {
-        assert!(is_cross_site_here(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(is_cross_site_here(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_cross_site_here(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(is_cross_site_here(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
         assert!(is_cross_site_here(&headers(&[
             ("origin", "https://evil.test"),
             ("host", "shop.test")

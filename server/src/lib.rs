@@ -15,16 +15,18 @@ use app::backend::seed::{self, Seeded};
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use axum::http::{header, HeaderValue};
-use std::future::{Future, IntoFuture};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -166,7 +168,10 @@ impl Application {
     /// then stops accepting connections, lets the requests in flight finish
     /// (for at most `DRAIN`), stops and joins the sweeper, and closes the
     /// database (SQLite checkpoints its log).
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let engine = self.state.engine.clone();
         let every = self.settings.hold_sweep_every;
         let (stopping, mut stopped) = tokio::sync::watch::channel(false);
@@ -398,7 +403,11 @@ async fn readyz(
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the database does not answer",
+            )
+                .into_response()
         }
     }
 }

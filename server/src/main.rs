@@ -76,7 +76,10 @@ async fn main() {
 async fn serve(settings: Settings) {
     let logs = tracing_subscriber::fmt().with_env_filter(EnvFilter::new(&settings.log_filter));
     if settings.log_json {
-        logs.json().with_current_span(false).with_span_list(true).init();
+        logs.json()
+            .with_current_span(false)
+            .with_span_list(true)
+            .init();
     } else {
         logs.init();
     }

@@ -174,7 +174,10 @@ fn throttled(retry: i64, what: &str) -> Failure {
     let retry = retry.max(1);
     Failure::App(AppError::RateLimited {
         retry_after_seconds: retry,
-        message: format!("Too many {what}. Try again in {} minutes.", (retry + 59) / 60),
+        message: format!(
+            "Too many {what}. Try again in {} minutes.",
+            (retry + 59) / 60
+        ),
     })
 }
 
@@ -200,7 +203,9 @@ pub async fn register(
         async {
             let mut tx = b.begin_write().await?;
             tx.lock_signups(address).await?;
-            let count = tx.signups_from(address, now - SIGNUP_WINDOW_SECONDS).await?;
+            let count = tx
+                .signups_from(address, now - SIGNUP_WINDOW_SECONDS)
+                .await?;
             if count.failures >= SIGNUPS_PER_ADDRESS {
                 let oldest = count.oldest.unwrap_or(now);
                 let retry = oldest + SIGNUP_WINDOW_SECONDS - now;
@@ -581,6 +586,9 @@ mod tests {
         let started = std::time::Instant::now();
         let _ = verify_password(&other, &hash).await;
         let real = started.elapsed();
-        assert!(dummy * 3 > real, "no hash took {dummy:?}, a real check {real:?}");
+        assert!(
+            dummy * 3 > real,
+            "no hash took {dummy:?}, a real check {real:?}"
+        );
     }
 }

@@ -115,9 +115,7 @@ pub async fn add_venue<S: Store>(tx: &mut S, spec: &VenueSpec) -> DbResult<Creat
     }
     let mut resources = HashMap::new();
     for r in &spec.resources {
-        let rid = tx
-            .insert_resource(id, r.kind, &r.name, r.capacity)
-            .await?;
+        let rid = tx.insert_resource(id, r.kind, &r.name, r.capacity).await?;
         for h in &r.hours {
             tx.insert_weekly_hours(rid, h.weekday, h.from_minute, h.to_minute)
                 .await?;

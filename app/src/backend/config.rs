@@ -106,7 +106,10 @@ impl Settings {
                 })
             }
         };
-        let log_json = match var("SLOTKEEPER_LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        let log_json = match var("SLOTKEEPER_LOG_FORMAT")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("text") => false,
             Some("json") => true,
             Some(other) => {
@@ -120,10 +123,14 @@ impl Settings {
             None => None,
             Some(url) => Some(origin_of(url.trim()).ok_or_else(|| SettingError {
                 name: "SLOTKEEPER_PUBLIC_URL",
-                message: format!("{url:?} is not an http or https address like https://book.example.com"),
+                message: format!(
+                    "{url:?} is not an http or https address like https://book.example.com"
+                ),
             })?),
         };
-        let https = public_origin.as_deref().is_some_and(|o| o.starts_with("https://"));
+        let https = public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"));
         Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             addr,
@@ -247,7 +254,12 @@ mod tests {
         assert_eq!(s.public_origin.as_deref(), Some("http://127.0.0.1:3000"));
         assert!(!s.secure_cookies);
         assert!(!settings(&[]).unwrap().secure_cookies);
-        for bad in ["book.example.com", "ftp://x.test", "https://", "https://a b.test"] {
+        for bad in [
+            "book.example.com",
+            "ftp://x.test",
+            "https://",
+            "https://a b.test",
+        ] {
             let e = settings(&[("SLOTKEEPER_PUBLIC_URL", bad)]).unwrap_err();
             assert_eq!(e.name, "SLOTKEEPER_PUBLIC_URL", "{bad}");
         }

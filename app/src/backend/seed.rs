@@ -7,10 +7,10 @@ use crate::domain::input::Password;
 use crate::domain::venue::ResourceKind;
 
 use super::accounts;
-use crate::domain::admin::Role;
 use super::catalog::{add_venue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use super::db::{with_backend, Backend, Db};
 use crate::backend::store::prelude::*;
+use crate::domain::admin::Role;
 
 /// The password of every demo account (the README lists them).
 pub const DEMO_PASSWORD: &str = "slotkeeper-demo";
@@ -156,9 +156,7 @@ pub async fn seed_demo(db: &Db, now: i64) -> Result<Seeded, SeedError> {
             let spa = add_venue(&mut tx, &demo_spa()).await?;
             let restaurant = add_venue(&mut tx, &demo_restaurant()).await?;
             for (email, name, role) in DEMO_USERS {
-                let id = tx
-                    .insert_user(email, &hash, name, role, now)
-                    .await?;
+                let id = tx.insert_user(email, &hash, name, role, now).await?;
                 // The demo staff member runs both venues.
                 if let (Some(id), Role::Staff) = (id, role) {
                     tx.assign_staff(id, spa.id.0).await?;

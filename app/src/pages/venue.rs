@@ -283,7 +283,8 @@ fn Conflict(
             AppError::LimitReached { message } => view! {
                 <p>{message}</p>
                 <p><a href="/bookings">"See your bookings"</a></p>
-            }.into_any(),
+            }
+            .into_any(),
             other => view! { <p>{other.to_string()}</p> }.into_any(),
         };
         Some(view! {

@@ -23,11 +23,11 @@
 
 use crate::on_both_databases;
 use crate::support::*;
-use app::domain::admin::Role;
 use app::backend::catalog::CreatedVenue;
 use app::backend::engine::{Actor, Engine};
 use app::backend::pauses::{pause_at, PauseHandle, Point};
 use app::backend::staff::{Change, Staff, StaffBooking};
+use app::domain::admin::Role;
 use app::domain::admin::{StrandChoice, WeekdayHours};
 use app::domain::booking::{Booking, BookingError, BookingRequest, BookingStatus, Offer};
 use app::domain::error::AppError;
@@ -834,7 +834,11 @@ async fn check_ledger(w: &World, seed: u64, round: usize) {
             k.starts
         );
         let lapsed = b.hold_expires_at.is_some_and(|t| t.timestamp() <= now);
-        if k.by_customer && b.end.timestamp() > now && (b.status == BookingStatus::Confirmed || (b.status == BookingStatus::Held && !lapsed)) {
+        if k.by_customer
+            && b.end.timestamp() > now
+            && (b.status == BookingStatus::Confirmed
+                || (b.status == BookingStatus::Held && !lapsed))
+        {
             let entry = load.entry((k.customer, k.venue)).or_default();
             entry.0 += i64::from(b.status == BookingStatus::Held);
             entry.1 += 1;
@@ -930,7 +934,10 @@ async fn check(ctx: Ctx, engines: Vec<Engine>) {
     for venue in [spa.id, restaurant.id] {
         let s = ctx.engine.venue_setup(staff, venue).await.unwrap().settings;
         let limits = settings_with_limits(&s, Some(MAX_HOLDS), Some(MAX_UPCOMING));
-        ctx.engine.change(staff, venue, &limits, StrandChoice::Ask).await.unwrap();
+        ctx.engine
+            .change(staff, venue, &limits, StrandChoice::Ask)
+            .await
+            .unwrap();
     }
     let mut customers = Vec::new();
     for _ in 0..CUSTOMERS {

@@ -37,8 +37,8 @@ fn grid(setup: &VenueSetup, minutes: i64) -> Change {
         min_notice_minutes: s.min_notice_minutes,
         advance_days: s.advance_days,
         seating_minutes: s.seating_minutes,
-                max_holds_per_customer: None,
-                max_upcoming_per_customer: None,
+        max_holds_per_customer: None,
+        max_upcoming_per_customer: None,
     }
 }
 

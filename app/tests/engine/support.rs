@@ -2,13 +2,13 @@
 //! `app::backend::testing`), and fixtures.
 
 use app::backend::accounts::{self, NewUser};
-use app::domain::admin::Role;
 use app::backend::catalog::{self, CreatedVenue, ResourceSpec, ServiceSpec, VenueSpec, Weekly};
 use app::backend::db::{Db, DbOptions};
 use app::backend::engine::{Clock, Engine};
 use app::backend::seed;
 use app::backend::staff::{Staff, StaffAccount};
 use app::backend::testing::{TestDatabase, TestEngine};
+use app::domain::admin::Role;
 use app::domain::booking::{Booking, BookingError, BookingRequest, Offer, ResourceChoice};
 use app::domain::ids::{ResourceId, ServiceId, UserId, VenueId};
 use app::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};

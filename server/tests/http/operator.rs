@@ -3,10 +3,10 @@
 
 use crate::support::*;
 use app::backend::testing::TestDatabase;
+use chrono::TimeZone;
 use reqwest::{Method, StatusCode};
 use std::io::Write;
 use std::process::{Command, Stdio};
-use chrono::TimeZone;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_slotkeeper");
@@ -25,7 +25,9 @@ fn create_admin(database: &str, args: &[&str], stdin: Option<&str>) -> (i32, Str
         .expect("run slotkeeper create-admin");
     let mut input = child.stdin.take().expect("stdin");
     if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).expect("write the password");
+        input
+            .write_all(text.as_bytes())
+            .expect("write the password");
     }
     drop(input);
     let out = child.wait_with_output().expect("create-admin ends");
@@ -45,7 +47,9 @@ async fn serve(
     rest: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 ) -> (tokio::process::Child, String, String) {
     let mut command = tokio::process::Command::new(BINARY);
-    command.env_remove("SLOTKEEPER_DEMO_DATA").env_remove("SLOTKEEPER_LOG_FORMAT");
+    command
+        .env_remove("SLOTKEEPER_DEMO_DATA")
+        .env_remove("SLOTKEEPER_LOG_FORMAT");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -93,7 +97,9 @@ async fn serve(
 async fn fresh_database_and_first_admin(engine: Engine) {
     use futures::FutureExt;
     let db = TestDatabase::create(engine).await;
-    let outcome = std::panic::AssertUnwindSafe(first_admin_on(&db.url)).catch_unwind().await;
+    let outcome = std::panic::AssertUnwindSafe(first_admin_on(&db.url))
+        .catch_unwind()
+        .await;
     db.remove().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
@@ -108,7 +114,11 @@ async fn first_admin_on(database: &str) {
     );
     let mut visitor = Client::at(&base);
     let venues = visitor.send(Method::GET, "/api/v1/venues", None).await;
-    assert_eq!((venues.status, venues.json.clone()), (StatusCode::OK, serde_json::json!([])), "no demo venues");
+    assert_eq!(
+        (venues.status, venues.json.clone()),
+        (StatusCode::OK, serde_json::json!([])),
+        "no demo venues"
+    );
     let demo = visitor
         .send(
             Method::POST,
@@ -119,12 +129,21 @@ async fn first_admin_on(database: &str) {
     assert_eq!(demo.status, StatusCode::UNAUTHORIZED, "no demo admin");
 
     // With the password on standard input.
-    let (code, out, err) = create_admin(database, &["--email", "Boss@Example.com", "--password-stdin"], Some("correct horse battery 7\n"));
+    let (code, out, err) = create_admin(
+        database,
+        &["--email", "Boss@Example.com", "--password-stdin"],
+        Some("correct horse battery 7\n"),
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Created the admin boss@example.com"), "{out}");
     let mut boss = Client::at(&base);
-    boss.log_in("boss@example.com", "correct horse battery 7").await;
-    assert_eq!(boss.send(Method::GET, "/api/v1/stats", None).await.status, StatusCode::OK, "an admin reads the staff routes");
+    boss.log_in("boss@example.com", "correct horse battery 7")
+        .await;
+    assert_eq!(
+        boss.send(Method::GET, "/api/v1/stats", None).await.status,
+        StatusCode::OK,
+        "an admin reads the staff routes"
+    );
 
     // An existing customer is promoted and keeps the password.
     let mut carol = Client::at(&base);
@@ -136,17 +155,34 @@ async fn first_admin_on(database: &str) {
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
-    carol.log_in("carol@example.com", "carol's own password").await;
-    assert_eq!(carol.send(Method::GET, "/api/v1/stats", None).await.status, StatusCode::FORBIDDEN);
+    carol
+        .log_in("carol@example.com", "carol's own password")
+        .await;
+    assert_eq!(
+        carol.send(Method::GET, "/api/v1/stats", None).await.status,
+        StatusCode::FORBIDDEN
+    );
     let (code, out, err) = create_admin(database, &["--email", "carol@example.com"], None);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("carol@example.com is an admin now; its password is unchanged"), "{out}");
+    assert!(
+        out.contains("carol@example.com is an admin now; its password is unchanged"),
+        "{out}"
+    );
     let mut carol = Client::at(&base);
-    carol.log_in("carol@example.com", "carol's own password").await;
-    assert_eq!(carol.send(Method::GET, "/api/v1/stats", None).await.status, StatusCode::OK);
+    carol
+        .log_in("carol@example.com", "carol's own password")
+        .await;
+    assert_eq!(
+        carol.send(Method::GET, "/api/v1/stats", None).await.status,
+        StatusCode::OK
+    );
 
     // A new account without a password gets a generated one, shown once.
-    let (code, out, err) = create_admin(database, &["--email", "dan@example.com", "--name", "Dan"], None);
+    let (code, out, err) = create_admin(
+        database,
+        &["--email", "dan@example.com", "--name", "Dan"],
+        None,
+    );
     assert_eq!(code, 0, "{out}{err}");
     let password = out
         .lines()
@@ -157,10 +193,18 @@ async fn first_admin_on(database: &str) {
     Client::at(&base).log_in("dan@example.com", &password).await;
 
     // Bad input: a clear message and exit code 1; nothing is made.
-    let (code, _, err) = create_admin(database, &["--email", "not an email", "--password-stdin"], Some("correct horse battery 7\n"));
+    let (code, _, err) = create_admin(
+        database,
+        &["--email", "not an email", "--password-stdin"],
+        Some("correct horse battery 7\n"),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("--email"), "{err}");
-    let (code, _, err) = create_admin(database, &["--email", "eve@example.com", "--password-stdin"], Some("short\n"));
+    let (code, _, err) = create_admin(
+        database,
+        &["--email", "eve@example.com", "--password-stdin"],
+        Some("short\n"),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("password"), "{err}");
     let eve = Client::at(&base)
@@ -173,9 +217,15 @@ async fn first_admin_on(database: &str) {
     assert_eq!(eve.status, StatusCode::UNAUTHORIZED);
 
     // The help explains the command and the settings.
-    let help = Command::new(BINARY).args(["create-admin", "--help"]).output().expect("help");
+    let help = Command::new(BINARY)
+        .args(["create-admin", "--help"])
+        .output()
+        .expect("help");
     let help = String::from_utf8_lossy(&help.stdout);
-    assert!(help.contains("--password-stdin") && help.contains("SLOTKEEPER_DEMO_DATA"), "{help}");
+    assert!(
+        help.contains("--password-stdin") && help.contains("SLOTKEEPER_DEMO_DATA"),
+        "{help}"
+    );
 
     server.kill().await.ok();
     let _ = server.wait().await;
@@ -201,7 +251,9 @@ mod a_new_database_has_no_demo_data_and_create_admin_makes_the_first_admin {
 async fn stopping_under_load(engine: Engine) {
     use futures::FutureExt;
     let db = TestDatabase::create(engine).await;
-    let outcome = std::panic::AssertUnwindSafe(stop_under_load_on(&db.url)).catch_unwind().await;
+    let outcome = std::panic::AssertUnwindSafe(stop_under_load_on(&db.url))
+        .catch_unwind()
+        .await;
     db.remove().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
@@ -210,7 +262,8 @@ async fn stopping_under_load(engine: Engine) {
 
 async fn stop_under_load_on(database: &str) {
     let (log_tx, mut log_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (mut server, base, _) = serve(database, &[("SLOTKEEPER_DEMO_DATA", "on")], Some(log_tx)).await;
+    let (mut server, base, _) =
+        serve(database, &[("SLOTKEEPER_DEMO_DATA", "on")], Some(log_tx)).await;
     // Eight customers, each asking for five times at once: forty requests.
     let mut customers = Vec::new();
     for i in 0..8 {
@@ -223,9 +276,23 @@ async fn stop_under_load_on(database: &str) {
         c.log_in(&email, "a long enough password").await;
         customers.push(c);
     }
-    let venues = Client::at(&base).send(Method::GET, "/api/v1/venues", None).await.json;
-    let olive = venues.as_array().unwrap().iter().find(|v| v["name"] == "Olive Table").unwrap().clone();
-    let table_ids: Vec<i64> = olive["resources"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let venues = Client::at(&base)
+        .send(Method::GET, "/api/v1/venues", None)
+        .await
+        .json;
+    let olive = venues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "Olive Table")
+        .unwrap()
+        .clone();
+    let table_ids: Vec<i64> = olive["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     let day = (chrono::Utc::now() + chrono::Duration::days(3)).date_naive();
     let mut tasks = Vec::new();
     for (i, c) in customers.into_iter().enumerate() {
@@ -243,13 +310,22 @@ async fn stop_under_load_on(database: &str) {
                 + chrono::Duration::minutes(30 * (n / table_ids.len()) as i64);
             let body = serde_json::json!({"venue_id": olive["id"], "party_size": 2, "resource_id": table, "start": at.to_rfc3339()});
             let asked = (i, table, at);
-            tasks.push(tokio::spawn(async move { (asked, c.try_send(Method::POST, "/api/v1/bookings", Some(body)).await) }));
+            tasks.push(tokio::spawn(async move {
+                (
+                    asked,
+                    c.try_send(Method::POST, "/api/v1/bookings", Some(body))
+                        .await,
+                )
+            }));
         }
     }
     // Stop it while they run.
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let pid = server.id().expect("the server's pid");
-    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     let mut acknowledged = Vec::new();
     let mut unanswered = Vec::new();
@@ -259,7 +335,10 @@ async fn stop_under_load_on(database: &str) {
         match result {
             Ok((status, json)) => {
                 answered += 1;
-                assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "a request in flight got a 500: {json}");
+                assert!(
+                    status != StatusCode::INTERNAL_SERVER_ERROR,
+                    "a request in flight got a 500: {json}"
+                );
                 if status == StatusCode::CREATED {
                     acknowledged.push(json["id"].as_i64().unwrap());
                 }
@@ -279,30 +358,62 @@ async fn stop_under_load_on(database: &str) {
         log.push_str(&line);
         log.push('\n');
     }
-    assert!(log.contains("stopping: no new connections") && log.contains("stopped"), "{log}");
-    eprintln!("{answered} answered, {} not, {} booked", unanswered.len(), acknowledged.len());
+    assert!(
+        log.contains("stopping: no new connections") && log.contains("stopped"),
+        "{log}"
+    );
+    eprintln!(
+        "{answered} answered, {} not, {} booked",
+        unanswered.len(),
+        acknowledged.len()
+    );
     // Every acknowledged booking is there, confirmed.
-    let db = app::backend::db::Db::connect(database, &Default::default()).await.expect("open the database again");
+    let db = app::backend::db::Db::connect(database, &Default::default())
+        .await
+        .expect("open the database again");
     let engine = app::backend::engine::Engine::new(db.clone(), app::backend::engine::Clock::System);
     let now = chrono::Utc::now().timestamp();
-    let admin = app::backend::accounts::log_in(&db, "admin@slotkeeper.test", "slotkeeper-demo", "test", now)
-        .await
-        .expect("the demo admin logs in");
+    let admin = app::backend::accounts::log_in(
+        &db,
+        "admin@slotkeeper.test",
+        "slotkeeper-demo",
+        "test",
+        now,
+    )
+    .await
+    .expect("the demo admin logs in");
     for id in acknowledged {
         let b = engine
-            .booking(app::backend::engine::Actor::staff(admin.id), app::domain::ids::BookingId(id))
+            .booking(
+                app::backend::engine::Actor::staff(admin.id),
+                app::domain::ids::BookingId(id),
+            )
             .await;
-        assert!(matches!(&b, Ok(b) if b.status == app::domain::booking::BookingStatus::Confirmed), "booking #{id} acknowledged but {b:?}");
+        assert!(
+            matches!(&b, Ok(b) if b.status == app::domain::booking::BookingStatus::Confirmed),
+            "booking #{id} acknowledged but {b:?}"
+        );
     }
     // A request without an answer made nothing: the server never started
     // it. (Each asked for its own table and time.)
     for ((i, table, at), e) in unanswered {
-        let customer = app::backend::accounts::log_in(&db, &format!("stopper{i}@example.com"), "a long enough password", "test", now)
+        let customer = app::backend::accounts::log_in(
+            &db,
+            &format!("stopper{i}@example.com"),
+            "a long enough password",
+            "test",
+            now,
+        )
+        .await
+        .expect("the customer logs in");
+        let made = engine
+            .bookings_of(customer.id)
             .await
-            .expect("the customer logs in");
-        let made = engine.bookings_of(customer.id).await.expect("their bookings");
+            .expect("their bookings");
         assert!(
-            !made.iter().any(|b| b.start == at && b.resources == vec![app::domain::ids::ResourceId(table)]),
+            !made
+                .iter()
+                .any(|b| b.start == at && b.resources == vec![app::domain::ids::ResourceId(table)]),
             "a request that the server carried out lost its answer: {e:?}"
         );
     }

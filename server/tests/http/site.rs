@@ -104,10 +104,12 @@ mod readyz_answers_503_while_the_database_refuses_connections {
     async fn on_postgres() {
         let app = TestApp::spawn(Engine::Postgres).await;
         let (name, mut admin) = app.postgres_admin().await;
-        sqlx::query(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
+        sqlx::query(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap();
         sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
             .bind(&name)
             .execute(&mut admin)
@@ -142,9 +144,27 @@ mod cutting_every_database_connection_under_load_answers_no_500_and_loses_nothin
         let (name, mut admin) = app.postgres_admin().await;
         let mut first = app.client();
         let venues = first.send(Method::GET, "/api/v1/venues", None).await.json;
-        let spa = venues.as_array().unwrap().iter().find(|v| v["name"] == "Harbour Spa").unwrap().clone();
-        let find = |list: &str, n: &str| spa[list].as_array().unwrap().iter().find(|x| x["name"] == n).unwrap()["id"].as_i64().unwrap();
-        let (venue, head) = (spa["id"].as_i64().unwrap(), find("services", "Head and shoulder massage"));
+        let spa = venues
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == "Harbour Spa")
+            .unwrap()
+            .clone();
+        let find = |list: &str, n: &str| {
+            spa[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["name"] == n)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        };
+        let (venue, head) = (
+            spa["id"].as_i64().unwrap(),
+            find("services", "Head and shoulder massage"),
+        );
         let therapists = [find("resources", "Anna"), find("resources", "Ben")];
         let mut customers = Vec::new();
         for i in 0..8 {
@@ -215,7 +235,9 @@ mod cutting_every_database_connection_under_load_answers_no_500_and_loses_nothin
             for (path, status, body) in seen {
                 match *status {
                     StatusCode::SERVICE_UNAVAILABLE => unavailable += 1,
-                    s if s.is_server_error() || s == StatusCode::IM_A_TEAPOT => failures.push(format!("{path}: {s} {body}")),
+                    s if s.is_server_error() || s == StatusCode::IM_A_TEAPOT => {
+                        failures.push(format!("{path}: {s} {body}"))
+                    }
                     _ => {}
                 }
             }
@@ -227,13 +249,29 @@ mod cutting_every_database_connection_under_load_answers_no_500_and_loses_nothin
             assert_eq!(mine.status, StatusCode::OK);
             for id in booked {
                 booked_total += 1;
-                let b = mine.json.as_array().unwrap().iter().find(|b| b["id"] == id).cloned();
-                assert!(matches!(&b, Some(b) if b["status"] == "confirmed"), "booking #{id} was acknowledged but is {b:?}");
+                let b = mine
+                    .json
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|b| b["id"] == id)
+                    .cloned();
+                assert!(
+                    matches!(&b, Some(b) if b["status"] == "confirmed"),
+                    "booking #{id} was acknowledged but is {b:?}"
+                );
             }
         }
         app.stop().await;
-        eprintln!("{cuts} connections cut; {booked_total} bookings made; {unavailable} answered 503");
+        eprintln!(
+            "{cuts} connections cut; {booked_total} bookings made; {unavailable} answered 503"
+        );
         assert!(cuts > 0, "the test cut no connection");
-        assert!(failures.is_empty(), "{} requests failed:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} requests failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

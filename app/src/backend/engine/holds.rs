@@ -151,13 +151,8 @@ pub(crate) async fn cancel_in<S: Store>(
     now: i64,
 ) -> Result<(), Failure> {
     tx.delete_claims(row.id).await?;
-    tx.set_status(
-        row.id,
-        BookingStatus::Cancelled,
-        Some(by.as_str()),
-        now,
-    )
-    .await?;
+    tx.set_status(row.id, BookingStatus::Cancelled, Some(by.as_str()), now)
+        .await?;
     if let Canceller::Venue { staff, reason } = by {
         tx.insert_audit(&NewAudit {
             at: now,

@@ -4,8 +4,8 @@
 //! time nor holding two. The new place is found as a booking's is
 //! (`find_spot`), under the mover's rules.
 
-use crate::domain::booking::{Booking, BookingError, BookingRequest, BookingStatus, Offer};
 use crate::domain::booking::ResourceChoice;
+use crate::domain::booking::{Booking, BookingError, BookingRequest, BookingStatus, Offer};
 use crate::domain::error::AppError;
 use crate::domain::ids::{BookingId, ResourceId, ServiceId, UserId, VenueId};
 use crate::domain::input::{IdempotencyKey, PartySize};
@@ -91,7 +91,9 @@ impl Engine {
                     self.changed();
                     Ok(booking)
                 }
-                Err(Failure::Taken) => Err(Moved::Taken(self.move_taken(b, id, start, resource).await)),
+                Err(Failure::Taken) => {
+                    Err(Moved::Taken(self.move_taken(b, id, start, resource).await))
+                }
                 Err(Failure::Db(e)) if is_guard_violation(&e) => {
                     Err(Moved::Taken(self.move_taken(b, id, start, resource).await))
                 }
@@ -186,10 +188,11 @@ async fn move_attempt<B: Backend>(
         let used = tx.booking_resources(row.id).await?;
         let resources = tx.resources(venue.id).await?;
         // Without a new resource, the booking keeps its therapist or table.
-        let primary = used
-            .iter()
-            .copied()
-            .find(|u| resources.iter().any(|r| r.id == *u && r.kind != ResourceKind::Room));
+        let primary = used.iter().copied().find(|u| {
+            resources
+                .iter()
+                .any(|r| r.id == *u && r.kind != ResourceKind::Room)
+        });
         let choice = match target.map(|r| r.0).or(primary) {
             Some(r) => ResourceChoice::Specific(ResourceId(r)),
             None => ResourceChoice::Any,

@@ -28,11 +28,7 @@ pub(crate) async fn need_for<S: Store>(
         .filter(|r| r.active)
         .collect();
     let of_kind = |k: ResourceKind| -> Vec<ResourceRow> {
-        active
-            .iter()
-            .filter(|r| r.kind == k)
-            .cloned()
-            .collect()
+        active.iter().filter(|r| r.kind == k).cloned().collect()
     };
     match offer {
         Offer::Service(ServiceId(sid)) => {

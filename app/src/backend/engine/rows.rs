@@ -32,6 +32,5 @@ pub(crate) async fn booking_from_row<S: Store>(
 /// A hold past its time that the sweeper has not expired yet: it claims
 /// nothing any more, and is no longer the customer's.
 pub(crate) fn lapsed(row: &BookingRow, now: i64) -> bool {
-    row.status == BookingStatus::Held
-        && row.hold_expires_at.is_some_and(|t| t <= now)
+    row.status == BookingStatus::Held && row.hold_expires_at.is_some_and(|t| t <= now)
 }

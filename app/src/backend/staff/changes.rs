@@ -283,9 +283,7 @@ pub(super) async fn apply<S: Store>(
             if tx.resources(venue.id).await?.iter().any(|r| r.name == name) {
                 return Err(invalid("name", "Another resource here has this name."));
             }
-            let id = tx
-                .insert_resource(venue.id, *kind, &name, capacity)
-                .await?;
+            let id = tx.insert_resource(venue.id, *kind, &name, capacity).await?;
             let row = tx
                 .resource(id)
                 .await?

@@ -17,7 +17,11 @@ impl Engine {
     /// A one-time link, valid for `CLAIM_LINK_DAYS`, for the customer of
     /// `booking` to set a password; refused when they have one already.
     /// Staff of the booking's venue only; audited with the booking.
-    pub async fn claim_link(&self, staff: Staff, booking: BookingId) -> Result<ClaimLink, AppError> {
+    pub async fn claim_link(
+        &self,
+        staff: Staff,
+        booking: BookingId,
+    ) -> Result<ClaimLink, AppError> {
         let now = self.clock().now();
         let token = new_claim_token();
         let expires_at = now + CLAIM_LINK_DAYS * 86_400;
@@ -39,8 +43,13 @@ impl Engine {
                             .to_owned(),
                     }));
                 }
-                tx.insert_claim_link(&claim_token_hash(&token), customer.id, staff.user.0, expires_at)
-                    .await?;
+                tx.insert_claim_link(
+                    &claim_token_hash(&token),
+                    customer.id,
+                    staff.user.0,
+                    expires_at,
+                )
+                .await?;
                 tx.insert_audit(&NewAudit {
                     at: now,
                     actor_id: staff.user.0,

@@ -162,33 +162,29 @@ async fn build_day<S: Store>(
     let bookings = rows
         .iter()
         .filter(|r| r.status != BookingStatus::Expired)
-        .map(|r| {
-            DayBooking {
-                id: BookingId(r.id),
-                status: r.status,
-                time: format!(
-                    "{}–{}",
-                    schedule::clock(tz, r.starts_at),
-                    schedule::clock(tz, r.ends_at)
+        .map(|r| DayBooking {
+            id: BookingId(r.id),
+            status: r.status,
+            time: format!(
+                "{}–{}",
+                schedule::clock(tz, r.starts_at),
+                schedule::clock(tz, r.ends_at)
+            ),
+            customer: names.customer(r),
+            what: names.what(r),
+            with: names.with(used.get(&r.id).map(Vec::as_slice).unwrap_or(&[])),
+            status_label: match (r.status, r.cancelled_by.as_deref()) {
+                (BookingStatus::Held, _) => format!(
+                    "held until {}",
+                    r.hold_expires_at
+                        .map(|h| schedule::clock(tz, h))
+                        .unwrap_or_default()
                 ),
-                customer: names.customer(r),
-                what: names.what(r),
-                with: names.with(used.get(&r.id).map(Vec::as_slice).unwrap_or(&[])),
-                status_label: match (r.status, r.cancelled_by.as_deref()) {
-                    (BookingStatus::Held, _) => format!(
-                        "held until {}",
-                        r.hold_expires_at
-                            .map(|h| schedule::clock(tz, h))
-                            .unwrap_or_default()
-                    ),
-                    (BookingStatus::Cancelled, Some("venue")) => {
-                        "cancelled by the venue".to_owned()
-                    }
-                    (BookingStatus::Cancelled, _) => "cancelled by the customer".to_owned(),
-                    (BookingStatus::NoShow, _) => "no-show".to_owned(),
-                    (s, _) => s.as_str().to_owned(),
-                },
-            }
+                (BookingStatus::Cancelled, Some("venue")) => "cancelled by the venue".to_owned(),
+                (BookingStatus::Cancelled, _) => "cancelled by the customer".to_owned(),
+                (BookingStatus::NoShow, _) => "no-show".to_owned(),
+                (s, _) => s.as_str().to_owned(),
+            },
         })
         .collect();
     let resource_names: HashMap<i64, String> = names

@@ -14,8 +14,7 @@ use super::strands::{describe, stranded};
 use super::{authorize, closure_view, venue_for, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
-    begin_write, cancel_in, retrying, settle_app, venue_zone, Canceller, Clock, Engine,
-    Failure,
+    begin_write, cancel_in, retrying, settle_app, venue_zone, Canceller, Clock, Engine, Failure,
 };
 use crate::backend::pauses::{self, Point};
 use crate::backend::store::prelude::*;

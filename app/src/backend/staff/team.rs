@@ -72,21 +72,21 @@ impl Engine {
             async {
                 let mut tx = b.begin_write().await?;
                 authorize_admin(&mut tx, admin).await?;
-                let user = tx.lock_user_by_email(email.as_str()).await?.ok_or_else(|| {
-                    invalid(
-                        "email",
-                        "No account has this email; ask them to register first.",
-                    )
-                })?;
+                let user = tx
+                    .lock_user_by_email(email.as_str())
+                    .await?
+                    .ok_or_else(|| {
+                        invalid(
+                            "email",
+                            "No account has this email; ask them to register first.",
+                        )
+                    })?;
                 if user.id == admin.user.0 {
                     return Err(invalid("email", "You cannot change your own role."));
                 }
                 let known = tx.venues().await?;
                 let named = account.add.iter().chain(&account.remove);
-                if named
-                    .clone()
-                    .any(|v| !known.iter().any(|k| k.id == v.0))
-                {
+                if named.clone().any(|v| !known.iter().any(|k| k.id == v.0)) {
                     return Err(invalid("venue", "Choose venues from the list."));
                 }
                 let role = account.role;

@@ -44,7 +44,11 @@ pub trait Accounts: Send {
         since: i64,
     ) -> impl Future<Output = DbResult<FailureCount>> + Send;
 
-    fn record_signup(&mut self, address: &str, at: i64) -> impl Future<Output = DbResult<()>> + Send;
+    fn record_signup(
+        &mut self,
+        address: &str,
+        at: i64,
+    ) -> impl Future<Output = DbResult<()>> + Send;
 
     /// Inserts a user unless the email is taken; returns the new id, if any.
     fn insert_user(

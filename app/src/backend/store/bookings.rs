@@ -4,8 +4,8 @@ use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
-use crate::domain::booking::BookingStatus;
 use super::DbResult;
+use crate::domain::booking::BookingStatus;
 
 /// Bookings, their resources and their claims (with the occupancy rows the overlap guard checks), holds and their expiry.
 pub trait Bookings: Send {

@@ -4,8 +4,8 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
-use crate::domain::venue::ResourceKind;
 use super::DbResult;
+use crate::domain::venue::ResourceKind;
 
 /// Venues, their resources and services, who offers what, the weekly hours and the closures: the set-up bookings are judged by.
 pub trait Catalog: Send {

@@ -6,8 +6,8 @@
 use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 
-use super::bookings::Bookings;
 use super::accounts::Accounts;
+use super::bookings::Bookings;
 use super::rows::{BookingRow, UserRow, BOOKING_COLUMNS};
 use super::DbResult;
 

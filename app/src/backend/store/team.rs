@@ -4,8 +4,8 @@ use sqlx::{Postgres, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
-use crate::domain::admin::Role;
 use super::DbResult;
+use crate::domain::admin::Role;
 
 /// Who runs which venue, and roles.
 pub trait Team: Send {

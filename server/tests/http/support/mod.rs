@@ -111,9 +111,19 @@ impl TestApp {
     pub async fn postgres_admin(&self) -> (String, sqlx::PgConnection) {
         use sqlx::Connection;
         let url = self.database_url();
-        let name = url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-        let admin_url = std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
-        let admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect as admin");
+        let name = url
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned();
+        let admin_url =
+            std::env::var("SLOTKEEPER_TEST_POSTGRES_URL").expect("the Postgres tests' server");
+        let admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("connect as admin");
         (name, admin)
     }
 
@@ -218,7 +228,9 @@ impl Client {
             req = req.header(COOKIE, c);
         }
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_string());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         let res = req.send().await?;
         let status = res.status();

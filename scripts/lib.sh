@@ -71,6 +71,77 @@ ensure_node_modules() {
   fi
 }
 
+# Debian's package: 1.18 (transaction pooling without prepared-statement
+# support, which the app does not need; see SLOTKEEPER_POSTGRES_POOLER).
+ensure_pgbouncer() {
+  if command -v pgbouncer >/dev/null; then return; fi
+  say "installing PgBouncer from the system's packages"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  if command -v apt-get >/dev/null; then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq pgbouncer
+  else
+    echo "PgBouncer is missing and there is no apt-get: install it." >&2
+    exit 1
+  fi
+}
+
+# Starts PgBouncer in transaction pooling in front of the Postgres server
+# of URL $1 (postgres://user[:password]@host[:port]/db), on a free port,
+# with its config and log in a new folder. Sets $pgbouncer_url (the same
+# server and user through the pooler, database name kept), $pgbouncer_pid
+# and $pgbouncer_dir (for the caller to remove).
+start_pgbouncer() {
+  local url=$1 dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/slotkeeper-pgbouncer.XXXXXX")
+  pgbouncer_dir=$dir
+  local rest=${url#*://}
+  local userinfo=${rest%%@*} hostpart=${rest#*@}
+  local user=${userinfo%%:*} password=""
+  if [ "$userinfo" != "$user" ]; then password=${userinfo#*:}; fi
+  local hostport=${hostpart%%/*}
+  local host=${hostport%%:*} port=5432
+  if [ "$hostport" != "$host" ]; then port=${hostport#*:}; fi
+  local listen
+  listen=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf '"%s" "%s"\n' "$user" "$password" >"$dir/userlist.txt"
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=$host port=$port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $listen
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  # PgBouncer refuses to run as root; it then runs as Postgres's user.
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R postgres "$dir"
+    as=(-u postgres)
+  fi
+  pgbouncer -d "${as[@]}" "$dir/pgbouncer.ini"
+  for _ in $(seq 1 50); do
+    if [ -s "$dir/pgbouncer.pid" ] && (exec 3<>"/dev/tcp/127.0.0.1/$listen") 2>/dev/null; then
+      pgbouncer_pid=$(cat "$dir/pgbouncer.pid")
+      pgbouncer_url="postgres://$userinfo@127.0.0.1:$listen/${hostpart#*/}"
+      return
+    fi
+    sleep 0.1
+  done
+  cat "$dir/pgbouncer.log" >&2 || true
+  echo "PgBouncer did not start" >&2
+  exit 1
+}
+
 # The variables cargo-leptos builds with. Exported for plain `cargo test`
 # too, so that it reuses cargo-leptos's build instead of compiling a second
 # copy of every crate.

@@ -118,9 +118,35 @@ pub fn client_address(
     peer.ip().to_string()
 }
 
+/// Whether `address` (as `client_address` gives it) is this machine's own
+/// (loopback). Counts kept per address alone skip such a client: it is the
+/// machine itself (a script, a test) or a reverse proxy on it whose
+/// X-Forwarded-For is not trusted, and counting that one address would
+/// throttle every client behind the proxy together. Counts per email still
+/// apply to it.
+pub fn is_local(address: &str) -> bool {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::client_address;
+    use super::{client_address, is_local};
+
+    #[test]
+    fn loopback_addresses_are_local_and_others_are_not() {
+        for a in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_local(a), "{a}");
+        }
+        for a in ["192.0.2.1", "10.0.0.1", "2001:db8::1", "::ffff:192.0.2.1", "unknown"] {
+            assert!(!is_local(a), "{a}");
+        }
+    }
     use axum::http::{HeaderMap, HeaderValue};
 
     #[test]

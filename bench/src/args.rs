@@ -12,6 +12,9 @@ pub struct Args {
     pub pool: u32,
     pub server: String,
     pub postgres: String,
+    /// A transaction-pooling PgBouncer in front of `postgres`, for the
+    /// instances.
+    pub pooler: Option<String>,
 }
 
 impl Args {
@@ -28,6 +31,7 @@ impl Args {
             pool: 8,
             server: "target/release/slotkeeper".into(),
             postgres: "postgres://postgres@127.0.0.1:5432/postgres".into(),
+            pooler: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -49,6 +53,7 @@ impl Args {
                 "--pool" => a.pool = number(value()).max(1) as u32,
                 "--server" => a.server = value(),
                 "--postgres" => a.postgres = value(),
+                "--pooler" => a.pooler = Some(value()),
                 "--help" | "-h" => {
                     // The usage text is the crate's doc comment, at the top
                     // of main.rs.
@@ -68,6 +73,9 @@ impl Args {
         }
         if a.database != "sqlite" && a.database != "postgres" {
             die("--database is sqlite or postgres");
+        }
+        if a.database == "sqlite" && a.pooler.is_some() {
+            die("--pooler is for --database postgres");
         }
         if a.database == "sqlite" && a.instances > 1 {
             die("SQLite is for one app instance; use --database postgres for more");

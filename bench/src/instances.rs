@@ -48,8 +48,20 @@ impl Drop for Instances {
 }
 
 async fn start_instance(args: &Args, database_url: &str) -> (Child, String) {
-    let mut child = Command::new(&args.server)
-        .env("DATABASE_URL", database_url)
+    let mut command = Command::new(&args.server);
+    match &args.pooler {
+        // The same database, through the pooler; migrations go direct.
+        Some(pooler) => {
+            let name = database_url.rsplit('/').next().unwrap_or_default();
+            let base = pooler.rsplit_once('/').map_or(pooler.as_str(), |(b, _)| b);
+            command
+                .env("DATABASE_URL", format!("{base}/{name}"))
+                .env("SLOTKEEPER_POSTGRES_POOLER", "transaction")
+                .env("SLOTKEEPER_MIGRATION_DATABASE_URL", database_url)
+        }
+        None => command.env("DATABASE_URL", database_url),
+    };
+    let mut child = command
         .env("SLOTKEEPER_ADDR", "127.0.0.1:0")
         .env("DATABASE_POOL_SIZE", args.pool.to_string())
         // Warnings only, but the line that says where it listens.
@@ -57,6 +69,8 @@ async fn start_instance(args: &Args, database_url: &str) -> (Child, String) {
         .env("SLOTKEEPER_METRICS_TOKEN", METRICS_TOKEN)
         // The load runs against the demo venues and accounts.
         .env("SLOTKEEPER_DEMO_DATA", "on")
+        // Every simulated customer books from this one address.
+        .env("SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE", "0")
         .env("LEPTOS_SITE_ROOT", "target/site")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

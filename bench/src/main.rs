@@ -21,7 +21,12 @@
 //!
 //! Usage: slotkeeper-bench [--database sqlite|postgres] [--instances N]
 //!        [--storm N] [--spread N] [--browse N] [--concurrency C]
-//!        [--pool N] [--server PATH] [--postgres URL]
+//!        [--pool N] [--server PATH] [--postgres URL] [--pooler URL]
+//!
+//! `--pooler URL` (Postgres): the instances reach the database through a
+//! transaction-pooling PgBouncer at URL (its database name is replaced by
+//! the run's), migrating over `--postgres`; the engine-only phase and the
+//! checks still connect to Postgres itself.
 
 // `--help` prints the `//!` lines above (args.rs reads this file): they
 // are the tool's usage text, so keep them first and add none after.

@@ -30,6 +30,9 @@ impl Bench {
         let place = Place::new(&args);
         println!("slotkeeper-bench: {} with {} app instance(s); pool {} per instance; storm {}; spread {} at concurrency {}; browse {} at concurrency {}",
             args.database, args.instances, args.pool, args.storm, args.spread, args.concurrency, args.browse, args.concurrency);
+        if let Some(pooler) = &args.pooler {
+            println!("instances reach Postgres through the transaction pooler at {pooler}");
+        }
         println!(
             "machine: {} cores; {}",
             std::thread::available_parallelism().map_or(0, |n| n.get()),

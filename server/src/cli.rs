@@ -22,6 +22,11 @@ Settings come from the environment:
   SLOTKEEPER_SQLITE_SYNC       full (default) or normal
   SLOTKEEPER_PG_LOCK_TIMEOUT_MS, SLOTKEEPER_PG_STATEMENT_TIMEOUT_MS,
   SLOTKEEPER_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS   Postgres timeouts
+  SLOTKEEPER_POSTGRES_POOLER   transaction: DATABASE_URL is a transaction-pooling PgBouncer
+                               (default none: Postgres itself)
+  SLOTKEEPER_MIGRATION_DATABASE_URL  Postgres itself, for migrations (needed behind a pooler)
+  SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE  holds, bookings and reschedules one client address
+                               may try at once and then per minute (default 120; 0: no limit)
   DATABASE_POOL_SIZE           connections (default 8)
   RUST_LOG                     log filter (default info,sqlx=warn,tower_sessions=warn)
   SLOTKEEPER_LOG_FORMAT        text (default) or json: one object per line";

@@ -12,6 +12,7 @@ use app::backend::config::Settings;
 use app::backend::db::Db;
 use app::backend::engine::{Clock, Engine};
 use app::backend::seed::{self, Seeded};
+use app::backend::throttle::AddressThrottle;
 use app::state::AppState;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -38,7 +39,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+use tower_sessions_sqlx_store::SqliteStore;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -124,20 +125,21 @@ impl Application {
             leptos_options,
             engine,
             trust_forwarded_for: settings.trust_forwarded_for,
+            booking_attempts: std::sync::Arc::new(AddressThrottle::new(
+                settings.booking_attempts_per_minute,
+            )),
         };
         let router = match &db {
             Db::Sqlite(s) => {
                 // Session writes share SQLite's single writer connection;
                 // loads run on the read pool.
+                // The migrations made the table.
                 let write = SqliteStore::new(s.write.clone());
-                write.migrate().await?;
                 let store = sessions::SqliteSessions::new(SqliteStore::new(s.read.clone()), write);
                 router(&state, sessions::Retrying(store), &settings)
             }
             Db::Postgres(p) => {
-                let store = PostgresStore::new(p.pool.clone());
-                store.migrate().await?;
-                router(&state, sessions::Retrying(store), &settings)
+                router(&state, sessions::Retrying(sessions::PgSessions::new(p)), &settings)
             }
         };
         Ok(Self {
@@ -310,7 +312,7 @@ pub async fn delete_expired_sessions(db: &Db) -> Result<(), tower_sessions::sess
     use tower_sessions::ExpiredDeletion;
     match db {
         Db::Sqlite(s) => SqliteStore::new(s.write.clone()).delete_expired().await,
-        Db::Postgres(p) => PostgresStore::new(p.pool.clone()).delete_expired().await,
+        Db::Postgres(p) => sessions::PgSessions::new(p).delete_expired().await,
     }
 }
 

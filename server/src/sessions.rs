@@ -164,3 +164,113 @@ impl<S: SessionStore> SessionStore for Retrying<S> {
         retried!(self.0.delete(id))
     }
 }
+
+/// The Postgres session store: the table `tower_sessions.session` (made by
+/// the migrations), on the app's pool. Behind a transaction pooler each
+/// operation is one transaction of unnamed statements, as the engine's are;
+/// on Postgres itself a load is one prepared statement, no transaction.
+#[derive(Clone, Debug)]
+pub struct PgSessions {
+    pool: sqlx::PgPool,
+    pooled: bool,
+}
+
+const PG_TABLE: &str = r#""tower_sessions"."session""#;
+
+/// Runs `$body` with `$c` a connection of the pool and `$kept` whether its
+/// statement may be kept prepared: inside a transaction behind a pooler.
+macro_rules! on_pool {
+    ($self:ident, |$c:ident, $kept:ident| $body:expr) => {{
+        let $kept = !$self.pooled;
+        if $self.pooled {
+            let mut tx = $self.pool.begin().await.map_err(backend)?;
+            let out = {
+                let $c = &mut *tx;
+                $body.await
+            }
+            .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(out)
+        } else {
+            let mut conn = $self.pool.acquire().await.map_err(backend)?;
+            let $c = &mut *conn;
+            $body.await.map_err(backend)
+        }
+    }};
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+impl PgSessions {
+    pub fn new(db: &app::backend::db::PgDb) -> Self {
+        Self {
+            pool: db.pool.clone(),
+            pooled: db.pooled,
+        }
+    }
+
+    async fn upsert(&self, record: &Record, fresh: bool) -> session_store::Result<bool> {
+        let data = rmp_serde::to_vec(record).map_err(backend)?;
+        let sql = if fresh {
+            format!(
+                "INSERT INTO {PG_TABLE} (id, data, expiry_date) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO NOTHING"
+            )
+        } else {
+            format!(
+                "INSERT INTO {PG_TABLE} (id, data, expiry_date) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date"
+            )
+        };
+        on_pool!(self, |c, kept| sqlx::query(&sql)
+            .persistent(kept)
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(record.expiry_date)
+            .execute(c))
+        .map(|done: sqlx::postgres::PgQueryResult| done.rows_affected() == 1)
+    }
+
+    /// Deletes the sessions past their expiry.
+    pub async fn delete_expired(&self) -> session_store::Result<()> {
+        let sql = format!("DELETE FROM {PG_TABLE} WHERE expiry_date < now()");
+        on_pool!(self, |c, kept| sqlx::query(&sql).persistent(kept).execute(c)).map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for PgSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A fresh id that collides (never, in practice) is drawn again.
+        while !self.upsert(record, true).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.upsert(record, false).await.map(|_| ())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let sql = format!("SELECT data FROM {PG_TABLE} WHERE id = $1 AND expiry_date > $2");
+        let data: Option<Vec<u8>> = on_pool!(self, |c, kept| sqlx::query_scalar(&sql)
+            .persistent(kept)
+            .bind(id.to_string())
+            .bind(OffsetDateTime::now_utc())
+            .fetch_optional(c))?;
+        data.map(|d| rmp_serde::from_slice(&d).map_err(backend))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let sql = format!("DELETE FROM {PG_TABLE} WHERE id = $1");
+        on_pool!(self, |c, kept| sqlx::query(&sql)
+            .persistent(kept)
+            .bind(id.to_string())
+            .execute(c))
+        .map(|_| ())
+    }
+}

@@ -102,6 +102,7 @@ pub async fn place_hold(
     use crate::domain::input::IdempotencyKey;
     let state = super::state()?;
     let user = super::account::ssr::signed_in().await?;
+    state.count_booking_attempt(&user, &super::account::ssr::client_address().await)?;
     let start = crate::domain::booking::parse_start(&start)?;
     let (offer, choice) = offer_and_choice(service, party, resource)?;
     let req = BookingRequest {

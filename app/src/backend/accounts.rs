@@ -202,19 +202,25 @@ pub async fn register(
     with_backend!(db, |b| {
         async {
             let mut tx = b.begin_write().await?;
-            tx.lock_signups(address).await?;
-            let count = tx
-                .signups_from(address, now - SIGNUP_WINDOW_SECONDS)
-                .await?;
-            if count.failures >= SIGNUPS_PER_ADDRESS {
-                let oldest = count.oldest.unwrap_or(now);
-                let retry = oldest + SIGNUP_WINDOW_SECONDS - now;
-                return Err(throttled(retry, "new accounts from this address"));
+            // This machine's own address is not counted (`auth::is_local`).
+            let counted = !crate::auth::is_local(address);
+            if counted {
+                tx.lock_signups(address).await?;
+                let count = tx
+                    .signups_from(address, now - SIGNUP_WINDOW_SECONDS)
+                    .await?;
+                if count.failures >= SIGNUPS_PER_ADDRESS {
+                    let oldest = count.oldest.unwrap_or(now);
+                    let retry = oldest + SIGNUP_WINDOW_SECONDS - now;
+                    return Err(throttled(retry, "new accounts from this address"));
+                }
             }
             if tx.user_by_email(email.as_str()).await?.is_some() {
                 return Err(Failure::App(AppError::EmailInUse));
             }
-            tx.record_signup(address, now).await?;
+            if counted {
+                tx.record_signup(address, now).await?;
+            }
             tx.commit().await?;
             Ok(())
         }
@@ -483,7 +489,13 @@ pub async fn log_in(
             let mut tx = b.begin_write().await?;
             tx.lock_login(&email, address).await?;
             let counts = tx.login_failures(&email, address, since).await?;
-            for (count, limit) in counts.iter().zip(limits) {
+            // The count per address alone skips this machine's own
+            // (`auth::is_local`); the counts per email still apply.
+            let local = crate::auth::is_local(address);
+            for (i, (count, limit)) in counts.iter().zip(limits).enumerate() {
+                if i == 2 && local {
+                    continue;
+                }
                 if count.failures >= limit {
                     let oldest = count.oldest.unwrap_or(now);
                     let retry = oldest + THROTTLE_WINDOW_SECONDS - now;

@@ -39,6 +39,10 @@ pub struct Settings {
     /// `SLOTKEEPER_TRUST_FORWARDED_FOR`: behind a reverse proxy, take the
     /// client's address from the last X-Forwarded-For entry.
     pub trust_forwarded_for: bool,
+    /// `SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE` (default 120; 0 turns it
+    /// off): holds, bookings and reschedules one client address may ask
+    /// for at once, and then per minute.
+    pub booking_attempts_per_minute: u32,
     /// `SLOTKEEPER_METRICS_TOKEN`: a bearer token that lets a scraper read
     /// `/metrics` without a staff session. Unset: staff sessions only.
     pub metrics_token: Option<String>,
@@ -154,6 +158,20 @@ impl Settings {
                         )?,
                     }
                 },
+                postgres_pooled: match var("SLOTKEEPER_POSTGRES_POOLER")
+                    .map(|v| v.trim().to_ascii_lowercase())
+                    .as_deref()
+                {
+                    None | Some("none") => false,
+                    Some("transaction") => true,
+                    Some(other) => {
+                        return Err(SettingError {
+                            name: "SLOTKEEPER_POSTGRES_POOLER",
+                            message: format!("{other:?} is neither none nor transaction"),
+                        })
+                    }
+                },
+                migration_url: var("SLOTKEEPER_MIGRATION_DATABASE_URL"),
                 ..DbOptions::default()
             },
             demo_data: flag("SLOTKEEPER_DEMO_DATA", false)?,
@@ -166,6 +184,11 @@ impl Settings {
             secure_cookies: flag("SLOTKEEPER_SECURE_COOKIES", false)? || https,
             public_origin,
             trust_forwarded_for: flag("SLOTKEEPER_TRUST_FORWARDED_FOR", false)?,
+            booking_attempts_per_minute: number(
+                "SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE",
+                120,
+                0..=1_000_000,
+            )? as u32,
         })
     }
 }
@@ -184,6 +207,10 @@ impl fmt::Debug for Settings {
             .field("secure_cookies", &self.secure_cookies)
             .field("public_origin", &self.public_origin)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field(
+                "booking_attempts_per_minute",
+                &self.booking_attempts_per_minute,
+            )
             .finish()
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::store::Store;
+use super::store::{set_unnamed_statements, Store};
 
 /// How durable SQLite commits are. `Full` is the default: a confirmation
 /// shown to a customer survives a power cut. `Normal` is about ten times
@@ -27,7 +27,7 @@ pub enum SqliteDurability {
 }
 
 /// Connection settings beyond the URL.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbOptions {
     /// Connections in the pool (Postgres) or in the read pool (SQLite; its
     /// writes go through a single connection, SQLite having one writer).
@@ -38,6 +38,16 @@ pub struct DbOptions {
     /// stuck inside a transaction cannot hold every other instance's
     /// bookings of those resources for ever.
     pub postgres: PgTimeouts,
+    /// The Postgres URL is a connection pooler that hands each transaction
+    /// its own server connection (PgBouncer's `pool_mode = transaction`):
+    /// nothing may outlive a transaction, so statements are not kept
+    /// prepared, every statement runs inside a transaction and the
+    /// timeouts are set in each (`SET LOCAL`).
+    pub postgres_pooled: bool,
+    /// Where migrations, and creating a missing database, connect: Postgres
+    /// itself. Needed behind a transaction pooler (the migration lock is
+    /// held across transactions); otherwise the database URL.
+    pub migration_url: Option<String>,
 }
 
 /// Postgres `lock_timeout`, `statement_timeout` and
@@ -62,6 +72,23 @@ impl Default for PgTimeouts {
     }
 }
 
+/// The migration URL may carry a password: `Debug` shows it redacted.
+impl std::fmt::Debug for DbOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbOptions")
+            .field("pool_size", &self.pool_size)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("sqlite_durability", &self.sqlite_durability)
+            .field("postgres", &self.postgres)
+            .field("postgres_pooled", &self.postgres_pooled)
+            .field(
+                "migration_url",
+                &self.migration_url.as_deref().map(super::config::redact_url),
+            )
+            .finish()
+    }
+}
+
 impl Default for DbOptions {
     fn default() -> Self {
         Self {
@@ -69,6 +96,8 @@ impl Default for DbOptions {
             acquire_timeout: Duration::from_secs(10),
             sqlite_durability: SqliteDurability::Full,
             postgres: PgTimeouts::default(),
+            postgres_pooled: false,
+            migration_url: None,
         }
     }
 }
@@ -92,10 +121,32 @@ pub struct SqliteDb {
 #[derive(Clone, Debug)]
 pub struct PgDb {
     pub pool: PgPool,
-    /// How the pool connects, without the timeouts: migrations use it, so
-    /// that a long migration or a wait for another instance's migration
-    /// lock is not cut short.
+    /// How migrations connect, without the timeouts, so that a long
+    /// migration or a wait for another instance's migration lock is not
+    /// cut short: the pool's URL, or `DbOptions::migration_url`.
     connect: std::sync::Arc<PgConnectOptions>,
+    /// Behind a transaction pooler (`DbOptions::postgres_pooled`).
+    pub pooled: bool,
+    /// What opens a write and a read transaction: with the timeouts in
+    /// them behind a pooler.
+    begin: std::sync::Arc<(String, String)>,
+}
+
+/// Opens a read-only transaction with one snapshot for every statement
+/// (READ COMMITTED would give each its own): a booking's idempotency key
+/// and its claims are then seen together or not at all.
+const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+/// `t` as `SET LOCAL` statements, for the start of a transaction.
+fn local_timeouts(t: PgTimeouts) -> String {
+    let ms = |d: Duration| d.as_millis();
+    format!(
+        "SET LOCAL lock_timeout = '{}ms'; SET LOCAL statement_timeout = '{}ms'; \
+         SET LOCAL idle_in_transaction_session_timeout = '{}ms'",
+        ms(t.lock),
+        ms(t.statement),
+        ms(t.idle_in_transaction)
+    )
 }
 
 /// Sets the timeouts on a new connection: in one statement, after
@@ -132,21 +183,42 @@ impl Db {
     /// its folder are created when missing.
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            create_postgres_database(url).await?;
-            let connect = PgConnectOptions::from_str(url)?
-                .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(250));
+            let pooled = options.postgres_pooled;
+            let direct = options.migration_url.as_deref().unwrap_or(url);
+            if pooled && direct == url {
+                return Err(sqlx::Error::Configuration(
+                    "behind a transaction pooler, migrations need a direct connection to \
+                     Postgres: set SLOTKEEPER_MIGRATION_DATABASE_URL"
+                        .into(),
+                ));
+            }
+            create_postgres_database(direct).await?;
+            let slow = |o: PgConnectOptions| {
+                o.log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(250))
+            };
+            let mut connect = slow(PgConnectOptions::from_str(url)?);
             let timeouts = options.postgres;
-            let pool = PgPoolOptions::new()
+            let mut pool = PgPoolOptions::new()
                 .max_connections(options.pool_size)
-                .acquire_timeout(options.acquire_timeout)
-                .after_connect(move |conn, _| {
+                .acquire_timeout(options.acquire_timeout);
+            let begin = if pooled {
+                set_unnamed_statements();
+                connect = connect.statement_cache_capacity(0);
+                let set = local_timeouts(timeouts);
+                (format!("BEGIN; {set}"), format!("{BEGIN_READ}; {set}"))
+            } else {
+                pool = pool.after_connect(move |conn, _| {
                     Box::pin(async move { set_timeouts(conn, timeouts).await })
-                })
-                .connect_with(connect.clone())
-                .await?;
+                });
+                ("BEGIN".to_owned(), BEGIN_READ.to_owned())
+            };
+            let pool = pool.connect_with(connect.clone()).await?;
+            let migrate = slow(PgConnectOptions::from_str(direct)?);
             Ok(Db::Postgres(PgDb {
                 pool,
-                connect: std::sync::Arc::new(connect),
+                connect: std::sync::Arc::new(migrate),
+                pooled,
+                begin: std::sync::Arc::new(begin),
             }))
         } else if url.starts_with("sqlite:") {
             let connect = SqliteConnectOptions::from_str(url)?
@@ -241,7 +313,8 @@ impl Db {
                     .map_err(|e| check("sqlite readers", e))?;
             }
             Db::Postgres(db) => {
-                sqlx::query("SELECT 1")
+                // A simple query: nothing prepared, so it also passes a pooler.
+                sqlx::raw_sql("SELECT 1")
                     .execute(&db.pool)
                     .await
                     .map_err(|e| check("postgres", e))?;
@@ -282,16 +355,33 @@ impl Backend for PgDb {
     type Tx = Transaction<'static, Postgres>;
 
     async fn begin_write(&self) -> Result<Self::Tx, sqlx::Error> {
-        self.pool.begin().await
+        self.begin_with(&self.begin.0).await
     }
 
     async fn begin_read(&self) -> Result<Self::Tx, sqlx::Error> {
-        // One snapshot for every statement (READ COMMITTED would give each
-        // its own): a booking's idempotency key and its claims are then
-        // seen together or not at all. Read-only, so it never has to retry.
-        self.pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await
+        // Read-only, so it never has to retry (see `BEGIN_READ`).
+        self.begin_with(&self.begin.1).await
+    }
+}
+
+impl PgDb {
+    /// Opens a transaction with `begin`, on a fresh connection again when
+    /// the first one turns out lost (a database restart cuts every idle
+    /// connection of the pool; the pool notices one only when it is used).
+    /// Every request's reads start here, so they ride over a restart as the
+    /// engine's retried writes do. A pool that had no connection in time is
+    /// not tried again: it has waited already.
+    async fn begin_with(&self, begin: &str) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut attempt = 0;
+        loop {
+            match self.pool.begin_with(begin.to_owned()).await {
+                Err(e) if attempt < 2 && is_transient(&e) && !matches!(e, sqlx::Error::PoolTimedOut) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(10 << (2 * attempt))).await;
+                }
+                other => return other,
+            }
+        }
     }
 }
 

@@ -14,4 +14,5 @@ pub mod stats;
 pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod throttle;
 pub mod views;

@@ -1043,3 +1043,20 @@ on_both_databases! {
         check(ctx, engines).await;
     }
 }
+
+/// The checker with two engines that reach Postgres through a
+/// transaction-pooling PgBouncer, as instances behind one do: every
+/// transaction on whichever server connection the pooler hands it, nothing
+/// prepared for keeps, the timeouts set in each transaction.
+mod random_mixed_operations_through_a_transaction_pooler_keep_every_invariant {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn on_postgres() {
+        crate::support::run(app::backend::testing::TestEngine::Postgres, |ctx| async move {
+            let engines = vec![ctx.pooled_engine().await, ctx.pooled_engine().await];
+            check(ctx, engines).await;
+        })
+        .await
+    }
+}

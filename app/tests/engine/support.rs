@@ -116,6 +116,30 @@ impl Ctx {
         Engine::new(db, self.clock.clone())
     }
 
+    /// Another engine on the same database through the transaction-pooling
+    /// PgBouncer at `SLOTKEEPER_TEST_PGBOUNCER_URL` (in front of the tests'
+    /// Postgres server; the test command starts one), as an app instance
+    /// behind one has.
+    pub async fn pooled_engine(&self) -> Engine {
+        let pooler = std::env::var("SLOTKEEPER_TEST_PGBOUNCER_URL").unwrap_or_else(|_| {
+            panic!(
+                "set SLOTKEEPER_TEST_PGBOUNCER_URL to a PgBouncer in transaction pooling in front of \
+                 SLOTKEEPER_TEST_POSTGRES_URL's server (scripts/test starts one)"
+            )
+        });
+        let name = self.url.rsplit('/').next().expect("a database name");
+        let base = pooler.rsplit_once('/').map_or(pooler.as_str(), |(b, _)| b);
+        let options = DbOptions {
+            postgres_pooled: true,
+            migration_url: Some(self.url.clone()),
+            ..DbOptions::default()
+        };
+        let db = Db::connect(&format!("{base}/{name}"), &options)
+            .await
+            .expect("open the database through the pooler");
+        Engine::new(db, self.clock.clone())
+    }
+
     /// Creates `n` customers and returns their ids.
     pub async fn customers(&self, n: usize) -> Vec<UserId> {
         let mut ids = Vec::with_capacity(n);

@@ -1,5 +1,5 @@
 use super::venues::{choice, offer};
-use super::{invalid, ApiError, ApiResult, Body, Id, SignedIn};
+use super::{invalid, ApiError, ApiResult, Body, ClientAddress, Id, SignedIn};
 use app::backend::engine::Actor;
 use app::domain::booking::{Booking, BookingRequest};
 use app::domain::ids::{BookingId, VenueId};
@@ -63,9 +63,11 @@ fn actor(user: &SignedIn) -> Actor {
 pub async fn hold(
     State(state): State<AppState>,
     user: SignedIn,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Body(body): Body<BookingBody>,
 ) -> ApiResult<(StatusCode, Json<Booking>)> {
+    state.count_booking_attempt(&user.0, &address)?;
     let req = body.into_request(&user, &headers)?;
     let booking = state.engine.hold(&req).await?;
     Ok((StatusCode::CREATED, Json(booking)))
@@ -75,9 +77,11 @@ pub async fn hold(
 pub async fn book(
     State(state): State<AppState>,
     user: SignedIn,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     Body(body): Body<BookingBody>,
 ) -> ApiResult<(StatusCode, Json<Booking>)> {
+    state.count_booking_attempt(&user.0, &address)?;
     let req = body.into_request(&user, &headers)?;
     let booking = state.engine.book(&req).await?;
     Ok((StatusCode::CREATED, Json(booking)))
@@ -138,9 +142,11 @@ pub struct RescheduleBody {
 pub async fn reschedule(
     State(state): State<AppState>,
     user: SignedIn,
+    ClientAddress(address): ClientAddress,
     Id(id): Id,
     Body(body): Body<RescheduleBody>,
 ) -> ApiResult<Json<Booking>> {
+    state.count_booking_attempt(&user.0, &address)?;
     let start = app::domain::booking::parse_start(&body.start)?;
     let resource = body.resource_id.map(app::domain::ids::ResourceId);
     Ok(Json(

@@ -205,6 +205,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// The client's address, as the throttles count it (see
+/// `auth::client_address`).
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = axum::extract::ConnectInfo::<std::net::SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map(|c| c.0)
+            .map_err(|_| ApiError(AppError::Internal))?;
+        Ok(ClientAddress(auth::client_address(
+            &parts.headers,
+            peer,
+            state.trust_forwarded_for,
+        )))
+    }
+}
+
 /// The signed-in user; 401 without one.
 pub struct SignedIn(pub app::backend::accounts::AuthUser);
 

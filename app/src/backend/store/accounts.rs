@@ -6,6 +6,7 @@ use std::future::Future;
 use super::rows::*;
 use super::DbResult;
 use crate::domain::admin::Role;
+use super::{query, query_as, query_scalar};
 
 /// Accounts and the log-in attempts the throttle counts.
 pub trait Accounts: Send {
@@ -94,7 +95,7 @@ macro_rules! impl_accounts {
     ($db:ty) => {
         impl<'c> Accounts for Transaction<'c, $db> {
             async fn user_by_email(&mut self, email: &str) -> DbResult<Option<UserRow>> {
-                sqlx::query_as::<$db, UserRow>(
+                query_as::<$db, UserRow>(
                     "SELECT id, email, password_hash, display_name, role FROM users WHERE email = $1",
                 )
                 .bind(email)
@@ -103,7 +104,7 @@ macro_rules! impl_accounts {
             }
 
             async fn user(&mut self, id: i64) -> DbResult<Option<UserRow>> {
-                sqlx::query_as::<$db, UserRow>(
+                query_as::<$db, UserRow>(
                     "SELECT id, email, password_hash, display_name, role FROM users WHERE id = $1",
                 )
                 .bind(id)
@@ -112,7 +113,7 @@ macro_rules! impl_accounts {
             }
 
             async fn record_login_attempt(&mut self, email: &str, address: &str, at: i64) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO login_attempts (email, address, attempted_at, succeeded) \
                      VALUES ($1, $2, $3, FALSE) RETURNING id",
                 )
@@ -124,7 +125,7 @@ macro_rules! impl_accounts {
             }
 
             async fn mark_login_succeeded(&mut self, attempt: i64) -> DbResult<()> {
-                sqlx::query::<$db>("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+                query::<$db>("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
                     .bind(attempt)
                     .execute(&mut **self)
                     .await
@@ -146,7 +147,7 @@ macro_rules! impl_accounts {
                 let mut out = Vec::with_capacity(3);
                 for filter in ["email = $1 AND address = $2", "email = $1 AND $2 = $2", "address = $2 AND $1 = $1"] {
                     out.push(
-                        sqlx::query_as::<$db, FailureCount>(&count(filter))
+                        query_as::<$db, FailureCount>(&count(filter))
                             .bind(email)
                             .bind(address)
                             .bind(since)
@@ -160,12 +161,12 @@ macro_rules! impl_accounts {
             }
 
             async fn forget_login_attempts(&mut self, before: i64) -> DbResult<u64> {
-                let signups = sqlx::query::<$db>("DELETE FROM signup_attempts WHERE attempted_at < $1")
+                let signups = query::<$db>("DELETE FROM signup_attempts WHERE attempted_at < $1")
                     .bind(before)
                     .execute(&mut **self)
                     .await?
                     .rows_affected();
-                sqlx::query::<$db>("DELETE FROM login_attempts WHERE attempted_at < $1")
+                query::<$db>("DELETE FROM login_attempts WHERE attempted_at < $1")
                     .bind(before)
                     .execute(&mut **self)
                     .await
@@ -173,7 +174,7 @@ macro_rules! impl_accounts {
             }
 
             async fn signups_from(&mut self, address: &str, since: i64) -> DbResult<FailureCount> {
-                sqlx::query_as::<$db, FailureCount>(
+                query_as::<$db, FailureCount>(
                     "SELECT COUNT(*) AS failures, MIN(attempted_at) AS oldest FROM signup_attempts \
                      WHERE address = $1 AND attempted_at >= $2",
                 )
@@ -184,7 +185,7 @@ macro_rules! impl_accounts {
             }
 
             async fn record_signup(&mut self, address: &str, at: i64) -> DbResult<()> {
-                sqlx::query::<$db>("INSERT INTO signup_attempts (address, attempted_at) VALUES ($1, $2)")
+                query::<$db>("INSERT INTO signup_attempts (address, attempted_at) VALUES ($1, $2)")
                     .bind(address)
                     .bind(at)
                     .execute(&mut **self)
@@ -200,7 +201,7 @@ macro_rules! impl_accounts {
                 role: Role,
                 now: i64,
             ) -> DbResult<Option<i64>> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO users (email, password_hash, display_name, role, created_at) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
                 )
@@ -214,7 +215,7 @@ macro_rules! impl_accounts {
             }
 
             async fn set_password_hash(&mut self, user: i64, password_hash: &str) -> DbResult<()> {
-                sqlx::query::<$db>("UPDATE users SET password_hash = $2 WHERE id = $1")
+                query::<$db>("UPDATE users SET password_hash = $2 WHERE id = $1")
                     .bind(user)
                     .bind(password_hash)
                     .execute(&mut **self)
@@ -223,7 +224,7 @@ macro_rules! impl_accounts {
             }
 
             async fn has_admin(&mut self) -> DbResult<bool> {
-                sqlx::query_scalar::<$db, bool>(
+                query_scalar::<$db, bool>(
                     "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')",
                 )
                 .fetch_one(&mut **self)
@@ -231,7 +232,7 @@ macro_rules! impl_accounts {
             }
 
             async fn insert_claim_link(&mut self, token_hash: &str, user: i64, by: i64, expires_at: i64) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO claim_links (token_hash, user_id, created_by, expires_at) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(token_hash)
@@ -251,7 +252,7 @@ macro_rules! impl_accounts {
                     "SELECT user_id FROM claim_links \
                      WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2"
                 };
-                sqlx::query_scalar::<$db, i64>(sql)
+                query_scalar::<$db, i64>(sql)
                     .bind(token_hash)
                     .bind(now)
                     .fetch_optional(&mut **self)

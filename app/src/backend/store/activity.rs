@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
+use super::{query, query_as};
 
 /// Booking activity counted per venue and hour.
 pub trait Activity: Send {
@@ -28,7 +29,7 @@ macro_rules! impl_activity {
     ($db:ty) => {
         impl<'c> Activity for Transaction<'c, $db> {
             async fn add_stat(&mut self, venue: i64, hour_start: i64, kind: &str, n: i64) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO venue_hourly_stats (venue_id, hour_start, kind, count) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (venue_id, hour_start, kind) \
                      DO UPDATE SET count = venue_hourly_stats.count + excluded.count",
@@ -43,7 +44,7 @@ macro_rules! impl_activity {
             }
 
             async fn stats_since(&mut self, since: i64) -> DbResult<Vec<StatRow>> {
-                sqlx::query_as::<$db, StatRow>(
+                query_as::<$db, StatRow>(
                     "SELECT venue_id, hour_start, kind, count FROM venue_hourly_stats \
                      WHERE hour_start >= $1 ORDER BY hour_start DESC, venue_id",
                 )
@@ -53,7 +54,7 @@ macro_rules! impl_activity {
             }
 
             async fn stat_totals(&mut self) -> DbResult<Vec<StatRow>> {
-                sqlx::query_as::<$db, StatRow>(
+                query_as::<$db, StatRow>(
                     "SELECT venue_id, CAST(0 AS BIGINT) AS hour_start, kind, \
                      CAST(SUM(count) AS BIGINT) AS count \
                      FROM venue_hourly_stats GROUP BY venue_id, kind ORDER BY venue_id, kind",

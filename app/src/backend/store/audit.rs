@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
+use super::{query, query_as};
 
 /// The audit trail of staff changes.
 pub trait Audit: Send {
@@ -33,7 +34,7 @@ macro_rules! impl_audit {
     ($db:ty) => {
         impl<'c> Audit for Transaction<'c, $db> {
             async fn insert_audit(&mut self, a: &NewAudit<'_>) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO audit_log (at, actor_id, venue_id, resource_id, service_id, \
                      booking_id, action, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
@@ -58,7 +59,7 @@ macro_rules! impl_audit {
                 to: i64,
                 resource: Option<i64>,
             ) -> DbResult<Vec<AuditRow>> {
-                sqlx::query_as::<$db, AuditRow>(
+                query_as::<$db, AuditRow>(
                     "SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.venue_id, \
                      a.resource_id, a.service_id, a.booking_id, a.action, a.before, a.after \
                      FROM audit_log a JOIN users u ON u.id = a.actor_id \
@@ -76,7 +77,7 @@ macro_rules! impl_audit {
             }
 
             async fn audit_of_booking(&mut self, booking: i64) -> DbResult<Vec<AuditRow>> {
-                sqlx::query_as::<$db, AuditRow>(
+                query_as::<$db, AuditRow>(
                     "SELECT a.id, a.at, a.actor_id, u.display_name AS actor_name, a.venue_id, \
                      a.resource_id, a.service_id, a.booking_id, a.action, a.before, a.after \
                      FROM audit_log a JOIN users u ON u.id = a.actor_id \

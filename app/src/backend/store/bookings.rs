@@ -6,6 +6,7 @@ use std::future::Future;
 use super::rows::*;
 use super::DbResult;
 use crate::domain::booking::BookingStatus;
+use super::{kept, query, query_as, query_scalar};
 
 /// Bookings, their resources and their claims (with the occupancy rows the overlap guard checks), holds and their expiry.
 pub trait Bookings: Send {
@@ -153,7 +154,7 @@ macro_rules! impl_bookings {
                 to: i64,
                 now: i64,
             ) -> DbResult<Vec<ClaimRow>> {
-                sqlx::query_as::<$db, ClaimRow>(
+                query_as::<$db, ClaimRow>(
                     "SELECT c.resource_id, c.unit_start, \
                      CASE WHEN b.status = 'held' THEN b.hold_expires_at END AS held_until, \
                      b.customer_id, b.idempotency_key FROM claims c \
@@ -171,7 +172,7 @@ macro_rules! impl_bookings {
             }
 
             async fn due_holds_on(&mut self, resource: i64, now: i64) -> DbResult<Vec<i64>> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "SELECT b.id FROM bookings b \
                      JOIN booking_resources br ON br.booking_id = b.id \
                      WHERE br.resource_id = $1 AND b.status = 'held' AND b.hold_expires_at <= $2",
@@ -183,7 +184,7 @@ macro_rules! impl_bookings {
             }
 
             async fn due_holds(&mut self, now: i64, limit: i64) -> DbResult<Vec<i64>> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "SELECT id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1 \
                      ORDER BY id LIMIT $2",
                 )
@@ -194,7 +195,7 @@ macro_rules! impl_bookings {
             }
 
             async fn expire_hold(&mut self, id: i64, now: i64) -> DbResult<Option<i64>> {
-                let venue = sqlx::query_scalar::<$db, i64>(
+                let venue = query_scalar::<$db, i64>(
                     "UPDATE bookings SET status = 'expired', updated_at = $2, version = version + 1 \
                      WHERE id = $1 AND status = 'held' AND hold_expires_at <= $2 RETURNING venue_id",
                 )
@@ -209,7 +210,7 @@ macro_rules! impl_bookings {
             }
 
             async fn booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
-                sqlx::query_as::<$db, BookingRow>(&format!(
+                query_as::<$db, BookingRow>(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = $1"
                 ))
                 .bind(id)
@@ -218,7 +219,7 @@ macro_rules! impl_bookings {
             }
 
             async fn customer_load(&mut self, customer: i64, venue: i64, now: i64) -> DbResult<(i64, i64)> {
-                sqlx::query_as::<$db, (i64, i64)>(
+                query_as::<$db, (i64, i64)>(
                     "SELECT COALESCE(SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END), 0), COUNT(*) \
                      FROM bookings WHERE customer_id = $1 AND venue_id = $2 AND ends_at > $3 \
                      AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))",
@@ -231,7 +232,7 @@ macro_rules! impl_bookings {
             }
 
             async fn booking_by_key(&mut self, customer: i64, key: &str) -> DbResult<Option<BookingRow>> {
-                sqlx::query_as::<$db, BookingRow>(&format!(
+                query_as::<$db, BookingRow>(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings \
                      WHERE customer_id = $1 AND idempotency_key = $2"
                 ))
@@ -242,7 +243,7 @@ macro_rules! impl_bookings {
             }
 
             async fn booking_resources(&mut self, booking: i64) -> DbResult<Vec<i64>> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "SELECT resource_id FROM booking_resources WHERE booking_id = $1 ORDER BY resource_id",
                 )
                 .bind(booking)
@@ -251,7 +252,7 @@ macro_rules! impl_bookings {
             }
 
             async fn insert_booking(&mut self, b: &NewBooking<'_>) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO bookings (customer_id, venue_id, service_id, party_size, starts_at, \
                      ends_at, occupied_until, status, hold_expires_at, idempotency_key, request, \
                      created_at, updated_at) \
@@ -280,7 +281,7 @@ macro_rules! impl_bookings {
                 q.push_values(resources, |mut row, r| {
                     row.push_bind(booking).push_bind(*r);
                 });
-                q.build().execute(&mut **self).await.map(|_| ())
+                q.build().persistent(kept::<$db>()).execute(&mut **self).await.map(|_| ())
             }
 
             async fn insert_claims(
@@ -301,7 +302,7 @@ macro_rules! impl_bookings {
                 q.push_values(rows, |mut row, (r, u)| {
                     row.push_bind(r).push_bind(u).push_bind(booking);
                 });
-                q.build().execute(&mut **self).await?;
+                q.build().persistent(kept::<$db>()).execute(&mut **self).await?;
                 let mut q = QueryBuilder::<$db>::new(
                     "INSERT INTO occupancies (booking_id, resource_id, starts_at, occupied_until) ",
                 );
@@ -311,12 +312,12 @@ macro_rules! impl_bookings {
                         .push_bind(occupied.start)
                         .push_bind(occupied.end);
                 });
-                q.build().execute(&mut **self).await.map(|_| ())
+                q.build().persistent(kept::<$db>()).execute(&mut **self).await.map(|_| ())
             }
 
             async fn delete_claims(&mut self, booking: i64) -> DbResult<()> {
                 for table in ["claims", "occupancies"] {
-                    sqlx::query::<$db>(&format!("DELETE FROM {table} WHERE booking_id = $1"))
+                    query::<$db>(&format!("DELETE FROM {table} WHERE booking_id = $1"))
                         .bind(booking)
                         .execute(&mut **self)
                         .await?;
@@ -325,7 +326,7 @@ macro_rules! impl_bookings {
             }
 
             async fn confirm_hold(&mut self, id: i64, customer: i64, now: i64) -> DbResult<bool> {
-                Ok(sqlx::query::<$db>(
+                Ok(query::<$db>(
                     "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, \
                      updated_at = $3, version = version + 1 \
                      WHERE id = $1 AND customer_id = $2 AND status = 'held' AND hold_expires_at > $3",
@@ -346,7 +347,7 @@ macro_rules! impl_bookings {
                 cancelled_by: Option<&str>,
                 now: i64,
             ) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "UPDATE bookings SET status = $2, cancelled_by = $3, updated_at = $4, \
                      version = version + 1 WHERE id = $1",
                 )
@@ -360,7 +361,7 @@ macro_rules! impl_bookings {
             }
 
             async fn bookings_of_customer(&mut self, customer: i64) -> DbResult<Vec<BookingRow>> {
-                sqlx::query_as::<$db, BookingRow>(&format!(
+                query_as::<$db, BookingRow>(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings WHERE customer_id = $1 \
                      ORDER BY starts_at, id"
                 ))
@@ -370,7 +371,7 @@ macro_rules! impl_bookings {
             }
 
             async fn bookings_between(&mut self, venue: i64, from: i64, to: i64) -> DbResult<Vec<BookingRow>> {
-                sqlx::query_as::<$db, BookingRow>(&format!(
+                query_as::<$db, BookingRow>(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings \
                      WHERE venue_id = $1 AND starts_at < $3 AND occupied_until > $2 \
                      ORDER BY starts_at, id"
@@ -383,7 +384,7 @@ macro_rules! impl_bookings {
             }
 
             async fn live_bookings_after(&mut self, venue: i64, after: i64) -> DbResult<Vec<BookingRow>> {
-                sqlx::query_as::<$db, BookingRow>(&format!(
+                query_as::<$db, BookingRow>(&format!(
                     "SELECT {BOOKING_COLUMNS} FROM bookings \
                      WHERE venue_id = $1 AND occupied_until > $2 AND status IN ('held', 'confirmed') \
                      ORDER BY starts_at, id"
@@ -402,7 +403,7 @@ macro_rules! impl_bookings {
                 occupied_until: i64,
                 now: i64,
             ) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "UPDATE bookings SET starts_at = $2, ends_at = $3, occupied_until = $4, \
                      updated_at = $5, version = version + 1 WHERE id = $1",
                 )
@@ -417,7 +418,7 @@ macro_rules! impl_bookings {
             }
 
             async fn delete_booking_resources(&mut self, booking: i64) -> DbResult<()> {
-                sqlx::query::<$db>("DELETE FROM booking_resources WHERE booking_id = $1")
+                query::<$db>("DELETE FROM booking_resources WHERE booking_id = $1")
                     .bind(booking)
                     .execute(&mut **self)
                     .await

@@ -6,6 +6,7 @@ use std::future::Future;
 use super::rows::*;
 use super::DbResult;
 use crate::domain::venue::ResourceKind;
+use super::{query, query_as, query_scalar};
 
 /// Venues, their resources and services, who offers what, the weekly hours and the closures: the set-up bookings are judged by.
 pub trait Catalog: Send {
@@ -144,7 +145,7 @@ macro_rules! impl_catalog {
     ($db:ty) => {
         impl<'c> Catalog for Transaction<'c, $db> {
             async fn venue(&mut self, id: i64) -> DbResult<Option<VenueRow>> {
-                sqlx::query_as::<$db, VenueRow>(&format!(
+                query_as::<$db, VenueRow>(&format!(
                     "SELECT {VENUE_COLUMNS} FROM venues WHERE id = $1"
                 ))
                 .bind(id)
@@ -153,7 +154,7 @@ macro_rules! impl_catalog {
             }
 
             async fn venues(&mut self) -> DbResult<Vec<VenueRow>> {
-                sqlx::query_as::<$db, VenueRow>(&format!(
+                query_as::<$db, VenueRow>(&format!(
                     "SELECT {VENUE_COLUMNS} FROM venues ORDER BY name, id"
                 ))
                 .fetch_all(&mut **self)
@@ -161,7 +162,7 @@ macro_rules! impl_catalog {
             }
 
             async fn resources(&mut self, venue: i64) -> DbResult<Vec<ResourceRow>> {
-                sqlx::query_as::<$db, ResourceRow>(
+                query_as::<$db, ResourceRow>(
                     "SELECT id, venue_id, kind, name, capacity, active, version FROM resources \
                      WHERE venue_id = $1 ORDER BY id",
                 )
@@ -171,7 +172,7 @@ macro_rules! impl_catalog {
             }
 
             async fn services(&mut self, venue: i64) -> DbResult<Vec<ServiceRow>> {
-                sqlx::query_as::<$db, ServiceRow>(
+                query_as::<$db, ServiceRow>(
                     "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active, \
                      version FROM services WHERE venue_id = $1 ORDER BY duration_minutes, name, id",
                 )
@@ -181,7 +182,7 @@ macro_rules! impl_catalog {
             }
 
             async fn service(&mut self, id: i64) -> DbResult<Option<ServiceRow>> {
-                sqlx::query_as::<$db, ServiceRow>(
+                query_as::<$db, ServiceRow>(
                     "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active, \
                      version FROM services WHERE id = $1",
                 )
@@ -191,7 +192,7 @@ macro_rules! impl_catalog {
             }
 
             async fn offers(&mut self, venue: i64) -> DbResult<Vec<(i64, i64)>> {
-                sqlx::query_as::<$db, (i64, i64)>(
+                query_as::<$db, (i64, i64)>(
                     "SELECT ts.resource_id, ts.service_id FROM therapist_services ts \
                      JOIN resources r ON r.id = ts.resource_id WHERE r.venue_id = $1",
                 )
@@ -201,7 +202,7 @@ macro_rules! impl_catalog {
             }
 
             async fn weekly_hours(&mut self, venue: i64, weekday: i64) -> DbResult<Vec<WeeklyRow>> {
-                sqlx::query_as::<$db, WeeklyRow>(
+                query_as::<$db, WeeklyRow>(
                     "SELECT h.resource_id, h.opens_minute AS from_minute, h.closes_minute AS to_minute \
                      FROM weekly_hours h JOIN resources r ON r.id = h.resource_id \
                      WHERE r.venue_id = $1 AND h.weekday = $2",
@@ -213,7 +214,7 @@ macro_rules! impl_catalog {
             }
 
             async fn weekly_breaks(&mut self, venue: i64, weekday: i64) -> DbResult<Vec<WeeklyRow>> {
-                sqlx::query_as::<$db, WeeklyRow>(
+                query_as::<$db, WeeklyRow>(
                     "SELECT b.resource_id, b.starts_minute AS from_minute, b.ends_minute AS to_minute \
                      FROM weekly_breaks b JOIN resources r ON r.id = b.resource_id \
                      WHERE r.venue_id = $1 AND b.weekday = $2",
@@ -225,7 +226,7 @@ macro_rules! impl_catalog {
             }
 
             async fn closures(&mut self, venue: i64, from: i64, to: i64) -> DbResult<Vec<ClosureRow>> {
-                sqlx::query_as::<$db, ClosureRow>(
+                query_as::<$db, ClosureRow>(
                     "SELECT id, venue_id, resource_id, starts_at, ends_at, reason FROM closures \
                      WHERE venue_id = $1 AND starts_at < $3 AND ends_at > $2 ORDER BY starts_at, id",
                 )
@@ -237,13 +238,13 @@ macro_rules! impl_catalog {
             }
 
             async fn venue_count(&mut self) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM venues")
+                query_scalar::<$db, i64>("SELECT COUNT(*) FROM venues")
                     .fetch_one(&mut **self)
                     .await
             }
 
             async fn insert_venue(&mut self, v: &NewVenueRow<'_>) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO venues (name, timezone, grid_minutes, hold_minutes, \
                      cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -267,7 +268,7 @@ macro_rules! impl_catalog {
                 name: &str,
                 capacity: Option<i64>,
             ) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO resources (venue_id, kind, name, capacity) \
                      VALUES ($1, $2, $3, $4) RETURNING id",
                 )
@@ -287,7 +288,7 @@ macro_rules! impl_catalog {
                 cleanup_minutes: i64,
                 needs_room: bool,
             ) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO services (venue_id, name, duration_minutes, cleanup_minutes, needs_room) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 )
@@ -301,7 +302,7 @@ macro_rules! impl_catalog {
             }
 
             async fn insert_offer(&mut self, therapist: i64, service: i64) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO therapist_services (resource_id, service_id) VALUES ($1, $2)",
                 )
                 .bind(therapist)
@@ -318,7 +319,7 @@ macro_rules! impl_catalog {
                 from_minute: i64,
                 to_minute: i64,
             ) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO weekly_hours (resource_id, weekday, opens_minute, closes_minute) \
                      VALUES ($1, $2, $3, $4)",
                 )
@@ -338,7 +339,7 @@ macro_rules! impl_catalog {
                 from_minute: i64,
                 to_minute: i64,
             ) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO weekly_breaks (resource_id, weekday, starts_minute, ends_minute) \
                      VALUES ($1, $2, $3, $4)",
                 )
@@ -359,7 +360,7 @@ macro_rules! impl_catalog {
                 ends_at: i64,
                 reason: &str,
             ) -> DbResult<i64> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "INSERT INTO closures (venue_id, resource_id, starts_at, ends_at, reason) \
                      VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 )
@@ -373,7 +374,7 @@ macro_rules! impl_catalog {
             }
 
             async fn closure(&mut self, id: i64) -> DbResult<Option<ClosureRow>> {
-                sqlx::query_as::<$db, ClosureRow>(
+                query_as::<$db, ClosureRow>(
                     "SELECT id, venue_id, resource_id, starts_at, ends_at, reason FROM closures \
                      WHERE id = $1",
                 )
@@ -383,7 +384,7 @@ macro_rules! impl_catalog {
             }
 
             async fn delete_closure(&mut self, id: i64) -> DbResult<()> {
-                sqlx::query::<$db>("DELETE FROM closures WHERE id = $1")
+                query::<$db>("DELETE FROM closures WHERE id = $1")
                     .bind(id)
                     .execute(&mut **self)
                     .await
@@ -391,7 +392,7 @@ macro_rules! impl_catalog {
             }
 
             async fn update_venue(&mut self, v: &VenueRow, version: i64) -> DbResult<bool> {
-                Ok(sqlx::query::<$db>(
+                Ok(query::<$db>(
                     "UPDATE venues SET name = $3, grid_minutes = $4, hold_minutes = $5, \
                      cancellation_window_minutes = $6, min_notice_minutes = $7, advance_days = $8, \
                      seating_minutes = $9, max_holds_per_customer = $10, \
@@ -416,7 +417,7 @@ macro_rules! impl_catalog {
             }
 
             async fn update_resource(&mut self, r: &ResourceRow, version: i64) -> DbResult<bool> {
-                Ok(sqlx::query::<$db>(
+                Ok(query::<$db>(
                     "UPDATE resources SET name = $3, capacity = $4, active = $5, \
                      version = version + 1 WHERE id = $1 AND version = $2",
                 )
@@ -432,7 +433,7 @@ macro_rules! impl_catalog {
             }
 
             async fn update_service(&mut self, s: &ServiceRow, version: i64) -> DbResult<bool> {
-                Ok(sqlx::query::<$db>(
+                Ok(query::<$db>(
                     "UPDATE services SET name = $3, duration_minutes = $4, cleanup_minutes = $5, \
                      needs_room = $6, active = $7, version = version + 1 \
                      WHERE id = $1 AND version = $2",
@@ -451,7 +452,7 @@ macro_rules! impl_catalog {
             }
 
             async fn resource(&mut self, id: i64) -> DbResult<Option<ResourceRow>> {
-                sqlx::query_as::<$db, ResourceRow>(
+                query_as::<$db, ResourceRow>(
                     "SELECT id, venue_id, kind, name, capacity, active, version FROM resources \
                      WHERE id = $1",
                 )
@@ -461,7 +462,7 @@ macro_rules! impl_catalog {
             }
 
             async fn weekly_of(&mut self, resource: i64) -> DbResult<Vec<WeeklyEntry>> {
-                sqlx::query_as::<$db, WeeklyEntry>(
+                query_as::<$db, WeeklyEntry>(
                     "SELECT weekday, opens_minute AS from_minute, closes_minute AS to_minute, \
                      FALSE AS is_break FROM weekly_hours WHERE resource_id = $1 \
                      UNION ALL SELECT weekday, starts_minute, ends_minute, TRUE \
@@ -474,7 +475,7 @@ macro_rules! impl_catalog {
 
             async fn clear_weekday(&mut self, resource: i64, weekday: i64) -> DbResult<()> {
                 for table in ["weekly_hours", "weekly_breaks"] {
-                    sqlx::query::<$db>(&format!(
+                    query::<$db>(&format!(
                         "DELETE FROM {table} WHERE resource_id = $1 AND weekday = $2"
                     ))
                     .bind(resource)
@@ -486,7 +487,7 @@ macro_rules! impl_catalog {
             }
 
             async fn delete_offer(&mut self, therapist: i64, service: i64) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "DELETE FROM therapist_services WHERE resource_id = $1 AND service_id = $2",
                 )
                 .bind(therapist)

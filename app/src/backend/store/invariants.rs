@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
+use super::{query_as, query_scalar};
 
 /// The invariant checks of the booking protocol: each query finds what must never exist.
 pub trait Checks: Send {
@@ -28,7 +29,7 @@ macro_rules! impl_invariants {
     ($db:ty) => {
         impl<'c> Checks for Transaction<'c, $db> {
             async fn overlaps(&mut self) -> DbResult<Vec<Overlap>> {
-                sqlx::query_as::<$db, Overlap>(
+                query_as::<$db, Overlap>(
                     "SELECT ra.resource_id, a.id AS first_booking, b.id AS second_booking \
                      FROM bookings a \
                      JOIN booking_resources ra ON ra.booking_id = a.id \
@@ -44,7 +45,7 @@ macro_rules! impl_invariants {
             }
 
             async fn ghost_claims(&mut self) -> DbResult<Vec<i64>> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "SELECT b.id FROM bookings b WHERE b.status NOT IN ('held', 'confirmed') \
                      AND (EXISTS (SELECT 1 FROM claims c WHERE c.booking_id = b.id) \
                           OR EXISTS (SELECT 1 FROM occupancies o WHERE o.booking_id = b.id)) \
@@ -58,7 +59,7 @@ macro_rules! impl_invariants {
                 // A claim per unit the span touches on the venue's grid:
                 // ceil(until / unit) - floor(start / unit), with whole-number
                 // division that both engines do alike for these positive times.
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "SELECT b.id FROM bookings b JOIN venues v ON v.id = b.venue_id \
                      WHERE b.status IN ('held', 'confirmed') AND b.occupied_until > $1 AND ( \
                        NOT EXISTS (SELECT 1 FROM booking_resources br WHERE br.booking_id = b.id) \

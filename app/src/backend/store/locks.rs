@@ -10,6 +10,7 @@ use super::accounts::Accounts;
 use super::bookings::Bookings;
 use super::rows::{BookingRow, UserRow, BOOKING_COLUMNS};
 use super::DbResult;
+use super::{query, query_as};
 
 /// How a transaction locks, and ends.
 pub trait Locks: Send {
@@ -85,7 +86,7 @@ impl<'c> Locks for Transaction<'c, Sqlite> {
 
     async fn lock_venue(&mut self, venue: i64) -> DbResult<()> {
         // BEGIN IMMEDIATE holds the write lock; the version still moves on.
-        sqlx::query::<Sqlite>("UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1")
+        query::<Sqlite>("UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1")
             .bind(venue)
             .execute(&mut **self)
             .await
@@ -131,7 +132,7 @@ impl<'c> Locks for Transaction<'c, Postgres> {
         let mut sorted = ids.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        sqlx::query::<Postgres>(
+        query::<Postgres>(
             "SELECT id FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE",
         )
         .bind(&sorted)
@@ -146,13 +147,13 @@ impl<'c> Locks for Transaction<'c, Postgres> {
         // takes NO KEY UPDATE, which does not block the KEY SHARE lock that
         // a booking's foreign key takes on its venue (FOR UPDATE would, and
         // a booker holding its resources would wait here in a cycle).
-        sqlx::query::<Postgres>(
+        query::<Postgres>(
             "UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1",
         )
         .bind(venue)
         .execute(&mut **self)
         .await?;
-        sqlx::query::<Postgres>(
+        query::<Postgres>(
             "SELECT id FROM resources WHERE venue_id = $1 ORDER BY id FOR UPDATE",
         )
         .bind(venue)
@@ -163,14 +164,14 @@ impl<'c> Locks for Transaction<'c, Postgres> {
 
     async fn lock_for_seeding(&mut self) -> DbResult<()> {
         // A transaction-scoped advisory lock; the key is arbitrary but fixed.
-        sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(7301)")
+        query::<Postgres>("SELECT pg_advisory_xact_lock(7301)")
             .execute(&mut **self)
             .await
             .map(|_| ())
     }
 
     async fn lock_booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
-        sqlx::query_as::<Postgres, BookingRow>(&format!(
+        query_as::<Postgres, BookingRow>(&format!(
             "SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = $1 FOR UPDATE"
         ))
         .bind(id)
@@ -179,7 +180,7 @@ impl<'c> Locks for Transaction<'c, Postgres> {
     }
 
     async fn lock_customer(&mut self, customer: i64) -> DbResult<()> {
-        sqlx::query::<Postgres>("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+        query::<Postgres>("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
             .bind(customer)
             .fetch_optional(&mut **self)
             .await
@@ -187,7 +188,7 @@ impl<'c> Locks for Transaction<'c, Postgres> {
     }
 
     async fn lock_user_by_email(&mut self, email: &str) -> DbResult<Option<UserRow>> {
-        sqlx::query_as::<Postgres, UserRow>(
+        query_as::<Postgres, UserRow>(
             "SELECT id, email, password_hash, display_name, role FROM users \
              WHERE email = $1 FOR NO KEY UPDATE",
         )
@@ -197,7 +198,7 @@ impl<'c> Locks for Transaction<'c, Postgres> {
     }
 
     async fn lock_signups(&mut self, address: &str) -> DbResult<()> {
-        sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(hashtext($1))")
+        query::<Postgres>("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(format!("signup-address:{address}"))
             .execute(&mut **self)
             .await
@@ -211,7 +212,7 @@ impl<'c> Locks for Transaction<'c, Postgres> {
             format!("login-email:{email}"),
             format!("login-address:{address}"),
         ] {
-            sqlx::query::<Postgres>("SELECT pg_advisory_xact_lock(hashtext($1))")
+            query::<Postgres>("SELECT pg_advisory_xact_lock(hashtext($1))")
                 .bind(key)
                 .execute(&mut **self)
                 .await?;

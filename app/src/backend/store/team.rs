@@ -6,6 +6,7 @@ use std::future::Future;
 use super::rows::*;
 use super::DbResult;
 use crate::domain::admin::Role;
+use super::{query, query_as, query_scalar};
 
 /// Who runs which venue, and roles.
 pub trait Team: Send {
@@ -42,7 +43,7 @@ macro_rules! impl_team {
     ($db:ty) => {
         impl<'c> Team for Transaction<'c, $db> {
             async fn may_run(&mut self, user: i64, venue: i64) -> DbResult<bool> {
-                sqlx::query_scalar::<$db, bool>(
+                query_scalar::<$db, bool>(
                     "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND role = 'admin') \
                      OR EXISTS (SELECT 1 FROM staff_venues sv JOIN users u ON u.id = sv.user_id \
                                 WHERE sv.user_id = $1 AND sv.venue_id = $2 AND u.role = 'staff')",
@@ -54,7 +55,7 @@ macro_rules! impl_team {
             }
 
             async fn venues_run_by(&mut self, user: i64) -> DbResult<Vec<i64>> {
-                sqlx::query_scalar::<$db, i64>(
+                query_scalar::<$db, i64>(
                     "SELECT v.id FROM venues v WHERE EXISTS \
                      (SELECT 1 FROM users WHERE id = $1 AND role = 'admin') \
                      OR EXISTS (SELECT 1 FROM staff_venues sv JOIN users u ON u.id = sv.user_id \
@@ -67,7 +68,7 @@ macro_rules! impl_team {
             }
 
             async fn assign_staff(&mut self, user: i64, venue: i64) -> DbResult<()> {
-                sqlx::query::<$db>(
+                query::<$db>(
                     "INSERT INTO staff_venues (user_id, venue_id) VALUES ($1, $2) \
                      ON CONFLICT DO NOTHING",
                 )
@@ -79,7 +80,7 @@ macro_rules! impl_team {
             }
 
             async fn unassign_staff(&mut self, user: i64) -> DbResult<()> {
-                sqlx::query::<$db>("DELETE FROM staff_venues WHERE user_id = $1")
+                query::<$db>("DELETE FROM staff_venues WHERE user_id = $1")
                     .bind(user)
                     .execute(&mut **self)
                     .await
@@ -87,7 +88,7 @@ macro_rules! impl_team {
             }
 
             async fn unassign_staff_from(&mut self, user: i64, venue: i64) -> DbResult<()> {
-                sqlx::query::<$db>("DELETE FROM staff_venues WHERE user_id = $1 AND venue_id = $2")
+                query::<$db>("DELETE FROM staff_venues WHERE user_id = $1 AND venue_id = $2")
                     .bind(user)
                     .bind(venue)
                     .execute(&mut **self)
@@ -96,7 +97,7 @@ macro_rules! impl_team {
             }
 
             async fn set_role(&mut self, user: i64, role: Role) -> DbResult<()> {
-                sqlx::query::<$db>("UPDATE users SET role = $2 WHERE id = $1")
+                query::<$db>("UPDATE users SET role = $2 WHERE id = $1")
                     .bind(user)
                     .bind(role.as_str())
                     .execute(&mut **self)
@@ -105,7 +106,7 @@ macro_rules! impl_team {
             }
 
             async fn staff_members(&mut self) -> DbResult<Vec<StaffRow>> {
-                sqlx::query_as::<$db, StaffRow>(
+                query_as::<$db, StaffRow>(
                     "SELECT id, email, display_name, role FROM users \
                      WHERE role IN ('staff', 'admin') ORDER BY display_name, id",
                 )
@@ -114,7 +115,7 @@ macro_rules! impl_team {
             }
 
             async fn staff_assignments(&mut self) -> DbResult<Vec<(i64, i64)>> {
-                sqlx::query_as::<$db, (i64, i64)>(
+                query_as::<$db, (i64, i64)>(
                     "SELECT user_id, venue_id FROM staff_venues ORDER BY user_id, venue_id",
                 )
                 .fetch_all(&mut **self)

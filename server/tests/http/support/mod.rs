@@ -73,18 +73,36 @@ pub struct Client {
 
 impl TestApp {
     pub async fn spawn(engine: TestEngine) -> TestApp {
+        Self::spawn_with(engine, &[]).await
+    }
+
+    /// An app with `settings` on top of the tests' own.
+    pub async fn spawn_with(engine: TestEngine, settings: &[(&str, &str)]) -> TestApp {
+        Self::spawn_configured(engine, |_| {
+            settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        })
+        .await
+    }
+
+    /// An app with the settings `more` gives for its new database's URL on
+    /// top of the tests' own.
+    pub async fn spawn_configured(
+        engine: TestEngine,
+        more: impl FnOnce(&str) -> Vec<(String, String)>,
+    ) -> TestApp {
         let turn = ONE_SERVER_AT_A_TIME.lock().await;
         let database = TestDatabase::create(engine).await;
-        let env: HashMap<&str, String> = HashMap::from([
-            ("DATABASE_URL", database.url.clone()),
-            ("SLOTKEEPER_ADDR", "127.0.0.1:0".to_owned()),
-            ("DATABASE_POOL_SIZE", "16".to_owned()),
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("DATABASE_URL".to_owned(), database.url.clone()),
+            ("SLOTKEEPER_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+            ("DATABASE_POOL_SIZE".to_owned(), "16".to_owned()),
             // Tests play clients at several addresses through X-Forwarded-For.
-            ("SLOTKEEPER_TRUST_FORWARDED_FOR", "on".to_owned()),
-            ("SLOTKEEPER_METRICS_TOKEN", METRICS_TOKEN.to_owned()),
+            ("SLOTKEEPER_TRUST_FORWARDED_FOR".to_owned(), "on".to_owned()),
+            ("SLOTKEEPER_METRICS_TOKEN".to_owned(), METRICS_TOKEN.to_owned()),
             // The tests book the demo venues as the demo accounts.
-            ("SLOTKEEPER_DEMO_DATA", "on".to_owned()),
+            ("SLOTKEEPER_DEMO_DATA".to_owned(), "on".to_owned()),
         ]);
+        env.extend(more(&database.url));
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
         let options = LeptosOptions::builder().output_name("slotkeeper").build();
         let clock = Clock::manual(monday_morning());
@@ -257,6 +275,16 @@ impl Client {
     /// Calls a server function as the hydrated page does: a urlencoded
     /// form, answered in JSON (errors with their status).
     pub async fn call(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        self.call_with(path, fields, &[]).await
+    }
+
+    /// `call` with extra request headers.
+    pub async fn call_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = form_body(fields);
         let mut req = no_redirect_client()
             .post(format!("{}{path}", self.base))
@@ -266,6 +294,9 @@ impl Client {
             .body(body);
         if let Some(c) = &self.cookie {
             req = req.header(COOKIE, c);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let res = req
             .send()

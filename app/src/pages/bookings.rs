@@ -1,4 +1,4 @@
-//! My bookings: upcoming and past; cancel; add to a calendar.
+//! My bookings: upcoming, past and cancelled; cancel; add to a calendar.
 
 use crate::api::booking::{my_bookings, CancelBooking};
 use crate::components::feedback::{action_error, FormError};
@@ -28,15 +28,23 @@ pub fn BookingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match bookings.await {
                     Ok(list) => {
-                        let (upcoming, past): (Vec<_>, Vec<_>) = list
+                        // Upcoming holds only what is still on; a
+                        // cancelled booking has its own list.
+                        let (cancelled, rest): (Vec<_>, Vec<_>) = list
                             .into_iter()
                             .filter(|b| b.booking.status != BookingStatus::Expired)
-                            .partition(|b| b.upcoming);
+                            .partition(|b| b.booking.status == BookingStatus::Cancelled);
+                        let (upcoming, past): (Vec<_>, Vec<_>) = rest.into_iter().partition(|b| b.upcoming);
+                        let cancelled_list = (!cancelled.is_empty()).then(|| view! {
+                            <h2>"Cancelled"</h2>
+                            <List items=cancelled.into_iter().rev().collect() cancel=cancel empty=().into_any()/>
+                        });
                         view! {
                             <h2>"Upcoming"</h2>
                             <List items=upcoming cancel=cancel empty=view! { <p>"Nothing booked yet. " <a href="/">"Find a time"</a></p> }.into_any()/>
                             <h2>"Past"</h2>
                             <List items=past.into_iter().rev().collect() cancel=cancel empty=view! { <p>"No past bookings."</p> }.into_any()/>
+                            {cancelled_list}
                         }.into_any()
                     }
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=/bookings"/> }.into_any(),

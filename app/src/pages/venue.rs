@@ -136,7 +136,7 @@ fn Booker(
                 view! {
                     <label for="party">"Party size"</label>
                     <select id="party" name="party">
-                        {(1..=8).map(|n| view! { <option value=n selected=e.party == Some(n)>{format!("{n} guests")}</option> }).collect_view()}
+                        {(1..=8).map(|n| view! { <option value=n selected=e.party == Some(n)>{if n == 1 { "1 guest".to_owned() } else { format!("{n} guests") }}</option> }).collect_view()}
                     </select>
                 }.into_any()
             } else {
@@ -278,7 +278,11 @@ fn Conflict(
                     }
                 });
                 let login = format!("/login?next={}", urlencoding(&here));
-                view! { <p>"Please " <a href=login>"log in"</a> " to book a time."</p> }.into_any()
+                let register = format!("/register?next={}", urlencoding(&here));
+                view! {
+                    <p>"Please " <a href=login>"log in"</a> " or " <a href=register>"create an account"</a> " to book a time."</p>
+                }
+                .into_any()
             }
             AppError::LimitReached { message } => view! {
                 <p>{message}</p>

@@ -156,6 +156,7 @@ on_both_databases! {
         let (_, back) = c.form_post("/api/place_hold", &hold_fields(&london(2, 10, 0), "anon-key-1"), SPA_PAGE).await;
         let (_, _, html) = c.page(&back).await;
         assert!(html.contains("to book a time") && html.contains("/login?next=/venues/1%3F"), "{html}");
+        assert!(html.contains("/register?next=/venues/1%3F") && html.contains("create an account"), "a way for a new customer too: {html}");
 
         app.customer("sam@example.com").await;
         let (status, location) = c.form_post("/api/log_in", &[("email", "sam@example.com"), ("password", "a long enough password"), ("next", "/bookings")], "/login?next=/bookings").await;
@@ -211,6 +212,10 @@ on_both_databases! {
         let (_, _, html) = c.page(&location).await;
         assert!(html.contains("Cancelled. The time is free for others again."));
         assert!(html.contains("Status: cancelled"));
+        // Listed under Cancelled, not among the upcoming ones.
+        let cancelled_at = html.find("<h2>Cancelled<").unwrap_or_else(|| panic!("a Cancelled list: {html}"));
+        assert!(html.find("Status: cancelled").unwrap() > cancelled_at, "{html}");
+        assert!(html[..cancelled_at].contains("Status: confirmed"), "the other booking is still upcoming");
         // After the window: a clear refusal that says the deadline.
         app.clock.set(parse_time(&london(1, 11, 1)).timestamp());
         let (_, back) = c.form_post("/api/cancel_booking", &[("id", &second)], "/bookings").await;

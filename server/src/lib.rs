@@ -138,9 +138,11 @@ impl Application {
                 let store = sessions::SqliteSessions::new(SqliteStore::new(s.read.clone()), write);
                 router(&state, sessions::Retrying(store), &settings)
             }
-            Db::Postgres(p) => {
-                router(&state, sessions::Retrying(sessions::PgSessions::new(p)), &settings)
-            }
+            Db::Postgres(p) => router(
+                &state,
+                sessions::Retrying(sessions::PgSessions::new(p)),
+                &settings,
+            ),
         };
         Ok(Self {
             listener,

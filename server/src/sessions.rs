@@ -236,7 +236,10 @@ impl PgSessions {
     /// Deletes the sessions past their expiry.
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         let sql = format!("DELETE FROM {PG_TABLE} WHERE expiry_date < now()");
-        on_pool!(self, |c, kept| sqlx::query(&sql).persistent(kept).execute(c)).map(|_| ())
+        on_pool!(self, |c, kept| sqlx::query(&sql)
+            .persistent(kept)
+            .execute(c))
+        .map(|_| ())
     }
 }
 

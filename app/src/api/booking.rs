@@ -159,8 +159,10 @@ pub async fn confirm_hold(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Releases a hold and goes back to `back` (the grid it was chosen from,
+/// a path on this site), else to the venue's page.
 #[server(prefix = "/api", endpoint = "release_hold")]
-pub async fn release_hold(id: i64) -> Result<(), AppError> {
+pub async fn release_hold(id: i64, back: Option<String>) -> Result<(), AppError> {
     use crate::backend::engine::Actor;
     use crate::domain::ids::BookingId;
     let state = super::state()?;
@@ -169,7 +171,12 @@ pub async fn release_hold(id: i64) -> Result<(), AppError> {
         .engine
         .release_hold(Actor::customer(user.id), BookingId(id))
         .await?;
-    leptos_axum::redirect(&format!("/venues/{}", booking.venue));
+    let venue_page = format!("/venues/{}", booking.venue);
+    let back = back
+        .map(|b| super::account::safe_next(&b))
+        .filter(|b| b.starts_with(&venue_page))
+        .unwrap_or(venue_page);
+    leptos_axum::redirect(&back);
     Ok(())
 }
 

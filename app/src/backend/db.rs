@@ -375,7 +375,11 @@ impl PgDb {
         let mut attempt = 0;
         loop {
             match self.pool.begin_with(begin.to_owned()).await {
-                Err(e) if attempt < 2 && is_transient(&e) && !matches!(e, sqlx::Error::PoolTimedOut) => {
+                Err(e)
+                    if attempt < 2
+                        && is_transient(&e)
+                        && !matches!(e, sqlx::Error::PoolTimedOut) =>
+                {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(10 << (2 * attempt))).await;
                 }

@@ -113,11 +113,35 @@ pub async fn booking_views(
                 cancel_open: now <= cancel_until,
                 status_label,
                 upcoming: booking.end.timestamp() > now,
+                times_link: times_link(venue_id, &booking, tz),
+                hold_lapsed: booking.status == BookingStatus::Held
+                    && booking
+                        .hold_expires_at
+                        .is_some_and(|t| t.timestamp() <= now),
                 booking,
             });
         }
         Ok(out)
     })
+}
+
+/// The grid `booking` was chosen from (see `BookingView::times_link`).
+fn times_link(venue: i64, booking: &crate::domain::booking::Booking, tz: Tz) -> String {
+    let mut link = format!("/venues/{venue}?");
+    match (booking.service, booking.party_size) {
+        // The therapist too; a table is left to the venue's choice again.
+        (Some(s), _) => {
+            link.push_str(&format!("service={}&", s.0));
+            if let Some(r) = booking.resources.first() {
+                link.push_str(&format!("resource={}&", r.0));
+            }
+        }
+        (None, Some(p)) => link.push_str(&format!("party={p}&")),
+        (None, None) => {}
+    }
+    let day = booking.start.with_timezone(&tz).date_naive();
+    link.push_str(&format!("date={}", day.format("%Y-%m-%d")));
+    link
 }
 
 /// A venue's time zone, if the venue exists.

@@ -69,6 +69,12 @@ pub struct BookingView {
     /// "cancelled by the venue" when staff cancelled it.
     pub status_label: String,
     pub upcoming: bool,
+    /// A hold whose time ran out (the sweeper may not have expired it yet).
+    pub hold_lapsed: bool,
+    /// The venue's grid this booking was chosen from: its treatment (or
+    /// party), therapist or table and day, e.g.
+    /// `/venues/1?service=2&resource=3&date=2026-06-02`.
+    pub times_link: String,
 }
 
 impl BookingView {

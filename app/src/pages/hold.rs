@@ -1,6 +1,6 @@
 //! The confirm page: what is held and until when; confirm or release.
 
-use crate::api::booking::{my_booking, ConfirmHold, ReleaseHold};
+use crate::api::booking::{my_booking, ConfirmHold, PlaceHold, ReleaseHold};
 use crate::components::feedback::{action_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
@@ -47,8 +47,10 @@ pub fn HoldPage() -> impl IntoView {
 fn Held(b: BookingView) -> impl IntoView {
     let confirm = ServerAction::<ConfirmHold>::new();
     let release = ServerAction::<ReleaseHold>::new();
+    let again = ServerAction::<PlaceHold>::new();
     let confirm_error = action_error(confirm.value());
     let release_error = action_error(release.value());
+    let again_error = action_error(again.value());
     let id = b.booking.id.0;
     let venue_link = format!("/venues/{}", b.venue_id);
     if b.booking.status != BookingStatus::Held {
@@ -59,31 +61,90 @@ fn Held(b: BookingView) -> impl IntoView {
         }.into_any();
     }
     let expires_at = b.booking.hold_expires_at;
+    // Lapsed when the page was made, or once the countdown runs out.
+    let left = RwSignal::new(None::<i64>);
+    let lapsed_at_render = b.hold_lapsed;
+    // A memo: the view below changes when this does, not at every tick
+    // of the countdown it contains.
+    let lapsed = Memo::new(move |_| lapsed_at_render || left.get() == Some(0));
+    let times_link = b.times_link.clone();
+    let back = b.times_link.clone();
+    let start = b.booking.start.to_rfc3339();
+    let service = b
+        .booking
+        .service
+        .map(|s| s.0.to_string())
+        .unwrap_or_default();
+    let party = b
+        .booking
+        .party_size
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let resource = if b.booking.service.is_some() {
+        b.booking
+            .resources
+            .first()
+            .map(|r| r.0.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let venue = b.venue_id;
+    let expiry = b.hold_expires_label.clone().unwrap_or_default();
     view! {
-        <h1>"Confirm your booking"</h1>
+        <h1>{move || if lapsed.get() { "Your hold has lapsed" } else { "Confirm your booking" }}</h1>
         <div class="summary" role="group" aria-label="Held for you">
             <p class="what">{b.what.clone()}</p>
             <p>{format!("with {}", b.with)}</p>
             <p>{b.when.clone()}</p>
             <p>{b.venue_name.clone()}</p>
         </div>
-        <p>
-            {format!("We hold this time for you until {}", b.hold_expires_label.clone().unwrap_or_default())}
-            <Countdown until=expires_at/>
-            "."
-        </p>
         <FormError error=confirm_error/>
         <FormError error=release_error/>
-        <div class="actions">
-            <ActionForm action=confirm attr:class="inline-form">
-                <input type="hidden" name="id" value=id/>
-                <button type="submit" class="primary">"Confirm booking"</button>
-            </ActionForm>
-            <ActionForm action=release attr:class="inline-form">
-                <input type="hidden" name="id" value=id/>
-                <button type="submit">"Release"</button>
-            </ActionForm>
-        </div>
+        <FormError error=again_error/>
+        {move || if lapsed.get() {
+            let expiry = expiry.clone();
+            let (start, times_link) = (start.clone(), times_link.clone());
+            let service = (!service.is_empty()).then(|| service.clone());
+            let party = (!party.is_empty()).then(|| party.clone());
+            let resource = (!resource.is_empty()).then(|| resource.clone());
+            view! {
+                <p role="status">{format!("We held this time for you until {expiry}. It may still be free: hold it again, or choose another time.")}</p>
+                <div class="actions">
+                    <ActionForm action=again attr:class="inline-form">
+                        <input type="hidden" name="venue" value=venue/>
+                        <input type="hidden" name="start" value=start/>
+                        {service.map(|v| view! { <input type="hidden" name="service" value=v/> })}
+                        {party.map(|v| view! { <input type="hidden" name="party" value=v/> })}
+                        {resource.map(|v| view! { <input type="hidden" name="resource" value=v/> })}
+                        <input type="hidden" name="key" value=format!("hold-again-{id}")/>
+                        <button type="submit" class="primary">"Hold it again"</button>
+                    </ActionForm>
+                    <a href=times_link>"Choose another time"</a>
+                </div>
+            }.into_any()
+        } else {
+            let expiry = expiry.clone();
+            let back = back.clone();
+            view! {
+                <p>
+                    {format!("We hold this time for you until {expiry}")}
+                    <Countdown until=expires_at left=left/>
+                    "."
+                </p>
+                <div class="actions">
+                    <ActionForm action=confirm attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="primary">"Confirm booking"</button>
+                    </ActionForm>
+                    <ActionForm action=release attr:class="inline-form">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="back" value=back/>
+                        <button type="submit">"Release"</button>
+                    </ActionForm>
+                </div>
+            }.into_any()
+        }}
         <p class="muted">{b.cancel_note()}</p>
     }
     .into_any()
@@ -92,8 +153,10 @@ fn Held(b: BookingView) -> impl IntoView {
 /// "(9:41 left)", ticking, once JavaScript runs; nothing before that, so
 /// the page reads the same with JavaScript off.
 #[component]
-fn Countdown(until: Option<chrono::DateTime<chrono::Utc>>) -> impl IntoView {
-    let left = RwSignal::new(None::<i64>);
+fn Countdown(
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    left: RwSignal<Option<i64>>,
+) -> impl IntoView {
     Effect::new(move |_| {
         let Some(until) = until else { return };
         let tick = move || left.set(Some((until - chrono::Utc::now()).num_seconds().max(0)));

@@ -1053,10 +1053,13 @@ mod random_mixed_operations_through_a_transaction_pooler_keep_every_invariant {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn on_postgres() {
-        crate::support::run(app::backend::testing::TestEngine::Postgres, |ctx| async move {
-            let engines = vec![ctx.pooled_engine().await, ctx.pooled_engine().await];
-            check(ctx, engines).await;
-        })
+        crate::support::run(
+            app::backend::testing::TestEngine::Postgres,
+            |ctx| async move {
+                let engines = vec![ctx.pooled_engine().await, ctx.pooled_engine().await];
+                check(ctx, engines).await;
+            },
+        )
         .await
     }
 }

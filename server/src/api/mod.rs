@@ -216,10 +216,11 @@ impl FromRequestParts<AppState> for ClientAddress {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let peer = axum::extract::ConnectInfo::<std::net::SocketAddr>::from_request_parts(parts, state)
-            .await
-            .map(|c| c.0)
-            .map_err(|_| ApiError(AppError::Internal))?;
+        let peer =
+            axum::extract::ConnectInfo::<std::net::SocketAddr>::from_request_parts(parts, state)
+                .await
+                .map(|c| c.0)
+                .map_err(|_| ApiError(AppError::Internal))?;
         Ok(ClientAddress(auth::client_address(
             &parts.headers,
             peer,

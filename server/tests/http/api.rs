@@ -602,50 +602,167 @@ mod booking_attempts_are_throttled_per_client_address {
     use super::*;
 
     async fn run(engine: Engine) {
-        let app = TestApp::spawn_with(engine, &[("SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE", "5")]).await;
+        let app =
+            TestApp::spawn_with(engine, &[("SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE", "5")]).await;
         let mut alice = app.customer("throttle-a@example.com").await;
         let mut bob = app.customer("throttle-b@example.com").await;
         let s = spa(&mut alice).await;
         let from = |a: &'static str| [("x-forwarded-for", a)];
         let here = from("198.51.100.7");
-        let booked = alice.send_with(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0))), &here).await;
+        let booked = alice
+            .send_with(
+                Method::POST,
+                "/api/v1/bookings",
+                Some(head_with(&s, s.anna, &london(2, 10, 0))),
+                &here,
+            )
+            .await;
         assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.json);
         let id = booked.json["id"].as_i64().unwrap();
         for hour in 11..15 {
-            let r = alice.send_with(Method::POST, "/api/v1/holds", Some(head_with(&s, s.ben, &london(2, hour, 0))), &here).await;
-            assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS, "attempt at {hour}: {}", r.json);
+            let r = alice
+                .send_with(
+                    Method::POST,
+                    "/api/v1/holds",
+                    Some(head_with(&s, s.ben, &london(2, hour, 0))),
+                    &here,
+                )
+                .await;
+            assert_ne!(
+                r.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "attempt at {hour}: {}",
+                r.json
+            );
         }
-        let sixth = alice.send_with(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(3, 10, 0))), &here).await;
-        assert_eq!((sixth.status, sixth.json["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("throttled")), "{}", sixth.json);
-        assert_eq!(sixth.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("12"));
+        let sixth = alice
+            .send_with(
+                Method::POST,
+                "/api/v1/holds",
+                Some(head_with(&s, s.anna, &london(3, 10, 0))),
+                &here,
+            )
+            .await;
+        assert_eq!(
+            (sixth.status, sixth.json["error"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("throttled")),
+            "{}",
+            sixth.json
+        );
+        assert_eq!(
+            sixth
+                .headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("12")
+        );
         // Another account from the same address, and the other operations.
-        let other = bob.send_with(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(4, 10, 0))), &here).await;
-        assert_eq!(other.status, StatusCode::TOO_MANY_REQUESTS, "{}", other.json);
-        let moved = alice.send_with(Method::POST, &format!("/api/v1/bookings/{id}/reschedule"), Some(json!({"start": london(2, 16, 0)})), &here).await;
-        assert_eq!(moved.status, StatusCode::TOO_MANY_REQUESTS, "{}", moved.json);
+        let other = bob
+            .send_with(
+                Method::POST,
+                "/api/v1/bookings",
+                Some(head_with(&s, s.anna, &london(4, 10, 0))),
+                &here,
+            )
+            .await;
+        assert_eq!(
+            other.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            other.json
+        );
+        let moved = alice
+            .send_with(
+                Method::POST,
+                &format!("/api/v1/bookings/{id}/reschedule"),
+                Some(json!({"start": london(2, 16, 0)})),
+                &here,
+            )
+            .await;
+        assert_eq!(
+            moved.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            moved.json
+        );
         // The page's hold goes through the same count.
-        let page = alice.call_with("/api/place_hold", &[("venue", &s.venue.to_string()), ("start", &london(4, 11, 0)), ("service", &s.head.to_string()), ("key", "throttle-page-1")], &here).await;
+        let page = alice
+            .call_with(
+                "/api/place_hold",
+                &[
+                    ("venue", &s.venue.to_string()),
+                    ("start", &london(4, 11, 0)),
+                    ("service", &s.head.to_string()),
+                    ("key", "throttle-page-1"),
+                ],
+                &here,
+            )
+            .await;
         assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.json);
         // The refused attempts made nothing.
         assert_eq!(count_my_bookings(&mut bob).await, 0);
         // Another address is counted apart; staff are not counted.
-        let elsewhere = bob.send_with(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(4, 10, 0))), &from("198.51.100.8")).await;
+        let elsewhere = bob
+            .send_with(
+                Method::POST,
+                "/api/v1/bookings",
+                Some(head_with(&s, s.anna, &london(4, 10, 0))),
+                &from("198.51.100.8"),
+            )
+            .await;
         assert_eq!(elsewhere.status, StatusCode::CREATED, "{}", elsewhere.json);
         let mut sam = app.client();
         sam.log_in("staff@slotkeeper.test", "slotkeeper-demo").await;
-        let staff = sam.send_with(Method::POST, "/api/v1/holds", Some(head_with(&s, s.ben, &london(5, 10, 0))), &here).await;
+        let staff = sam
+            .send_with(
+                Method::POST,
+                "/api/v1/holds",
+                Some(head_with(&s, s.ben, &london(5, 10, 0))),
+                &here,
+            )
+            .await;
         assert_eq!(staff.status, StatusCode::CREATED, "{}", staff.json);
         // A client on this machine (no forwarded address) is not counted.
         for hour in 9..16 {
-            let r = bob.send(Method::POST, "/api/v1/holds", Some(head_with(&s, s.ben, &london(8, hour, 0)))).await;
-            assert_ne!(r.status, StatusCode::TOO_MANY_REQUESTS, "local attempt at {hour}: {}", r.json);
+            let r = bob
+                .send(
+                    Method::POST,
+                    "/api/v1/holds",
+                    Some(head_with(&s, s.ben, &london(8, hour, 0))),
+                )
+                .await;
+            assert_ne!(
+                r.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "local attempt at {hour}: {}",
+                r.json
+            );
         }
         // Twelve seconds later one more attempt may go.
         app.clock.set(app.clock.now() + 12);
-        let later = alice.send_with(Method::POST, &format!("/api/v1/bookings/{id}/reschedule"), Some(json!({"start": london(2, 16, 0)})), &here).await;
+        let later = alice
+            .send_with(
+                Method::POST,
+                &format!("/api/v1/bookings/{id}/reschedule"),
+                Some(json!({"start": london(2, 16, 0)})),
+                &here,
+            )
+            .await;
         assert_eq!(later.status, StatusCode::OK, "{}", later.json);
-        let again = alice.send_with(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(3, 10, 0))), &here).await;
-        assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "{}", again.json);
+        let again = alice
+            .send_with(
+                Method::POST,
+                "/api/v1/holds",
+                Some(head_with(&s, s.anna, &london(3, 10, 0))),
+                &here,
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            again.json
+        );
         app.stop().await;
     }
 

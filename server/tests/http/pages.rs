@@ -19,6 +19,38 @@ fn hold_fields<'a>(start: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 on_both_databases! {
+    async fn a_lapsed_hold_offers_to_hold_it_again_and_release_goes_back_to_the_times(app) {
+        let mut c = app.customer("lapse@example.com").await;
+        let at = london(2, 10, 0);
+        let (_, hold) = c.form_post("/api/place_hold", &hold_fields(&at, "lapse-key-1"), SPA_PAGE).await;
+        assert!(hold.starts_with("/holds/"), "{hold}");
+        let id = hold.trim_start_matches("/holds/").to_owned();
+        // Past its expiry, before any sweep: no Confirm that could only fail.
+        app.clock.set(app.clock.now() + 11 * 60);
+        let (_, _, html) = c.page(&hold).await;
+        assert!(html.contains("Your hold has lapsed") && html.contains("Hold it again"), "{html}");
+        assert!(!html.contains("Confirm booking"), "{html}");
+        let times = "/venues/1?service=1&amp;resource=1&amp;date=2026-06-02";
+        assert!(html.contains(&format!(r#"href="{times}""#)), "back to the grid it came from: {html}");
+        // Holding it again makes a new hold of the same time.
+        let fields = [("venue", "1"), ("start", "2026-06-02T09:00:00+00:00"), ("service", "1"), ("resource", "1"), ("key", &format!("hold-again-{id}"))];
+        let (status, again) = c.form_post("/api/place_hold", &fields, &hold).await;
+        assert_eq!(status, StatusCode::FOUND);
+        assert!(again.starts_with("/holds/") && again != hold, "{again}");
+        let (_, _, html) = c.page(&again).await;
+        assert!(html.contains("Confirm your booking") && html.contains("Tuesday 2 June, 10:00"), "{html}");
+        // Releasing it goes back to that grid, not the venue's default.
+        let new_id = again.trim_start_matches("/holds/").to_owned();
+        let back = times.replace("&amp;", "&");
+        let (_, location) = c.form_post("/api/release_hold", &[("id", &new_id), ("back", &back)], &again).await;
+        assert_eq!(location, back);
+        // A back that is not this venue's page is not followed.
+        let (_, third) = c.form_post("/api/place_hold", &hold_fields(&london(2, 11, 0), "lapse-key-3"), SPA_PAGE).await;
+        let third_id = third.trim_start_matches("/holds/").to_owned();
+        let (_, location) = c.form_post("/api/release_hold", &[("id", &third_id), ("back", "https://elsewhere.example/")], &third).await;
+        assert_eq!(location, "/venues/1");
+    }
+
     async fn without_javascript_a_hold_past_the_limit_comes_back_with_the_reason_and_a_way_to_my_bookings(app) {
         let mut a = app.customer("limit-page@example.com").await;
         for (n, (h, key)) in [(10, "limit-page-1"), (11, "limit-page-2"), (12, "limit-page-3")].into_iter().enumerate() {

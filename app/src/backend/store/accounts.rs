@@ -5,8 +5,8 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
-use crate::domain::admin::Role;
 use super::{query, query_as, query_scalar};
+use crate::domain::admin::Role;
 
 /// Accounts and the log-in attempts the throttle counts.
 pub trait Accounts: Send {

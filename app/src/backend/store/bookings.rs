@@ -5,8 +5,8 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
-use crate::domain::booking::BookingStatus;
 use super::{kept, query, query_as, query_scalar};
+use crate::domain::booking::BookingStatus;
 
 /// Bookings, their resources and their claims (with the occupancy rows the overlap guard checks), holds and their expiry.
 pub trait Bookings: Send {

@@ -5,8 +5,8 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
-use crate::domain::venue::ResourceKind;
 use super::{query, query_as, query_scalar};
+use crate::domain::venue::ResourceKind;
 
 /// Venues, their resources and services, who offers what, the weekly hours and the closures: the set-up bookings are judged by.
 pub trait Catalog: Send {

@@ -132,13 +132,11 @@ impl<'c> Locks for Transaction<'c, Postgres> {
         let mut sorted = ids.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        query::<Postgres>(
-            "SELECT id FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        )
-        .bind(&sorted)
-        .fetch_all(&mut **self)
-        .await
-        .map(|_| ())
+        query::<Postgres>("SELECT id FROM resources WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&sorted)
+            .fetch_all(&mut **self)
+            .await
+            .map(|_| ())
     }
 
     async fn lock_venue(&mut self, venue: i64) -> DbResult<()> {
@@ -147,19 +145,15 @@ impl<'c> Locks for Transaction<'c, Postgres> {
         // takes NO KEY UPDATE, which does not block the KEY SHARE lock that
         // a booking's foreign key takes on its venue (FOR UPDATE would, and
         // a booker holding its resources would wait here in a cycle).
-        query::<Postgres>(
-            "UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1",
-        )
-        .bind(venue)
-        .execute(&mut **self)
-        .await?;
-        query::<Postgres>(
-            "SELECT id FROM resources WHERE venue_id = $1 ORDER BY id FOR UPDATE",
-        )
-        .bind(venue)
-        .fetch_all(&mut **self)
-        .await
-        .map(|_| ())
+        query::<Postgres>("UPDATE venues SET setup_version = setup_version + 1 WHERE id = $1")
+            .bind(venue)
+            .execute(&mut **self)
+            .await?;
+        query::<Postgres>("SELECT id FROM resources WHERE venue_id = $1 ORDER BY id FOR UPDATE")
+            .bind(venue)
+            .fetch_all(&mut **self)
+            .await
+            .map(|_| ())
     }
 
     async fn lock_for_seeding(&mut self) -> DbResult<()> {

@@ -7,8 +7,8 @@
 //! for the SQLite and the Postgres transaction types. Only locking differs
 //! (`locks`). One trait per concern; `Store` is all of them.
 
-use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::database::HasStatementCache;
+use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{Database, FromRow};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -53,12 +53,16 @@ pub(crate) fn kept<DB: Database>() -> bool {
 /// `sqlx::query`, kept prepared unless `set_unnamed_statements`. Every
 /// statement of the app goes through these three, or is built by a
 /// `QueryBuilder` and marked with `kept`.
-pub(crate) fn query<DB: Database + HasStatementCache>(sql: &str) -> Query<'_, DB, <DB as Database>::Arguments<'_>> {
+pub(crate) fn query<DB: Database + HasStatementCache>(
+    sql: &str,
+) -> Query<'_, DB, <DB as Database>::Arguments<'_>> {
     sqlx::query::<DB>(sql).persistent(kept::<DB>())
 }
 
 /// `sqlx::query_as`, as `query`.
-pub(crate) fn query_as<'q, DB, O>(sql: &'q str) -> QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>
+pub(crate) fn query_as<'q, DB, O>(
+    sql: &'q str,
+) -> QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>
 where
     DB: Database + HasStatementCache,
     O: for<'r> FromRow<'r, DB::Row>,

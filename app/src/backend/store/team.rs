@@ -5,8 +5,8 @@ use std::future::Future;
 
 use super::rows::*;
 use super::DbResult;
-use crate::domain::admin::Role;
 use super::{query, query_as, query_scalar};
+use crate::domain::admin::Role;
 
 /// Who runs which venue, and roles.
 pub trait Team: Send {

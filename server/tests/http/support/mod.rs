@@ -79,7 +79,10 @@ impl TestApp {
     /// An app with `settings` on top of the tests' own.
     pub async fn spawn_with(engine: TestEngine, settings: &[(&str, &str)]) -> TestApp {
         Self::spawn_configured(engine, |_| {
-            settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         })
         .await
     }
@@ -98,7 +101,10 @@ impl TestApp {
             ("DATABASE_POOL_SIZE".to_owned(), "16".to_owned()),
             // Tests play clients at several addresses through X-Forwarded-For.
             ("SLOTKEEPER_TRUST_FORWARDED_FOR".to_owned(), "on".to_owned()),
-            ("SLOTKEEPER_METRICS_TOKEN".to_owned(), METRICS_TOKEN.to_owned()),
+            (
+                "SLOTKEEPER_METRICS_TOKEN".to_owned(),
+                METRICS_TOKEN.to_owned(),
+            ),
             // The tests book the demo venues as the demo accounts.
             ("SLOTKEEPER_DEMO_DATA".to_owned(), "on".to_owned()),
         ]);

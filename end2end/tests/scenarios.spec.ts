@@ -192,3 +192,25 @@ test("the admin logs in and sees the statistics of every venue", async ({ page }
   await page.goto("/admin/stats");
   await expect(page.getByRole("table", { name: "Totals" })).toBeVisible();
 });
+
+test("with JavaScript the times follow each choice at once, and only those who do the treatment are offered", async ({ page }) => {
+  // A day on which Chloe has free times for a full body massage.
+  const day = await lastDayWithTimes(page, 1, "service=2&resource=3");
+  await page.goto(`/venues/1?service=1&date=${day}`);
+  const treatment = page.getByLabel("Treatment");
+  const therapist = page.getByLabel("Therapist");
+  // Chloe does not do the head and shoulder massage.
+  await expect(therapist.locator("option", { hasText: "Chloe" })).toHaveCount(0);
+  // The choice only takes effect once the wasm bundle has hydrated the page.
+  await expect(async () => {
+    await treatment.selectOption("1");
+    await treatment.selectOption("2");
+    await expect(page).toHaveURL(/service=2/, { timeout: 1_000 });
+  }).toPass();
+  await expect(therapist.locator("option", { hasText: "Chloe" })).toHaveCount(1);
+  await therapist.selectOption({ label: "Chloe" });
+  await expect(page).toHaveURL(/resource=3/);
+  // No "Show times" pressed: the grid is Chloe's, and so is what a time holds.
+  const first = freeTimes(page).first();
+  await expect(first).toHaveAttribute("aria-label", /Chloe$/);
+});

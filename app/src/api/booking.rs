@@ -71,7 +71,27 @@ pub async fn load_slot_grid(
         (None, None, None) => (page.venue.services.first().map(|s| s.id.0), None),
         chosen => (chosen.0, chosen.1),
     };
-    let resource = resource.filter(|r| *r > 0);
+    // A therapist who does not do the chosen treatment, or a table too
+    // small for the party (a choice left from before the treatment or
+    // party changed), gives way to the venue's choice: the form offers
+    // only those who can, and shows the grid it draws.
+    let resource = resource.filter(|r| *r > 0).filter(|r| {
+        let venue = &page.venue;
+        match (service, party) {
+            (Some(s), _) => venue
+                .services
+                .iter()
+                .find(|v| v.id.0 == s)
+                .is_none_or(|v| v.therapists.iter().any(|t| t.0 == *r)),
+            (None, Some(p)) => venue
+                .resources
+                .iter()
+                .find(|t| t.id.0 == *r)
+                .and_then(|t| t.capacity)
+                .is_none_or(|seats| i64::from(seats) >= p),
+            (None, None) => true,
+        }
+    });
     let (offer, choice) = offer_and_choice(service, party, resource)?;
     let availability = state
         .engine

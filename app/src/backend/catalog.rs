@@ -174,7 +174,7 @@ pub async fn overview(db: &Db) -> DbResult<Vec<VenueOverview>> {
         let mut tx = b.begin_read().await?;
         let mut out = Vec::new();
         for v in tx.venues().await? {
-            let resources = tx
+            let resources: Vec<ResourceSummary> = tx
                 .resources(v.id)
                 .await?
                 .into_iter()
@@ -188,6 +188,14 @@ pub async fn overview(db: &Db) -> DbResult<Vec<VenueOverview>> {
                     })
                 })
                 .collect();
+            let offers = tx.offers(v.id).await?;
+            let offered_by = |service: i64| -> Vec<ResourceId> {
+                resources
+                    .iter()
+                    .filter(|r| offers.contains(&(r.id.0, service)))
+                    .map(|r| r.id)
+                    .collect()
+            };
             let services = tx
                 .services(v.id)
                 .await?
@@ -199,6 +207,7 @@ pub async fn overview(db: &Db) -> DbResult<Vec<VenueOverview>> {
                     duration_minutes: s.duration_minutes as i32,
                     cleanup_minutes: s.cleanup_minutes as i32,
                     needs_room: s.needs_room,
+                    therapists: offered_by(s.id),
                 })
                 .collect();
             out.push(VenueOverview {

@@ -56,6 +56,8 @@ pub struct ServiceSummary {
     pub duration_minutes: i32,
     pub cleanup_minutes: i32,
     pub needs_room: bool,
+    /// The active therapists who offer it.
+    pub therapists: Vec<ResourceId>,
 }
 
 /// A venue with what can be booked there.

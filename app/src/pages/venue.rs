@@ -57,7 +57,7 @@ pub fn VenuePage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match (page.await, grid.await) {
-                    (Ok(p), g) => view! { <Booker page=p grid=g hold=hold/> }.into_any(),
+                    (Ok(p), g) => view! { <Booker page=p grid=g hold=hold asked=choice()/> }.into_any(),
                     (Err(AppError::NotFound), _) => view! {
                         <Title text="Venue not found"/>
                         <h1>"Venue not found"</h1>
@@ -75,6 +75,9 @@ fn Booker(
     page: Page,
     grid: Result<SlotGrid, AppError>,
     hold: ServerAction<PlaceHold>,
+    /// What the query asked for: the choices kept when the grid could not
+    /// be drawn for them.
+    asked: Choice,
 ) -> impl IntoView {
     let venue = page.venue.clone();
     let venue_id = venue.id.0;
@@ -87,12 +90,7 @@ fn Booker(
             party: g.party,
             resource: g.resource,
         },
-        Err(_) => Choice {
-            date: None,
-            service: None,
-            party: None,
-            resource: None,
-        },
+        Err(_) => asked,
     };
     let names: Vec<(ResourceId, String)> = venue
         .resources
@@ -104,10 +102,21 @@ fn Booker(
     } else {
         ResourceKind::Therapist
     };
+    // Only those who can do the job: the therapists who offer the chosen
+    // treatment, the tables that seat the party.
+    let offered_by: Option<Vec<ResourceId>> = effective
+        .service
+        .and_then(|s| venue.services.iter().find(|v| v.id.0 == s))
+        .map(|s| s.therapists.clone());
     let choosable: Vec<(i64, String)> = venue
         .resources
         .iter()
         .filter(|r| r.kind == resource_kind)
+        .filter(|r| match (&offered_by, effective.party, r.capacity) {
+            (Some(ids), _, _) => ids.contains(&r.id),
+            (None, Some(party), Some(seats)) => i64::from(seats) >= party,
+            _ => true,
+        })
         .map(|r| {
             let label = match r.capacity {
                 Some(c) => format!("{} (seats {c})", r.name),
@@ -131,7 +140,9 @@ fn Booker(
         <Title text=venue.name.clone()/>
         <h1>{format!("Book at {}", venue.name)}</h1>
         <p class="muted">{format!("Times are in {}. A chosen time is held for you for {} minutes while you confirm.", venue.timezone, page.hold_minutes)}</p>
-        <Form method="GET" action="" attr:class="choices">
+        // With JavaScript the grid follows each choice at once; without,
+        // "Show times" sends them.
+        <Form method="GET" action="" attr:class="choices" on:change=|ev: leptos::ev::Event| submit_form_of(&ev)>
             {if is_restaurant {
                 view! {
                     <label for="party">"Party size"</label>
@@ -167,6 +178,20 @@ fn Booker(
             Ok(g) => view! { <Grid grid=g hold=hold effective=effective venue_id=venue_id names=names/> }.into_any(),
             Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
         }}
+    }
+}
+
+/// Submits the form an input event came from (through its submit event,
+/// so the router's form handling runs).
+fn submit_form_of(ev: &leptos::ev::Event) {
+    use leptos::wasm_bindgen::JsCast;
+    let form = ev
+        .target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+        .and_then(|e| e.closest("form").ok().flatten())
+        .and_then(|f| f.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
+    if let Some(form) = form {
+        let _ = form.request_submit();
     }
 }
 

@@ -19,6 +19,30 @@ fn hold_fields<'a>(start: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 on_both_databases! {
+    async fn the_form_offers_only_who_can_do_the_job_and_keeps_every_choice(app) {
+        let mut c = app.client();
+        // Chloe does not do the head and shoulder massage: not offered, and a
+        // link that still names her draws the grid for any therapist.
+        let (_, _, html) = c.page("/venues/1?service=1&resource=3&date=2026-06-03").await;
+        assert!(!html.contains(">Chloe<"), "{html}");
+        assert!(html.contains(">Anna<") && html.contains(">Ben<"), "{html}");
+        assert!(html.contains(r#"<option value="0" selected"#), "any therapist is what the grid shows: {html}");
+        assert!(html.contains(r#"value="2026-06-03" selected"#), "the day is kept: {html}");
+        assert!(html.contains(r#"class="slot">10:00"#) && !html.contains(r#"role="alert""#), "a grid, not an error: {html}");
+        // She is offered for what she does.
+        let (_, _, html) = c.page("/venues/1?service=2&resource=3&date=2026-06-03").await;
+        assert!(html.contains(r#"<option value="3" selected"#), "{html}");
+        // A party of five is not offered tables for two or four.
+        let (_, _, html) = c.page("/venues/2?party=5&date=2026-06-03").await;
+        assert!(!html.contains("(seats 2)") && !html.contains("(seats 4)"), "{html}");
+        assert!(html.contains("Table 5 (seats 6)") && html.contains("Table 6 (seats 8)"), "{html}");
+        assert!(html.contains(r#"<option value="5" selected"#), "the party is kept: {html}");
+        // A grid that cannot be drawn keeps the choices made (no JavaScript).
+        let (_, _, html) = c.page("/venues/1?service=2&resource=3&date=yesterday").await;
+        assert!(html.contains(r#"role="alert""#), "{html}");
+        assert!(html.contains(r#"<option value="2" selected"#) && html.contains(r#"<option value="3" selected"#), "treatment and therapist kept: {html}");
+    }
+
     async fn a_lapsed_hold_offers_to_hold_it_again_and_release_goes_back_to_the_times(app) {
         let mut c = app.customer("lapse@example.com").await;
         let at = london(2, 10, 0);

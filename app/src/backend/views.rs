@@ -113,6 +113,15 @@ pub async fn booking_views(
                 cancel_open: now <= cancel_until,
                 status_label,
                 upcoming: booking.end.timestamp() > now,
+                span_label: {
+                    let end = booking.end.timestamp();
+                    format!(
+                        "{} to {}, {} minutes",
+                        schedule::clock(tz, start),
+                        schedule::clock(tz, end),
+                        (end - start) / 60
+                    )
+                },
                 times_link: times_link(venue_id, &booking, tz),
                 hold_lapsed: booking.status == BookingStatus::Held
                     && booking

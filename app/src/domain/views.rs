@@ -69,6 +69,9 @@ pub struct BookingView {
     /// "cancelled by the venue" when staff cancelled it.
     pub status_label: String,
     pub upcoming: bool,
+    /// "10:00 to 10:30, 30 minutes" in the venue's time: how long it
+    /// lasts (for a table, how long the table is kept).
+    pub span_label: String,
     /// A hold whose time ran out (the sweeper may not have expired it yet).
     pub hold_lapsed: bool,
     /// The venue's grid this booking was chosen from: its treatment (or

@@ -85,7 +85,7 @@ fn Item(b: BookingView, cancel: ServerAction<CancelBooking>) -> impl IntoView {
         <li class="booking">
             <article aria-label=heading.clone()>
                 <h3>{heading.clone()}</h3>
-                <p>{format!("{} · with {}", b.venue_name, b.with)}</p>
+                <p>{format!("{} · with {} · {}", b.venue_name, b.with, b.span_label)}</p>
                 <p class="status">{format!("Status: {}", b.status_label)}</p>
                 {(live && b.upcoming).then(|| view! {
                     <p class="muted">{b.cancel_note()}</p>

@@ -97,6 +97,7 @@ fn Held(b: BookingView) -> impl IntoView {
             <p class="what">{b.what.clone()}</p>
             <p>{format!("with {}", b.with)}</p>
             <p>{b.when.clone()}</p>
+            <p>{b.span_label.clone()}</p>
             <p>{b.venue_name.clone()}</p>
         </div>
         <FormError error=confirm_error/>

@@ -140,6 +140,7 @@ fn Booker(
         <Title text=venue.name.clone()/>
         <h1>{format!("Book at {}", venue.name)}</h1>
         <p class="muted">{format!("Times are in {}. A chosen time is held for you for {} minutes while you confirm.", venue.timezone, page.hold_minutes)}</p>
+        {venue.seating_minutes.map(|m| view! { <p class="muted">{format!("A table is yours for {m} minutes from the time you book.")}</p> })}
         // With JavaScript the grid follows each choice at once; without,
         // "Show times" sends them.
         <Form method="GET" action="" attr:class="choices" on:change=|ev: leptos::ev::Event| submit_form_of(&ev)>

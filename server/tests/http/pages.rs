@@ -21,6 +21,9 @@ fn hold_fields<'a>(start: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
 on_both_databases! {
     async fn the_form_offers_only_who_can_do_the_job_and_keeps_every_choice(app) {
         let mut c = app.client();
+        // A restaurant says how long a table is kept.
+        let (_, _, html) = c.page("/venues/2").await;
+        assert!(html.contains("A table is yours for 90 minutes"), "{html}");
         // Chloe does not do the head and shoulder massage: not offered, and a
         // link that still names her draws the grid for any therapist.
         let (_, _, html) = c.page("/venues/1?service=1&resource=3&date=2026-06-03").await;
@@ -154,6 +157,7 @@ on_both_databases! {
         let (_, _, html) = b.page(&hold).await;
         assert!(html.contains("Confirm your booking") && html.contains("Tuesday 2 June, 10:45"));
         assert!(html.contains("We hold this time for you until 08:10"), "the hold's end in the venue's time");
+        assert!(html.contains("10:45 to 11:15, 30 minutes"), "how long it lasts: {html}");
         let id = hold.trim_start_matches("/holds/");
         let (_, done) = b.form_post("/api/confirm_hold", &[("id", id)], &hold).await;
         assert_eq!(done, format!("/bookings?confirmed={id}"));

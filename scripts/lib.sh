@@ -50,14 +50,20 @@ ensure_build_tools() {
 CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 ensure_chromium() {
   if [ -x "$CHROMIUM_PATH" ]; then return; fi
-  say "installing Chromium from the system's packages"
+  system_install chromium "Chromium is missing at $CHROMIUM_PATH and there is no apt-get: install it, or set CHROMIUM_PATH."
+}
+
+# Installs the system package $1 with apt-get (with sudo when not root), or
+# stops with message $2 where there is no apt-get.
+system_install() {
+  say "installing $1 from the system's packages"
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   if command -v apt-get >/dev/null; then
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1"
   else
-    echo "Chromium is missing at $CHROMIUM_PATH and there is no apt-get: install it, or set CHROMIUM_PATH." >&2
+    echo "$2" >&2
     exit 1
   fi
 }
@@ -75,16 +81,7 @@ ensure_node_modules() {
 # support, which the app does not need; see SLOTKEEPER_POSTGRES_POOLER).
 ensure_pgbouncer() {
   if command -v pgbouncer >/dev/null; then return; fi
-  say "installing PgBouncer from the system's packages"
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  if command -v apt-get >/dev/null; then
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq pgbouncer
-  else
-    echo "PgBouncer is missing and there is no apt-get: install it." >&2
-    exit 1
-  fi
+  system_install pgbouncer "PgBouncer is missing and there is no apt-get: install it."
 }
 
 # Starts PgBouncer in transaction pooling in front of the Postgres server

@@ -596,10 +596,20 @@ on_both_databases! {
 
 /// Holds, bookings and reschedules are counted per client address (five a
 /// minute here): the sixth attempt from one address is 429 with
-/// `Retry-After`, whichever account asks, while another address and staff
-/// are not held back; the address may ask again once the wait is over.
+/// `Retry-After`, whichever account asks, while another address, staff and
+/// a client on this machine are not held back; the address may ask again
+/// once the wait is over.
 mod booking_attempts_are_throttled_per_client_address {
     use super::*;
+
+    /// POSTs `body` to `path` as a client at `address` (none: this machine).
+    async fn post(c: &mut Client, path: &str, body: Value, address: Option<&str>) -> Reply {
+        let from: Vec<(&str, &str)> = address
+            .map(|a| ("x-forwarded-for", a))
+            .into_iter()
+            .collect();
+        c.send_with(Method::POST, path, Some(body), &from).await
+    }
 
     async fn run(engine: Engine) {
         let app =
@@ -607,27 +617,25 @@ mod booking_attempts_are_throttled_per_client_address {
         let mut alice = app.customer("throttle-a@example.com").await;
         let mut bob = app.customer("throttle-b@example.com").await;
         let s = spa(&mut alice).await;
-        let from = |a: &'static str| [("x-forwarded-for", a)];
-        let here = from("198.51.100.7");
-        let booked = alice
-            .send_with(
-                Method::POST,
-                "/api/v1/bookings",
-                Some(head_with(&s, s.anna, &london(2, 10, 0))),
-                &here,
-            )
-            .await;
+        let here = Some("198.51.100.7");
+        let booked = post(
+            &mut alice,
+            "/api/v1/bookings",
+            head_with(&s, s.anna, &london(2, 10, 0)),
+            here,
+        )
+        .await;
         assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.json);
         let id = booked.json["id"].as_i64().unwrap();
+        let reschedule = format!("/api/v1/bookings/{id}/reschedule");
         for hour in 11..15 {
-            let r = alice
-                .send_with(
-                    Method::POST,
-                    "/api/v1/holds",
-                    Some(head_with(&s, s.ben, &london(2, hour, 0))),
-                    &here,
-                )
-                .await;
+            let r = post(
+                &mut alice,
+                "/api/v1/holds",
+                head_with(&s, s.ben, &london(2, hour, 0)),
+                here,
+            )
+            .await;
             assert_ne!(
                 r.status,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -635,14 +643,13 @@ mod booking_attempts_are_throttled_per_client_address {
                 r.json
             );
         }
-        let sixth = alice
-            .send_with(
-                Method::POST,
-                "/api/v1/holds",
-                Some(head_with(&s, s.anna, &london(3, 10, 0))),
-                &here,
-            )
-            .await;
+        let sixth = post(
+            &mut alice,
+            "/api/v1/holds",
+            head_with(&s, s.anna, &london(3, 10, 0)),
+            here,
+        )
+        .await;
         assert_eq!(
             (sixth.status, sixth.json["error"].as_str()),
             (StatusCode::TOO_MANY_REQUESTS, Some("throttled")),
@@ -657,28 +664,26 @@ mod booking_attempts_are_throttled_per_client_address {
             Some("12")
         );
         // Another account from the same address, and the other operations.
-        let other = bob
-            .send_with(
-                Method::POST,
-                "/api/v1/bookings",
-                Some(head_with(&s, s.anna, &london(4, 10, 0))),
-                &here,
-            )
-            .await;
+        let other = post(
+            &mut bob,
+            "/api/v1/bookings",
+            head_with(&s, s.anna, &london(4, 10, 0)),
+            here,
+        )
+        .await;
         assert_eq!(
             other.status,
             StatusCode::TOO_MANY_REQUESTS,
             "{}",
             other.json
         );
-        let moved = alice
-            .send_with(
-                Method::POST,
-                &format!("/api/v1/bookings/{id}/reschedule"),
-                Some(json!({"start": london(2, 16, 0)})),
-                &here,
-            )
-            .await;
+        let moved = post(
+            &mut alice,
+            &reschedule,
+            json!({"start": london(2, 16, 0)}),
+            here,
+        )
+        .await;
         assert_eq!(
             moved.status,
             StatusCode::TOO_MANY_REQUESTS,
@@ -686,51 +691,50 @@ mod booking_attempts_are_throttled_per_client_address {
             moved.json
         );
         // The page's hold goes through the same count.
+        let fields = [
+            ("venue", "1"),
+            ("start", &london(4, 11, 0)),
+            ("service", &s.head.to_string()),
+            ("key", "throttle-page-1"),
+        ];
         let page = alice
             .call_with(
                 "/api/place_hold",
-                &[
-                    ("venue", &s.venue.to_string()),
-                    ("start", &london(4, 11, 0)),
-                    ("service", &s.head.to_string()),
-                    ("key", "throttle-page-1"),
-                ],
-                &here,
+                &fields,
+                &[("x-forwarded-for", here.unwrap())],
             )
             .await;
         assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.json);
         // The refused attempts made nothing.
         assert_eq!(count_my_bookings(&mut bob).await, 0);
         // Another address is counted apart; staff are not counted.
-        let elsewhere = bob
-            .send_with(
-                Method::POST,
-                "/api/v1/bookings",
-                Some(head_with(&s, s.anna, &london(4, 10, 0))),
-                &from("198.51.100.8"),
-            )
-            .await;
+        let elsewhere = post(
+            &mut bob,
+            "/api/v1/bookings",
+            head_with(&s, s.anna, &london(4, 10, 0)),
+            Some("198.51.100.8"),
+        )
+        .await;
         assert_eq!(elsewhere.status, StatusCode::CREATED, "{}", elsewhere.json);
         let mut sam = app.client();
         sam.log_in("staff@slotkeeper.test", "slotkeeper-demo").await;
-        let staff = sam
-            .send_with(
-                Method::POST,
-                "/api/v1/holds",
-                Some(head_with(&s, s.ben, &london(5, 10, 0))),
-                &here,
-            )
-            .await;
+        let staff = post(
+            &mut sam,
+            "/api/v1/holds",
+            head_with(&s, s.ben, &london(5, 10, 0)),
+            here,
+        )
+        .await;
         assert_eq!(staff.status, StatusCode::CREATED, "{}", staff.json);
         // A client on this machine (no forwarded address) is not counted.
         for hour in 9..16 {
-            let r = bob
-                .send(
-                    Method::POST,
-                    "/api/v1/holds",
-                    Some(head_with(&s, s.ben, &london(8, hour, 0))),
-                )
-                .await;
+            let r = post(
+                &mut bob,
+                "/api/v1/holds",
+                head_with(&s, s.ben, &london(8, hour, 0)),
+                None,
+            )
+            .await;
             assert_ne!(
                 r.status,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -740,23 +744,21 @@ mod booking_attempts_are_throttled_per_client_address {
         }
         // Twelve seconds later one more attempt may go.
         app.clock.set(app.clock.now() + 12);
-        let later = alice
-            .send_with(
-                Method::POST,
-                &format!("/api/v1/bookings/{id}/reschedule"),
-                Some(json!({"start": london(2, 16, 0)})),
-                &here,
-            )
-            .await;
+        let later = post(
+            &mut alice,
+            &reschedule,
+            json!({"start": london(2, 16, 0)}),
+            here,
+        )
+        .await;
         assert_eq!(later.status, StatusCode::OK, "{}", later.json);
-        let again = alice
-            .send_with(
-                Method::POST,
-                "/api/v1/holds",
-                Some(head_with(&s, s.anna, &london(3, 10, 0))),
-                &here,
-            )
-            .await;
+        let again = post(
+            &mut alice,
+            "/api/v1/holds",
+            head_with(&s, s.anna, &london(3, 10, 0)),
+            here,
+        )
+        .await;
         assert_eq!(
             again.status,
             StatusCode::TOO_MANY_REQUESTS,

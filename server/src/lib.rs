@@ -31,7 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The session cookie's name.
-const SESSION_COOKIE: &str = "slotkeeper.sid";
+pub(crate) const SESSION_COOKIE: &str = "slotkeeper.sid";
 
 /// The largest request body accepted, in bytes.
 const BODY_LIMIT: usize = 64 * 1024;

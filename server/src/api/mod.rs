@@ -123,6 +123,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             })?;
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| invalid("body", format!("The body is not valid JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(invalid("body", "The body is a JSON object."));
+        }
         if let Some(field) = control_character_in(&value, "") {
             return Err(invalid(&field, "Text cannot contain control characters."));
         }
@@ -135,7 +138,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                     .rsplit_once("target type: ")
                     .map(|(_, d)| d)
                     .unwrap_or(&text);
-                let field = detail.split_once(':').map(|(f, _)| f).unwrap_or("body");
+                // serde names a missing field only in its text.
+                let field = match detail.strip_prefix("missing field `") {
+                    Some(rest) => rest.split_once('`').map(|(f, _)| f),
+                    None => detail.split_once(':').map(|(f, _)| f),
+                }
+                .unwrap_or("body");
                 Err(invalid(field, detail.to_owned()))
             }
             Err(e) => Err(invalid(

@@ -569,6 +569,16 @@ on_both_databases! {
         }
     }
 
+    async fn a_body_that_is_not_an_object_or_lacks_a_field_names_it(app) {
+        let mut c = app.customer("shapes@example.com").await;
+        for body in [json!("AAA"), json!(null), json!([null, null]), json!(0)] {
+            let r = c.send(Method::POST, "/api/v1/bookings", Some(body.clone())).await;
+            assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("body")), "{body}: {}", r.json);
+        }
+        let r = c.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1}))).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("start")), "{}", r.json);
+    }
+
     async fn parallel_guesses_are_counted_one_by_one(app) {
         app.customer("hal@example.com").await;
         let guesses: Vec<_> = (0..20)

@@ -64,6 +64,7 @@ impl From<accounts::AuthUser> for UserView {
         (status = 400, description = "Invalid input: `field` names it.", body = ApiError),
         (status = 401, description = "The email or password is not right (the same answer whether or not the email has an account).", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 429, description = "Too many failed sign-ins for this email or from this address; Retry-After says when to try again.", body = ApiError),
         (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
     )
@@ -115,6 +116,7 @@ pub async fn log_out(session: Session) -> ApiResult<StatusCode> {
         (status = 201, description = "Created (not signed in).", body = UserView),
         (status = 400, description = "Invalid input: `field` names it.", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "An account with this email exists (error email_in_use).", body = ApiError),
         (status = 429, description = "Too many new accounts from this address; Retry-After says when to try again.", body = ApiError),
         (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
@@ -178,6 +180,7 @@ pub struct Claim {
         (status = 200, description = "Signed in (the session cookie is set): the user.", body = UserView),
         (status = 400, description = "Invalid input, the field named: token (used up, expired or unknown), password (too short or long, or contains the email).", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
     )
 )]

@@ -434,7 +434,7 @@ on_both_databases! {
             assert_eq!(r.status, StatusCode::BAD_REQUEST, "{raw}");
         }
         let r = c.send_raw(Method::POST, "/api/v1/bookings", format!("{{\"start\": \"{huge}\"}}")).await;
-        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!((r.status, r.json["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{}", r.text);
         // Paths and queries.
         for path in [
             "/api/v1/holds/abc/confirm".to_owned(),

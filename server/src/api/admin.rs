@@ -35,8 +35,10 @@ impl axum::extract::FromRequestParts<AppState> for StaffUser {
     }
 }
 
-/// Staff: bookings, conflicts, holds placed, confirmed and expired per
-/// venue and hour (last 48 hours) and totals, for the venues you run.
+/// Staff: booking statistics.
+///
+/// Bookings, conflicts, holds placed, confirmed and expired per venue and
+/// hour (last 48 hours) and totals, for the venues you run.
 #[utoipa::path(
     get,
     path = "/stats",
@@ -195,8 +197,10 @@ pub async fn close(
     Ok(StatusCode::CREATED)
 }
 
-/// Staff: a one-time link (valid 7 days) for the booking's customer,
-/// booked without a password, to set one.
+/// Staff: a claim link for a booking's customer.
+///
+/// A one-time link (valid 7 days) for the booking's customer, booked
+/// without a password, to set one.
 #[utoipa::path(
     post,
     path = "/bookings/{id}/claim-link",

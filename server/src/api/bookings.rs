@@ -211,8 +211,10 @@ pub async fn mine(State(state): State<AppState>, user: SignedIn) -> ApiResult<Js
     Ok(Json(state.engine.bookings_of(user.0.id).await?))
 }
 
-/// Cancel your booking (until the venue's cancellation window; staff:
-/// any booking at their venues).
+/// Cancel your booking.
+///
+/// Until the venue's cancellation window; staff: any booking at their
+/// venues.
 #[utoipa::path(
     delete,
     path = "/bookings/{id}",
@@ -249,10 +251,12 @@ pub struct RescheduleBody {
     resource_id: Option<i64>,
 }
 
-/// Reschedule your confirmed booking to another start (and optionally
-/// another therapist or table), atomically: the new time is claimed and
-/// the old one released together, or nothing changes. Allowed while the
-/// booking may still be cancelled.
+/// Reschedule your confirmed booking.
+///
+/// To another start (and optionally another therapist or table),
+/// atomically: the new time is claimed and the old one released
+/// together, or nothing changes. Allowed while the booking may still be
+/// cancelled.
 #[utoipa::path(
     post,
     path = "/bookings/{id}/reschedule",

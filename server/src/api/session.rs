@@ -52,8 +52,10 @@ impl From<accounts::AuthUser> for UserView {
     }
 }
 
-/// Sign in: the answer sets the session cookie, which authenticates the
-/// other calls. The session id changes at every sign-in.
+/// Sign in.
+///
+/// The answer sets the session cookie, which authenticates the other
+/// calls. The session id changes at every sign-in.
 #[utoipa::path(
     post,
     path = "/session",
@@ -168,9 +170,10 @@ pub struct Claim {
     password: String,
 }
 
-/// Set a password with a claim link (for an account staff made without
-/// one, at the desk or on the phone) and sign in. A link works once, for
-/// 7 days.
+/// Set a password with a claim link, and sign in.
+///
+/// For an account staff made without one, at the desk or on the phone.
+/// A link works once, for 7 days.
 #[utoipa::path(
     post,
     path = "/claim",

@@ -54,8 +54,9 @@ pub fn choice(resource_id: Option<i64>) -> ResourceChoice {
     ResourceChoice::from_id(resource_id)
 }
 
-/// The grid of start times on a day, with the resources free at each: a
-/// start with no free resources is taken (shown, not hidden).
+/// A day's start times, with the resources free at each.
+///
+/// A start with no free resources is taken (listed, not left out).
 #[utoipa::path(
     get,
     path = "/venues/{id}/availability",

@@ -116,8 +116,8 @@ pub struct MoveBody {
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Not staff of this venue (or a customer), or a cross-site request from a browser.", body = ApiError),
         (status = 404, description = "No such booking.", body = ApiError),
-        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "The target is taken (error slot_taken, with alternatives).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 422, description = "Refused by a rule of the venue (message says which), or the booking is a hold, cancelled or past.", body = ApiError),
         (status = 503, description = "The database stayed busy; try again.", body = ApiError),
     )
@@ -172,8 +172,8 @@ pub struct ClosureBody {
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Not staff of this venue (or a customer), or a cross-site request from a browser.", body = ApiError),
         (status = 404, description = "No such venue.", body = ApiError),
-        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "It would strand live bookings (error strands, with the bookings); send on_bookings to keep or cancel them.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 503, description = "The database stayed busy; try again.", body = ApiError),
     )
 )]

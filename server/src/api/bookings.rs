@@ -88,8 +88,8 @@ fn actor(user: &SignedIn) -> Actor {
         (status = 400, description = "Invalid input: `field` names it (a start off the venue's grid or not RFC 3339, an unknown treatment or resource, a party size no table seats).", body = ApiError),
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
-        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "The time is taken (error slot_taken, with alternatives).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 422, description = "Refused by a rule of the venue (message says which); error limit_reached: the customer already has as many live holds or upcoming bookings at the venue as it allows one customer; or error idempotency_mismatch: the idempotency key was first used for another request, or its booking has since been cancelled or has lapsed.", body = ApiError),
         (status = 503, description = "The database stayed busy; try again.", body = ApiError),
     )
@@ -123,8 +123,8 @@ pub async fn hold(
         (status = 400, description = "Invalid input: `field` names it (a start off the venue's grid or not RFC 3339, an unknown treatment or resource, a party size no table seats).", body = ApiError),
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
-        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "The time is taken (error slot_taken, with alternatives).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 422, description = "Refused by a rule of the venue (message says which); error limit_reached: the customer already has as many live holds or upcoming bookings at the venue as it allows one customer; or error idempotency_mismatch: the idempotency key was first used for another request, or its booking has since been cancelled or has lapsed.", body = ApiError),
         (status = 503, description = "The database stayed busy; try again.", body = ApiError),
     )
@@ -270,8 +270,8 @@ pub struct RescheduleBody {
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
         (status = 404, description = "No such booking of yours.", body = ApiError),
-        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "The new time is taken (error slot_taken, with alternatives); the booking is unchanged.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 422, description = "Refused by a rule of the venue (message says which: too soon, too far ahead, outside the hours, closed), the cancellation window has closed, or the booking is a hold, cancelled or past.", body = ApiError),
         (status = 503, description = "The database stayed busy; try again.", body = ApiError),
     )

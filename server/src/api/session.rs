@@ -118,8 +118,8 @@ pub async fn log_out(session: Session) -> ApiResult<StatusCode> {
         (status = 201, description = "Created (not signed in).", body = UserView),
         (status = 400, description = "Invalid input: `field` names it.", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
-        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 409, description = "An account with this email exists (error email_in_use).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
         (status = 429, description = "Too many new accounts from this address; Retry-After says when to try again.", body = ApiError),
         (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
     )

@@ -150,4 +150,33 @@ leptos_build_env() {
   export RUSTFLAGS="--cfg erase_components"
 }
 
+# Where cargo puts what it builds (CARGO_TARGET_DIR, or the workspace's).
+cargo_target_dir() {
+  cargo metadata --format-version 1 --no-deps | grep -o '"target_directory":"[^"]*"' | cut -d'"' -f4
+}
+
+# Starts the built app ($target_dir/debug/slotkeeper) on DATABASE_URL $1 at
+# a free port, logging to $2, with the demo data; sets $url once it answers.
+# Its pid joins the caller's `server_pids`, which the caller's cleanup ends.
+start_app() {
+  DATABASE_URL="$1" SLOTKEEPER_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT=target/site SLOTKEEPER_DEMO_DATA=on \
+    RUST_LOG=warn,slotkeeper=info "$target_dir/debug/slotkeeper" >"$2" 2>&1 &
+  local pid=$!
+  server_pids+=("$pid")
+  url=""
+  for _ in $(seq 1 120); do
+    url=$(grep -o 'listening on http://[0-9.:]*' "$2" | head -1 | cut -d' ' -f3 || true)
+    if [ -n "$url" ] && curl -fsS "$url/healthz" >/dev/null 2>&1; then return; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$2" >&2
+      echo "the app did not start" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+  cat "$2" >&2
+  echo "the app did not start listening" >&2
+  exit 1
+}
+
 cd "$ROOT"

@@ -32,7 +32,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// The session cookie's name.
-const SESSION_COOKIE: &str = "slotkeeper.sid";
+pub(crate) const SESSION_COOKIE: &str = "slotkeeper.sid";
 
 /// The largest request body accepted, in bytes.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -362,6 +362,7 @@ where
         // answered 413 before any handler reads them.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(api_too_large_as_json))
         // Each request's span names its id: the caller's X-Request-Id (a
         // proxy's), or one made here; the response carries it back.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
@@ -394,6 +395,25 @@ where
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .with_state(state.clone())
+}
+
+/// A body over the limit is refused by `RequestBodyLimitLayer` before any
+/// handler, in plain text; the JSON API answers it as its other errors.
+async fn api_too_large_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = req.uri().path().starts_with("/api/v1/");
+    let res = next.run(req).await;
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if api && res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return api::ApiError(app::domain::error::AppError::TooLarge).into_response();
+    }
+    res
 }
 
 /// Readiness: a query on every database pool; 503 naming the pool when one

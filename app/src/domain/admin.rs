@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// What to do with live bookings that a change would leave outside the
 /// hours, inside a closure or on a resource that no longer takes them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StrandChoice {
     /// Refuse the change and list the bookings (the default).
@@ -36,6 +37,7 @@ impl StrandChoice {
 
 /// A live booking that a change would strand.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StrandedBooking {
     pub id: BookingId,
     /// "Alice Customer, Full body massage with Anna, Tuesday 2 June, 10:00".
@@ -195,6 +197,7 @@ pub struct ServiceSetup {
 
 /// A closure or time off, as listed for staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClosureView {
     pub id: i64,
     pub resource: Option<ResourceId>,
@@ -226,6 +229,7 @@ pub struct StaffVenue {
 
 /// What one cell of the day view shows: a resource during one grid unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum DayCell {
     /// Open and unclaimed.
@@ -249,6 +253,7 @@ pub enum DayCell {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DayRow {
     /// "10:15" in the venue's time.
     pub time: String,
@@ -259,6 +264,7 @@ pub struct DayRow {
 
 /// A booking on the day, for the list beside the grid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DayBooking {
     pub id: BookingId,
     pub status: BookingStatus,
@@ -273,6 +279,7 @@ pub struct DayBooking {
 
 /// A venue's schedule for one day, for staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DayView {
     pub venue: VenueId,
     pub venue_name: String,
@@ -332,6 +339,7 @@ pub struct BookingDetail {
 
 /// Booking activity of one venue in one hour.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HourStats {
     pub venue: VenueId,
     pub venue_name: String,
@@ -347,6 +355,7 @@ pub struct HourStats {
 
 /// Statistics: per venue and hour, newest first, and totals per venue.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub hours: Vec<HourStats>,
     pub totals: Vec<HourStats>,
@@ -354,6 +363,7 @@ pub struct Stats {
 
 /// Roles, from least to most trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
@@ -393,6 +403,7 @@ impl std::fmt::Display for Role {
 /// A one-time link with which a customer whom staff booked without a
 /// password sets one: `path` is shown once, to be passed on to them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClaimLink {
     /// `/claim?token=…`, on this site.
     pub path: String,

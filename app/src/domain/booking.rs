@@ -8,6 +8,7 @@ use std::fmt;
 
 /// The life of a booking. Only `Held` and `Confirmed` occupy time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     /// Reserved for a few minutes while the customer confirms.
@@ -127,6 +128,7 @@ pub struct BookingRequest {
 
 /// A booking or hold as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Booking {
     pub id: BookingId,
     pub customer: UserId,
@@ -148,6 +150,7 @@ pub struct Booking {
 
 /// Why an alternative is offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlternativeKind {
     /// The same resource, the nearest free start earlier that day.
@@ -162,6 +165,7 @@ pub enum AlternativeKind {
 
 /// A free time offered when the requested one was taken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Alternative {
     pub kind: AlternativeKind,
     pub start: DateTime<Utc>,
@@ -257,6 +261,7 @@ impl From<RuleViolation> for BookingError {
 /// A start time on the slot picker, with the resources free then. A start
 /// whose list is empty is taken: shown as taken, not hidden.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SlotView {
     pub start: DateTime<Utc>,
     /// The venue's wall-clock time: "10:15".
@@ -268,6 +273,7 @@ pub struct SlotView {
 
 /// The grid of start times for one venue, day and service or party size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Availability {
     pub venue: VenueId,
     pub date: chrono::NaiveDate,

@@ -11,12 +11,16 @@ use super::input::InvalidInput;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "error", rename_all = "snake_case")]
 pub enum AppError {
+    /// Bad input: `field` names it (a body field, `query` or `body`).
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Someone else holds or booked the time: free times nearby.
     #[error("That time was just taken by someone else.")]
     SlotTaken { alternatives: Vec<Alternative> },
+    /// A rule of the venue refused a well-formed request; the message says which.
     #[error("{message}")]
     Refused { message: String },
     /// The customer has as many holds or upcoming bookings at the venue
@@ -27,6 +31,7 @@ pub enum AppError {
     /// booking ended: the booking it stands for is not this request's.
     #[error("{message}")]
     IdempotencyMismatch { message: String },
+    /// No such thing, or not yours (the two look the same).
     #[error("Not found.")]
     NotFound,
     /// A staff edit based on an old version. `submitted` is what the form
@@ -42,13 +47,18 @@ pub enum AppError {
         bookings: Vec<super::admin::StrandedBooking>,
         submitted: std::collections::BTreeMap<String, String>,
     },
+    /// Nobody is signed in.
     #[error("Please log in.")]
     Unauthorized,
     /// The same answer whether or not the email has an account.
     #[error("The email or password is not right.")]
     InvalidCredentials,
+    /// Signed in, but not allowed (a customer on a staff route, staff of
+    /// another venue), or a state-changing request a browser sent from
+    /// another site.
     #[error("You are not allowed to do that.")]
     Forbidden,
+    /// An account with this email exists.
     #[error("An account with this email already exists.")]
     EmailInUse,
     /// Too many attempts (failed log-ins, sign-ups from one address):
@@ -64,11 +74,13 @@ pub enum AppError {
     #[serde(rename = "busy")]
     #[error("We are very busy right now; please try again.")]
     Unavailable,
+    /// The body is larger than the server reads.
     #[error("The request is too large.")]
     TooLarge,
     /// The request itself could not be read (a server-function transport error).
     #[error("The request could not be understood.")]
     BadRequest,
+    /// A failure on the server's side, logged where it happened.
     #[error("Something went wrong on our side; please try again.")]
     Internal,
 }

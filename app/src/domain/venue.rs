@@ -6,6 +6,7 @@ use std::fmt;
 
 /// The kind of a bookable resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Therapist,
@@ -40,6 +41,7 @@ impl fmt::Display for ResourceKind {
 
 /// A resource as listed on a venue page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ResourceSummary {
     pub id: ResourceId,
     pub kind: ResourceKind,
@@ -50,6 +52,7 @@ pub struct ResourceSummary {
 
 /// A service as listed on a venue page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceSummary {
     pub id: ServiceId,
     pub name: String,
@@ -62,6 +65,7 @@ pub struct ServiceSummary {
 
 /// A venue with what can be booked there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VenueOverview {
     pub id: VenueId,
     pub name: String,

@@ -2,7 +2,7 @@
 //! claim links.
 //! Customers get 403, visitors 401; the engine checks the venue.
 
-use super::{invalid, ApiError, ApiResult, Body, Id, Query, SignedIn};
+use super::{ApiError, ApiResult, Body, Id, Query, SignedIn};
 use app::backend::staff::{Change, Staff};
 use app::domain::admin::{DayView, Stats, StrandChoice};
 use app::domain::booking::Booking;
@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 /// The signed-in user, if staff or admin.
 pub struct StaffUser(pub Staff);
@@ -34,6 +35,22 @@ impl axum::extract::FromRequestParts<AppState> for StaffUser {
     }
 }
 
+/// Staff: booking statistics.
+///
+/// Bookings, conflicts, holds placed, confirmed and expired per venue and
+/// hour (last 48 hours) and totals, for the venues you run.
+#[utoipa::path(
+    get,
+    path = "/stats",
+    tag = "staff",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Statistics.", body = Stats),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Not staff (a customer), or a cross-site request from a browser.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn stats(
     State(state): State<AppState>,
     StaffUser(staff): StaffUser,
@@ -41,11 +58,29 @@ pub async fn stats(
     Ok(Json(state.engine.stats(staff).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DayQuery {
+    /// The day, in the venue's time: YYYY-MM-DD.
     date: NaiveDate,
 }
 
+/// Staff: a venue's day: resources, grid rows, bookings, closures.
+#[utoipa::path(
+    get,
+    path = "/venues/{id}/day",
+    tag = "staff",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The venue."), DayQuery),
+    responses(
+        (status = 200, description = "The day view.", body = DayView),
+        (status = 400, description = "Invalid input, the field named: a date more than two years from today.", body = ApiError),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Not staff of this venue (or a customer), or a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such venue.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn day(
     State(state): State<AppState>,
     StaffUser(staff): StaffUser,
@@ -57,13 +92,36 @@ pub async fn day(
     ))
 }
 
-#[derive(Deserialize)]
+/// Where to move a booking: another start, another resource, or both.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Move)]
 pub struct MoveBody {
     start: DateTime<Utc>,
+    /// Another therapist or table; without it the booking keeps its own.
     resource: Option<i64>,
 }
 
+/// Staff: move a booking to another start and/or resource, atomically.
+#[utoipa::path(
+    post,
+    path = "/bookings/{id}/move",
+    tag = "staff",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The booking.")),
+    request_body = MoveBody,
+    responses(
+        (status = 200, description = "The moved booking.", body = Booking),
+        (status = 400, description = "Invalid input, the field named: a start off the grid or more than two years from today, an unknown resource, the booking's own time again.", body = ApiError),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Not staff of this venue (or a customer), or a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such booking.", body = ApiError),
+        (status = 409, description = "The target is taken (error slot_taken, with alternatives).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 422, description = "Refused by a rule of the venue (message says which), or the booking is a hold, cancelled or past.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn move_booking(
     State(state): State<AppState>,
     StaffUser(staff): StaffUser,
@@ -83,31 +141,49 @@ pub async fn move_booking(
     ))
 }
 
-#[derive(Deserialize)]
+/// A closure of the whole venue (no resource) or time off for one resource.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Closure)]
 pub struct ClosureBody {
+    /// The resource; without it the whole venue closes.
     resource: Option<i64>,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     reason: String,
-    /// "keep" or "cancel" the live bookings it would strand; without it a
-    /// closure over live bookings answers 409 listing them.
-    on_bookings: Option<String>,
+    /// "keep" or "cancel" the live bookings it would strand; without it
+    /// (or "ask") a closure over live bookings answers 409 listing them.
+    on_bookings: Option<StrandChoice>,
 }
 
+/// Staff: close the venue (no resource) or block one resource for a span.
+#[utoipa::path(
+    post,
+    path = "/venues/{id}/closures",
+    tag = "staff",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The venue.")),
+    request_body = ClosureBody,
+    responses(
+        (status = 201, description = "Closed."),
+        (status = 400, description = "Invalid input, the field named: an end before the start, a time more than two years from today, an unknown resource, a reason too long or with a control character.", body = ApiError),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Not staff of this venue (or a customer), or a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such venue.", body = ApiError),
+        (status = 409, description = "It would strand live bookings (error strands, with the bookings); send on_bookings to keep or cancel them.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn close(
     State(state): State<AppState>,
     StaffUser(staff): StaffUser,
     Id(venue): Id,
     Body(body): Body<ClosureBody>,
 ) -> ApiResult<StatusCode> {
-    let choice = match body.on_bookings.as_deref() {
-        None => StrandChoice::Ask,
-        Some("keep") => StrandChoice::Keep,
-        Some("cancel") => StrandChoice::Cancel,
-        Some(_) => return Err(invalid("on_bookings", "Use \"keep\" or \"cancel\".")),
-    };
+    let choice = body.on_bookings.unwrap_or_default();
     let change = Change::AddClosure {
         resource: body.resource.map(ResourceId),
         starts_at: body.starts_at.timestamp(),
@@ -121,8 +197,25 @@ pub async fn close(
     Ok(StatusCode::CREATED)
 }
 
-/// POST /api/v1/bookings/{id}/claim-link: a one-time link for the
-/// booking's customer, booked without a password, to set one.
+/// Staff: a claim link for a booking's customer.
+///
+/// A one-time link (valid 7 days) for the booking's customer, booked
+/// without a password, to set one.
+#[utoipa::path(
+    post,
+    path = "/bookings/{id}/claim-link",
+    tag = "staff",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The booking.")),
+    responses(
+        (status = 201, description = "The link: path (/claim?token=…), token, expires_at.", body = app::domain::admin::ClaimLink),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Not staff of this venue (or a customer), or a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such booking.", body = ApiError),
+        (status = 422, description = "The customer has a password already.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn claim_link(
     State(state): State<AppState>,
     StaffUser(staff): StaffUser,

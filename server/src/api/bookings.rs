@@ -10,16 +10,29 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use rand::Rng;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+/// What to hold or book: a treatment (`service_id`) or a table for a
+/// party (`party_size`), exactly one.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BookingRequest)]
 pub struct BookingBody {
     venue_id: i64,
+    /// For treatments; or give party_size.
     service_id: Option<i64>,
+    /// For tables; or give service_id.
+    #[schema(minimum = 1, maximum = 50)]
     party_size: Option<i64>,
+    /// Omit for any suitable therapist or table.
     resource_id: Option<i64>,
     /// RFC 3339, e.g. 2026-06-02T09:00:00Z.
+    #[schema(format = DateTime)]
     start: String,
+    /// A retried request with the same key answers the booking already
+    /// made; without one (here or in the Idempotency-Key header) each
+    /// request is new.
+    #[schema(pattern = "^[A-Za-z0-9_-]{8,64}$")]
     idempotency_key: Option<String>,
 }
 
@@ -59,7 +72,29 @@ fn actor(user: &SignedIn) -> Actor {
     }
 }
 
-/// POST /api/v1/holds
+/// Hold a time for the venue's hold minutes, to confirm or release.
+#[utoipa::path(
+    post,
+    path = "/holds",
+    tag = "bookings",
+    security(("session" = [])),
+    request_body = BookingBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Instead of idempotency_key in the body.")),
+    responses(
+        (status = 201, description = "The hold.", body = Booking, links(
+            ("confirm" = (operation_id = "confirm", parameters(("id" = "$response.body#/id")), description = "Confirm the hold.")),
+            ("release" = (operation_id = "release", parameters(("id" = "$response.body#/id")), description = "Release the hold.")),
+        )),
+        (status = 400, description = "Invalid input: `field` names it (a start off the venue's grid or not RFC 3339, an unknown treatment or resource, a party size no table seats).", body = ApiError),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 409, description = "The time is taken (error slot_taken, with alternatives).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 422, description = "Refused by a rule of the venue (message says which); error limit_reached: the customer already has as many live holds or upcoming bookings at the venue as it allows one customer; or error idempotency_mismatch: the idempotency key was first used for another request, or its booking has since been cancelled or has lapsed.", body = ApiError),
+        (status = 429, description = "Too many holds, bookings and reschedules from this client address (error throttled; see SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE); Retry-After says when to try again.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn hold(
     State(state): State<AppState>,
     user: SignedIn,
@@ -73,7 +108,31 @@ pub async fn hold(
     Ok((StatusCode::CREATED, Json(booking)))
 }
 
-/// POST /api/v1/bookings: hold and confirm in one transaction.
+/// Book directly: hold and confirm in one transaction.
+#[utoipa::path(
+    post,
+    path = "/bookings",
+    tag = "bookings",
+    security(("session" = [])),
+    request_body = BookingBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Instead of idempotency_key in the body.")),
+    responses(
+        (status = 201, description = "The booking.", body = Booking, links(
+            ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")), description = "Cancel the booking.")),
+            ("reschedule" = (operation_id = "reschedule", parameters(("id" = "$response.body#/id")), description = "Reschedule the booking.")),
+            ("move" = (operation_id = "move_booking", parameters(("id" = "$response.body#/id")), description = "Staff: move the booking.")),
+            ("claim_link" = (operation_id = "claim_link", parameters(("id" = "$response.body#/id")), description = "Staff: a claim link for the booking's customer.")),
+        )),
+        (status = 400, description = "Invalid input: `field` names it (a start off the venue's grid or not RFC 3339, an unknown treatment or resource, a party size no table seats).", body = ApiError),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 409, description = "The time is taken (error slot_taken, with alternatives).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 422, description = "Refused by a rule of the venue (message says which); error limit_reached: the customer already has as many live holds or upcoming bookings at the venue as it allows one customer; or error idempotency_mismatch: the idempotency key was first used for another request, or its booking has since been cancelled or has lapsed.", body = ApiError),
+        (status = 429, description = "Too many holds, bookings and reschedules from this client address (error throttled; see SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE); Retry-After says when to try again.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn book(
     State(state): State<AppState>,
     user: SignedIn,
@@ -87,7 +146,22 @@ pub async fn book(
     Ok((StatusCode::CREATED, Json(booking)))
 }
 
-/// POST /api/v1/holds/{id}/confirm
+/// Confirm your hold.
+#[utoipa::path(
+    post,
+    path = "/holds/{id}/confirm",
+    tag = "bookings",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The hold.")),
+    responses(
+        (status = 200, description = "The confirmed booking.", body = Booking),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such booking, or not yours.", body = ApiError),
+        (status = 422, description = "Refused (message says which): the hold has expired, the booking is past or cancelled, the cancellation window has closed.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     user: SignedIn,
@@ -98,7 +172,22 @@ pub async fn confirm(
     ))
 }
 
-/// DELETE /api/v1/holds/{id}
+/// Release your hold (staff: any hold at their venues).
+#[utoipa::path(
+    delete,
+    path = "/holds/{id}",
+    tag = "bookings",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The hold.")),
+    responses(
+        (status = 200, description = "The released hold.", body = Booking),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such booking, or not yours.", body = ApiError),
+        (status = 422, description = "Refused (message says which): the hold has expired, the booking is past or cancelled, the cancellation window has closed.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn release(
     State(state): State<AppState>,
     user: SignedIn,
@@ -112,12 +201,41 @@ pub async fn release(
     ))
 }
 
-/// GET /api/v1/bookings: the signed-in customer's bookings and holds.
+/// Your bookings and holds.
+#[utoipa::path(
+    get,
+    path = "/bookings",
+    tag = "bookings",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Your bookings and holds.", body = Vec<Booking>),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn mine(State(state): State<AppState>, user: SignedIn) -> ApiResult<Json<Vec<Booking>>> {
     Ok(Json(state.engine.bookings_of(user.0.id).await?))
 }
 
-/// DELETE /api/v1/bookings/{id}
+/// Cancel your booking.
+///
+/// Until the venue's cancellation window; staff: any booking at their
+/// venues.
+#[utoipa::path(
+    delete,
+    path = "/bookings/{id}",
+    tag = "bookings",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The booking.")),
+    responses(
+        (status = 200, description = "The cancelled booking.", body = Booking),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such booking, or not yours.", body = ApiError),
+        (status = 422, description = "Refused (message says which): the hold has expired, the booking is past or cancelled, the cancellation window has closed.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     user: SignedIn,
@@ -128,17 +246,43 @@ pub async fn cancel(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Reschedule)]
 pub struct RescheduleBody {
     /// The new start, RFC 3339.
+    #[schema(format = DateTime)]
     start: String,
     /// Another therapist or table; without it the booking keeps its own.
     resource_id: Option<i64>,
 }
 
-/// POST /api/v1/bookings/{id}/reschedule: the customer moves their
-/// confirmed booking, in one transaction, while it may still be cancelled.
+/// Reschedule your confirmed booking.
+///
+/// To another start (and optionally another therapist or table),
+/// atomically: the new time is claimed and the old one released
+/// together, or nothing changes. Allowed while the booking may still be
+/// cancelled.
+#[utoipa::path(
+    post,
+    path = "/bookings/{id}/reschedule",
+    tag = "bookings",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The booking.")),
+    request_body = RescheduleBody,
+    responses(
+        (status = 200, description = "The rescheduled booking.", body = Booking),
+        (status = 400, description = "Invalid input, the field named: a start that is not RFC 3339, off the venue's grid, or the booking's own time again; an unknown resource.", body = ApiError),
+        (status = 401, description = "Not signed in.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 404, description = "No such booking of yours.", body = ApiError),
+        (status = 409, description = "The new time is taken (error slot_taken, with alternatives); the booking is unchanged.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 422, description = "Refused by a rule of the venue (message says which: too soon, too far ahead, outside the hours, closed), the cancellation window has closed, or the booking is a hold, cancelled or past.", body = ApiError),
+        (status = 429, description = "Too many holds, bookings and reschedules from this client address (error throttled; see SLOTKEEPER_BOOKING_ATTEMPTS_PER_MINUTE); Retry-After says when to try again.", body = ApiError),
+        (status = 503, description = "The database stayed busy; try again.", body = ApiError),
+    )
+)]
 pub async fn reschedule(
     State(state): State<AppState>,
     user: SignedIn,

@@ -1,4 +1,4 @@
-use super::{ApiResult, Body};
+use super::{ApiError, ApiResult, Body};
 use app::auth;
 use app::backend::accounts;
 use app::domain::input::{DisplayName, Email, Password};
@@ -9,28 +9,36 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use tower_sessions::Session;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogIn {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
+    /// An address like name@example.com; one account per address.
+    #[schema(format = Email)]
     email: String,
+    /// The name shown to staff and on confirmations.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    #[schema(min_length = 10, max_length = 256)]
     password: String,
 }
 
-#[derive(Serialize)]
+/// A signed-in user.
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
     id: i64,
     email: String,
     name: String,
-    role: &'static str,
+    role: app::domain::admin::Role,
 }
 
 impl From<accounts::AuthUser> for UserView {
@@ -39,12 +47,30 @@ impl From<accounts::AuthUser> for UserView {
             id: u.id.0,
             email: u.email,
             name: u.display_name,
-            role: u.role.as_str(),
+            role: u.role,
         }
     }
 }
 
-/// POST /api/v1/session
+/// Sign in.
+///
+/// The answer sets the session cookie, which authenticates the other
+/// calls. The session id changes at every sign-in.
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = "session",
+    request_body = LogIn,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set.", body = UserView),
+        (status = 400, description = "Invalid input: `field` names it.", body = ApiError),
+        (status = 401, description = "The email or password is not right (the same answer whether or not the email has an account).", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 429, description = "Too many failed sign-ins for this email or from this address; Retry-After says when to try again.", body = ApiError),
+        (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
+    )
+)]
 pub async fn log_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -67,13 +93,37 @@ pub async fn log_in(
     Ok(Json(user.into()))
 }
 
-/// DELETE /api/v1/session
+/// Sign out: the session ends (signed in or not, the answer is the same).
+#[utoipa::path(
+    delete,
+    path = "/session",
+    tag = "session",
+    responses(
+        (status = 204, description = "Signed out."),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+    )
+)]
 pub async fn log_out(session: Session) -> ApiResult<StatusCode> {
     auth::sign_out(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// POST /api/v1/users: creates a customer account (not signed in).
+/// Create a customer account (not signed in: sign in next).
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "session",
+    request_body = Register,
+    responses(
+        (status = 201, description = "Created (not signed in).", body = UserView),
+        (status = 400, description = "Invalid input: `field` names it.", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 409, description = "An account with this email exists (error email_in_use).", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 429, description = "Too many new accounts from this address; Retry-After says when to try again.", body = ApiError),
+        (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
+    )
+)]
 pub async fn register(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -96,20 +146,47 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
-/// Who is signed in: `GET /session` (401 when nobody is).
+/// Who is signed in.
+#[utoipa::path(
+    get,
+    path = "/session",
+    tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed-in user.", body = UserView),
+        (status = 401, description = "Nobody is signed in.", body = ApiError),
+    )
+)]
 pub async fn me(super::SignedIn(user): super::SignedIn) -> Json<UserView> {
     Json(user.into())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
+    /// The token of the claim link (`/claim?token=…`).
     token: String,
+    #[schema(min_length = 10, max_length = 256)]
     password: String,
 }
 
-/// POST /api/v1/claim: the customer of a claim link sets a password and is
-/// signed in.
+/// Set a password with a claim link, and sign in.
+///
+/// For an account staff made without one, at the desk or on the phone.
+/// A link works once, for 7 days.
+#[utoipa::path(
+    post,
+    path = "/claim",
+    tag = "session",
+    request_body = Claim,
+    responses(
+        (status = 200, description = "Signed in (the session cookie is set): the user.", body = UserView),
+        (status = 400, description = "Invalid input, the field named: token (used up, expired or unknown), password (too short or long, or contains the email).", body = ApiError),
+        (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
+        (status = 413, description = "The body is larger than 64 KiB.", body = ApiError),
+        (status = 503, description = "Password hashing is saturated; try again (Retry-After).", body = ApiError),
+    )
+)]
 pub async fn claim(
     State(state): State<AppState>,
     session: Session,

@@ -149,9 +149,10 @@ fn local_timeouts(t: PgTimeouts) -> String {
     )
 }
 
-/// Sets the timeouts on a new connection: in one statement, after
-/// connecting rather than as start-up options, so that a connection pooler
-/// in front of Postgres passes them on.
+/// Sets the timeouts on a new connection to Postgres itself, in one
+/// statement. Behind a transaction pooler a connection's settings would land
+/// on whichever server connection it had then; there `local_timeouts` sets
+/// them in each transaction instead.
 async fn set_timeouts(conn: &mut sqlx::PgConnection, t: PgTimeouts) -> Result<(), sqlx::Error> {
     let ms = |d: Duration| format!("{}ms", d.as_millis());
     sqlx::query(

@@ -329,6 +329,9 @@ pub struct BookingDetail {
     pub created_label: String,
     /// Staff changes to it, oldest first.
     pub history: Vec<AuditEntry>,
+    /// Whether it has started: only then may it be marked completed or a
+    /// no-show.
+    pub started: bool,
     /// The local date, for the day view link and the move form.
     pub date: NaiveDate,
     /// "10:15", for the move form.
@@ -463,5 +466,30 @@ mod weekday_tests {
         ] {
             assert!(bad.windows().is_err(), "{bad:?}");
         }
+    }
+}
+
+/// What an audit entry's action code (`booking.move`) says, for people.
+pub fn audit_action_label(code: &str) -> &str {
+    match code {
+        "booking.create" => "Booked for the customer",
+        "booking.cancel" => "Cancelled the booking",
+        "booking.move" => "Moved the booking",
+        "booking.reschedule" => "Rescheduled the booking",
+        "booking.complete" => "Marked it completed",
+        "booking.no_show" => "Marked it a no-show",
+        "customer.claim_link" => "Made a sign-in link for the customer",
+        "closure.add" => "Closed a time",
+        "closure.remove" => "Reopened a closed time",
+        "resource.add" => "Added a resource",
+        "resource.edit" => "Changed a resource",
+        "resource.hours" => "Changed weekly hours",
+        "resource.services" => "Changed the treatments offered",
+        "service.add" => "Added a treatment",
+        "service.edit" => "Changed a treatment",
+        "staff.set" => "Changed a person's staff access",
+        "venue.add" => "Added the venue",
+        "venue.settings" => "Changed the venue's settings",
+        other => other,
     }
 }

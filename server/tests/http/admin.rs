@@ -337,6 +337,12 @@ on_both_databases! {
         assert_eq!(r.json["bookings"].as_array().unwrap().len(), 2);
         let (_, _, html) = sam.page(&format!("/admin/bookings/{a}")).await;
         assert!(html.contains("booking.move") && html.contains("Ben"), "the history shows the move");
+        assert!(html.contains(">Moved the booking<"), "in words, the code beside it: {html}");
+        // Completed and no-show are offered once the booking has started, not before.
+        assert!(!html.contains("Mark completed") && !html.contains("Mark no-show"), "{html}");
+        app.clock.set(parse_time(&london(2, 14, 5)).timestamp());
+        let (_, _, html) = sam.page(&format!("/admin/bookings/{a}")).await;
+        assert!(html.contains("Mark completed") && html.contains("Mark no-show"), "{html}");
         let r = sam.send(Method::GET, "/api/v1/stats", None).await;
         assert_eq!(r.json["totals"][0]["booked"], 2, "{}", r.json);
         let r = sam.send(Method::GET, "/metrics", None).await;

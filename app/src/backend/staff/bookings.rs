@@ -99,6 +99,7 @@ impl Engine {
             .pop()
             .ok_or(AppError::NotFound)?;
         Ok(BookingDetail {
+            started: view.booking.start.timestamp() <= now,
             view,
             customer_name: customer.0,
             customer_email: customer.1,

@@ -3,7 +3,7 @@
 
 use super::common::{number, refusal};
 use crate::api::admin::{audit_trail, load_setup};
-use crate::domain::admin::AuditEntry;
+use crate::domain::admin::{audit_action_label, AuditEntry};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,7 +21,7 @@ pub(super) fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                     <tr>
                         <td>{e.at_label}</td>
                         <td>{e.actor}</td>
-                        <td>{e.action}</td>
+                        <td title=e.action.clone()>{audit_action_label(&e.action).to_owned()}</td>
                         <td>
                             {e.resource_name.unwrap_or_default()}
                             {e.booking.map(|b| view! { " " <a href=format!("/admin/bookings/{b}")>{format!("booking #{b}")}</a> })}

@@ -53,7 +53,9 @@ fn BookingAdmin(
 ) -> impl IntoView {
     let id = b.view.booking.id.0;
     let live = b.view.booking.status.is_live();
-    let confirmed = b.view.booking.status == BookingStatus::Confirmed;
+    // Completed and no-show only once it has started (the engine refuses
+    // them before).
+    let markable = b.view.booking.status == BookingStatus::Confirmed && b.started;
     let errors = Signal::derive(move || {
         action_error(cancel.value())
             .get()
@@ -101,7 +103,7 @@ fn BookingAdmin(
                     <input type="hidden" name="id" value=id/>
                     <button type="submit">"Cancel booking"</button>
                 </ActionForm>
-                {confirmed.then(|| view! {
+                {markable.then(|| view! {
                     <ActionForm action=mark attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <input type="hidden" name="status" value="completed"/>

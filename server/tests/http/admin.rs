@@ -338,9 +338,19 @@ on_both_databases! {
         let (_, _, html) = sam.page(&format!("/admin/bookings/{a}")).await;
         assert!(html.contains("booking.move") && html.contains("Ben"), "the history shows the move");
         assert!(html.contains(">Moved the booking<"), "in words, the code beside it: {html}");
+        // On the page (no JavaScript): a move onto a taken time says what is
+        // in the way and offers the free times nearby as buttons.
+        let page = format!("/admin/bookings/{a}");
+        let (_, back) = sam.form_post("/api/admin/move", &[("id", &a.to_string()), ("date", "2026-06-02"), ("time", "11:00"), ("resource", "1")], &page).await;
+        let (_, _, taken) = sam.page(&back).await;
+        assert!(taken.contains("That time is not free") && !taken.contains("just taken"), "{taken}");
+        let start = taken.split(r#"name="start" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_else(|| panic!("a free time to move to: {taken}")).to_owned();
+        assert!(taken.contains(">Move to "), "{taken}");
+        let (_, moved) = sam.form_post("/api/admin/move", &[("id", &a.to_string()), ("start", &start), ("resource", "1")], &back).await;
+        assert_eq!(moved, format!("/admin/bookings/{a}?moved=1"));
         // Completed and no-show are offered once the booking has started, not before.
         assert!(!html.contains("Mark completed") && !html.contains("Mark no-show"), "{html}");
-        app.clock.set(parse_time(&london(2, 14, 5)).timestamp());
+        app.clock.set(parse_time(&london(2, 23, 0)).timestamp());
         let (_, _, html) = sam.page(&format!("/admin/bookings/{a}")).await;
         assert!(html.contains("Mark completed") && html.contains("Mark no-show"), "{html}");
         let r = sam.send(Method::GET, "/api/v1/stats", None).await;

@@ -53,28 +53,36 @@ pub async fn mark_booking(id: i64, status: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Moves a booking to `date` at `time` (the venue's), on `resource` or
+/// Moves a booking to `date` at `time` (the venue's), or to `start` (RFC
+/// 3339: one of the free times offered after a conflict), on `resource` or
 /// the one it has.
 #[server(prefix = "/api/admin", endpoint = "move")]
 pub async fn move_booking(
     id: i64,
-    date: String,
-    time: String,
+    date: Option<String>,
+    time: Option<String>,
+    start: Option<String>,
     resource: Option<i64>,
 ) -> Result<(), AppError> {
     use crate::domain::ids::{BookingId, ResourceId};
     let staff = ssr::staff().await?;
     let state = crate::api::state()?;
-    let detail = state.engine.booking_detail(staff, BookingId(id)).await?;
-    let day = ssr::date("date", &date)?;
-    let minute = ssr::clock("time", &time)?;
-    let at = ssr::instant(detail.view.venue_id, day, minute).await?;
+    let at = match start.filter(|s| !s.is_empty()) {
+        Some(start) => crate::domain::booking::parse_start(&start)?,
+        None => {
+            let detail = state.engine.booking_detail(staff, BookingId(id)).await?;
+            let day = ssr::date("date", date.as_deref().unwrap_or_default())?;
+            let minute = ssr::clock("time", time.as_deref().unwrap_or_default())?;
+            let at = ssr::instant(detail.view.venue_id, day, minute).await?;
+            crate::domain::schedule::to_datetime(at)
+        }
+    };
     state
         .engine
         .move_booking(
             staff,
             BookingId(id),
-            crate::domain::schedule::to_datetime(at),
+            at,
             resource.filter(|r| *r > 0).map(ResourceId),
         )
         .await?;

@@ -71,6 +71,16 @@ fn BookingAdmin(
             .filter(|t| t.len() == 64 && t.bytes().all(|c| c.is_ascii_hexdigit()))
             .map(|t| format!("/claim?token={t}"))
     };
+    // A move onto a taken time: staff are told what is in the way, not
+    // that someone just took it.
+    let shown = Signal::derive(move || {
+        errors.get().map(|e| match e {
+            AppError::SlotTaken { .. } => AppError::Refused {
+                message: "That time is not free: another booking or a closure has it. The free times nearby are below.".to_owned(),
+            },
+            other => other,
+        })
+    });
     let alternatives = move || match errors.get() {
         Some(AppError::SlotTaken { alternatives }) => Some(alternatives),
         _ => None,
@@ -82,11 +92,20 @@ fn BookingAdmin(
         <h1>{title}</h1>
         <p><a href=format!("/admin/venues/{}/day?date={}", b.view.venue_id, b.date)>"Back to the day"</a></p>
         {move || moved.get().then(|| view! { <p class="notice" role="status">"Moved."</p> })}
-        <FormError error=errors/>
+        <FormError error=shown/>
         {move || alternatives().map(|alts| view! {
-            <section class="alternatives">
-                <h2>"Free instead"</h2>
-                <ul>{alts.into_iter().map(|a| view! { <li>{format!("{} with {}", a.label, a.resource_name)}</li> }).collect_view()}</ul>
+            <section class="alternatives" aria-labelledby="free-heading">
+                <h2 id="free-heading">"Free instead"</h2>
+                <ul>{alts.into_iter().map(|a| view! {
+                    <li>
+                        <ActionForm action=mover attr:class="inline-form">
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="start" value=a.start.to_rfc3339()/>
+                            <input type="hidden" name="resource" value=a.resource.0/>
+                            <button type="submit">{format!("Move to {} with {}", a.label, a.resource_name)}</button>
+                        </ActionForm>
+                    </li>
+                }).collect_view()}</ul>
             </section>
         })}
         <dl class="details">

@@ -50,7 +50,7 @@ pub async fn load_slot_grid(
     party: Option<i64>,
     resource: Option<i64>,
 ) -> Result<SlotGrid, AppError> {
-    use crate::domain::ids::VenueId;
+    use crate::domain::ids::{ResourceId, VenueId};
     let state = super::state()?;
     let now = state.engine.clock().now();
     let page = crate::backend::views::venue_page(state.engine.db(), venue, now)
@@ -75,23 +75,9 @@ pub async fn load_slot_grid(
     // small for the party (a choice left from before the treatment or
     // party changed), gives way to the venue's choice: the form offers
     // only those who can, and shows the grid it draws.
-    let resource = resource.filter(|r| *r > 0).filter(|r| {
-        let venue = &page.venue;
-        match (service, party) {
-            (Some(s), _) => venue
-                .services
-                .iter()
-                .find(|v| v.id.0 == s)
-                .is_none_or(|v| v.therapists.iter().any(|t| t.0 == *r)),
-            (None, Some(p)) => venue
-                .resources
-                .iter()
-                .find(|t| t.id.0 == *r)
-                .and_then(|t| t.capacity)
-                .is_none_or(|seats| i64::from(seats) >= p),
-            (None, None) => true,
-        }
-    });
+    let resource = resource
+        .filter(|r| *r > 0)
+        .filter(|r| page.venue.can_serve(ResourceId(*r), service, party));
     let (offer, choice) = offer_and_choice(service, party, resource)?;
     let availability = state
         .engine

@@ -75,3 +75,30 @@ pub struct VenueOverview {
     /// The length of a table booking, for restaurants.
     pub seating_minutes: Option<i32>,
 }
+
+impl VenueOverview {
+    /// Whether `resource` can do the job: it offers treatment `service`,
+    /// or (without one) it seats a `party`. What the venue does not know
+    /// is left for the engine to refuse.
+    pub fn can_serve(
+        &self,
+        resource: ResourceId,
+        service: Option<i64>,
+        party: Option<i64>,
+    ) -> bool {
+        match (service, party) {
+            (Some(s), _) => self
+                .services
+                .iter()
+                .find(|v| v.id.0 == s)
+                .is_none_or(|v| v.therapists.contains(&resource)),
+            (None, Some(p)) => self
+                .resources
+                .iter()
+                .find(|r| r.id == resource)
+                .and_then(|r| r.capacity)
+                .is_none_or(|seats| i64::from(seats) >= p),
+            (None, None) => true,
+        }
+    }
+}

@@ -104,19 +104,11 @@ fn Booker(
     };
     // Only those who can do the job: the therapists who offer the chosen
     // treatment, the tables that seat the party.
-    let offered_by: Option<Vec<ResourceId>> = effective
-        .service
-        .and_then(|s| venue.services.iter().find(|v| v.id.0 == s))
-        .map(|s| s.therapists.clone());
     let choosable: Vec<(i64, String)> = venue
         .resources
         .iter()
         .filter(|r| r.kind == resource_kind)
-        .filter(|r| match (&offered_by, effective.party, r.capacity) {
-            (Some(ids), _, _) => ids.contains(&r.id),
-            (None, Some(party), Some(seats)) => i64::from(seats) >= party,
-            _ => true,
-        })
+        .filter(|r| venue.can_serve(r.id, effective.service, effective.party))
         .map(|r| {
             let label = match r.capacity {
                 Some(c) => format!("{} (seats {c})", r.name),

@@ -58,6 +58,8 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("venues"), ParamSegment("id")) view=pages::venue::VenuePage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("holds"), ParamSegment("id")) view=pages::hold::HoldPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("bookings") view=pages::bookings::BookingsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("bookings"), ParamSegment("id"), StaticSegment("reschedule")) view=pages::reschedule::ReschedulePage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("bookings"), ParamSegment("id"), StaticSegment("cancel")) view=pages::bookings::CancelPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("admin") view=pages::admin::AdminHome ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("stats")) view=pages::admin::AdminStatsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("admin"), StaticSegment("staff")) view=pages::admin::AdminStaffPage ssr=SsrMode::Async/>

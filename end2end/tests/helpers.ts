@@ -73,3 +73,46 @@ export async function logInStaff(page: Page, email = "staff@slotkeeper.test") {
 export async function scrollsSideways(page: Page) {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 }
+
+/** The last day a venue's booking page offers that still has free times. */
+export async function lastDayWithTimes(page: Page, venue: number, query: string) {
+  await page.goto(`/venues/${venue}?${query}`);
+  const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  for (const day of days.reverse()) {
+    await page.goto(`/venues/${venue}?${query}&date=${day}`);
+    if ((await freeTimes(page).count()) > 0) return day;
+  }
+  throw new Error("no day with a free time");
+}
+
+/**
+ * The grid URL of the first day from the `from`-th offered day on that has
+ * at least `atLeast` free times: tests that book take days of their own, so
+ * that tests running at once do not take each other's times.
+ */
+export async function dayFrom(page: Page, venue: number, query: string, from: number, atLeast = 1): Promise<string> {
+  await page.goto(`/venues/${venue}?${query}`);
+  const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  for (const day of days.slice(from)) {
+    const url = `/venues/${venue}?${query}&date=${day}`;
+    await page.goto(url);
+    if ((await freeTimes(page).count()) >= atLeast) return url;
+  }
+  throw new Error(`no day from the ${from}th with ${atLeast} free times`);
+}
+
+/** Confirms the hold the page shows and waits for "Booked". */
+export async function confirmHold(page: Page) {
+  await expect(page.getByRole("heading", { name: "Confirm your booking" })).toBeVisible();
+  await page.getByRole("button", { name: "Confirm booking" }).click();
+  await expect(page.getByRole("status")).toHaveText(/Booked/);
+}
+
+/** Holds and confirms the `index`-th free time of the grid at `url`; returns its label. */
+export async function book(page: Page, url: string, index: number): Promise<string> {
+  await page.goto(url);
+  const label = (await freeTimes(page).nth(index).getAttribute("aria-label"))!;
+  await page.getByRole("button", { name: label, exact: true }).click();
+  await confirmHold(page);
+  return label;
+}

@@ -1,23 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { freeTimes, logIn, logInStaff, newCustomer, openFirstDayWithTimes, scrollsSideways } from "./helpers";
-
-/** The last day a venue's booking page offers that still has free times. */
-async function lastDayWithTimes(page: Page, venue: number, query: string) {
-  await page.goto(`/venues/${venue}?${query}`);
-  const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  for (const day of days.reverse()) {
-    await page.goto(`/venues/${venue}?${query}&date=${day}`);
-    if ((await freeTimes(page).count()) > 0) return day;
-  }
-  throw new Error("no day with a free time");
-}
-
-/** Confirms the hold the page shows and waits for "Booked". */
-async function confirmHold(page: Page) {
-  await expect(page.getByRole("heading", { name: "Confirm your booking" })).toBeVisible();
-  await page.getByRole("button", { name: "Confirm booking" }).click();
-  await expect(page.getByRole("status")).toHaveText(/Booked/);
-}
+import { confirmHold, dayFrom, freeTimes, lastDayWithTimes, logIn, logInStaff, newCustomer, openFirstDayWithTimes, scrollsSideways } from "./helpers";
 
 test("staff close a day in the admin page: customers no longer see its times, and a customer cannot open the admin page", async ({ browser }, info) => {
   const [staffContext, customerContext] = await Promise.all([browser.newContext(), browser.newContext()]);
@@ -178,7 +160,8 @@ test("cancelling in My bookings frees the time for others at once", async ({ bro
   await pb.goto(url);
   await expect(pb.getByRole("button", { name: `${name}, taken`, exact: true })).toBeDisabled();
 
-  await pa.getByRole("button", { name: /^Cancel / }).click();
+  await pa.getByRole("link", { name: /^Cancel / }).click();
+  await pa.getByRole("dialog").getByRole("button", { name: "Yes, cancel it" }).click();
   await expect(pa.getByRole("status")).toHaveText(/Cancelled/);
   await pb.reload();
   await expect(pb.getByRole("button", { name, exact: true })).toBeEnabled();
@@ -195,7 +178,7 @@ test("the admin logs in and sees the statistics of every venue", async ({ page }
 
 test("with JavaScript the times follow each choice at once, and only those who do the treatment are offered", async ({ page }) => {
   // A day on which Chloe has free times for a full body massage.
-  const day = await lastDayWithTimes(page, 1, "service=2&resource=3");
+  const day = new URL(await dayFrom(page, 1, "service=2&resource=3", 42), "http://x").searchParams.get("date");
   await page.goto(`/venues/1?service=1&date=${day}`);
   const treatment = page.getByLabel("Treatment");
   const therapist = page.getByLabel("Therapist");
@@ -213,4 +196,20 @@ test("with JavaScript the times follow each choice at once, and only those who d
   // No "Show times" pressed: the grid is Chloe's, and so is what a time holds.
   const first = freeTimes(page).first();
   await expect(first).toHaveAttribute("aria-label", /Chloe$/);
+  // Holding a time holds what the grid showed, not what it showed before.
+  await newCustomer(page, "Sol");
+  await page.goto(`/venues/1?service=1&date=${day}`);
+  await expect(async () => {
+    await treatment.selectOption("1");
+    await treatment.selectOption("2");
+    await expect(page).toHaveURL(/service=2/, { timeout: 1_000 });
+  }).toPass();
+  await therapist.selectOption({ label: "Chloe" });
+  await expect(page).toHaveURL(/resource=3/);
+  await expect(freeTimes(page).first()).toHaveAttribute("aria-label", /Chloe$/);
+  await freeTimes(page).first().click();
+  await page.waitForURL(/\/holds\/\d+$/);
+  const held = page.getByRole("group", { name: "Held for you" });
+  await expect(held).toContainText("Full body massage");
+  await expect(held).toContainText("with Chloe");
 });

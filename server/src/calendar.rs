@@ -77,24 +77,60 @@ fn to_ics(v: &BookingView) -> String {
             "SUMMARY:{}",
             text(&format!("{} at {}", v.what, v.venue_name))
         ),
-        format!("LOCATION:{}", text(&v.venue_name)),
+        format!("LOCATION:{}", text(&v.venue_line())),
         format!(
             "DESCRIPTION:{}",
             text(&format!(
-                "{} with {}. Free cancellation until {}.",
-                v.what, v.with, v.cancel_until_label
+                "{} with {}, {}. Free cancellation until {}.",
+                v.what,
+                v.with,
+                v.length_and_price(),
+                v.cancel_until_label
             ))
         ),
         "END:VEVENT".to_owned(),
         "END:VCALENDAR".to_owned(),
     ]
+    .iter()
+    .map(|line| fold(line))
+    .collect::<Vec<_>>()
     .join("\r\n")
         + "\r\n"
 }
 
+/// A content line folded at 75 octets, as RFC 5545 asks: each further
+/// piece on a line of its own that starts with a space. Never inside a
+/// character.
+fn fold(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + line.len() / 70 * 3);
+    let mut used = 0;
+    for c in line.chars() {
+        let width = c.len_utf8();
+        // The first line holds 75 octets; the rest 74 after their space.
+        if used + width > 75 {
+            out.push_str("\r\n ");
+            used = 1;
+        }
+        out.push(c);
+        used += width;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::text;
+    use super::{fold, text};
+
+    #[test]
+    fn long_lines_fold_at_75_octets_between_characters() {
+        let line = format!("LOCATION:{}", "é".repeat(60));
+        let folded = fold(&line);
+        for piece in folded.split("\r\n") {
+            assert!(piece.len() <= 75, "{piece:?} is {} octets", piece.len());
+        }
+        assert_eq!(folded.replace("\r\n ", ""), line);
+        assert_eq!(fold("SUMMARY:short"), "SUMMARY:short");
+    }
 
     #[test]
     fn calendar_text_escapes_its_separators() {

@@ -155,12 +155,22 @@ pub async fn my_bookings() -> Result<Vec<BookingView>, AppError> {
         .map_err(internal("loading bookings"))
 }
 
+/// Confirms a hold, with an optional note and phone for the venue.
 #[server(prefix = "/api", endpoint = "confirm_hold")]
-pub async fn confirm_hold(id: i64) -> Result<(), AppError> {
+pub async fn confirm_hold(
+    id: i64,
+    note: Option<String>,
+    phone: Option<String>,
+) -> Result<(), AppError> {
+    use crate::domain::booking::ContactDetails;
     use crate::domain::ids::BookingId;
     let state = super::state()?;
     let user = super::account::ssr::signed_in().await?;
-    let booking = state.engine.confirm_hold(user.id, BookingId(id)).await?;
+    let details = ContactDetails::parse(note.as_deref(), phone.as_deref())?;
+    let booking = state
+        .engine
+        .confirm_hold_with(user.id, BookingId(id), &details)
+        .await?;
     leptos_axum::redirect(&format!("/bookings?confirmed={}", booking.id));
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod booking;
+pub mod reschedule;
 pub mod venues;
 
 /// The shared state, from the Leptos context the server provides.

@@ -51,6 +51,9 @@ pub struct ServiceSpec {
     pub duration_minutes: i64,
     pub cleanup_minutes: i64,
     pub needs_room: bool,
+    /// Minor units of the venue's currency; none for no price shown.
+    pub price_cents: Option<i64>,
+    pub description: String,
 }
 
 /// A whole venue, to create in one transaction.
@@ -64,6 +67,9 @@ pub struct VenueSpec {
     pub min_notice_minutes: i64,
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
+    /// ISO 4217, e.g. "EUR".
+    pub currency: String,
+    pub address: String,
     pub services: Vec<ServiceSpec>,
     pub resources: Vec<ResourceSpec>,
 }
@@ -98,6 +104,8 @@ pub async fn add_venue<S: Store>(tx: &mut S, spec: &VenueSpec) -> DbResult<Creat
             min_notice_minutes: spec.min_notice_minutes,
             advance_days: spec.advance_days,
             seating_minutes: spec.seating_minutes,
+            currency: &spec.currency,
+            address: &spec.address,
         })
         .await?;
     let mut services = HashMap::new();
@@ -109,6 +117,8 @@ pub async fn add_venue<S: Store>(tx: &mut S, spec: &VenueSpec) -> DbResult<Creat
                 s.duration_minutes,
                 s.cleanup_minutes,
                 s.needs_room,
+                s.price_cents,
+                &s.description,
             )
             .await?;
         services.insert(s.name.clone(), ServiceId(sid));
@@ -208,6 +218,8 @@ pub async fn overview(db: &Db) -> DbResult<Vec<VenueOverview>> {
                     cleanup_minutes: s.cleanup_minutes as i32,
                     needs_room: s.needs_room,
                     therapists: offered_by(s.id),
+                    price_cents: s.price_cents,
+                    description: s.description,
                 })
                 .collect();
             out.push(VenueOverview {
@@ -217,6 +229,8 @@ pub async fn overview(db: &Db) -> DbResult<Vec<VenueOverview>> {
                 resources,
                 services,
                 seating_minutes: v.seating_minutes.map(|m| m as i32),
+                currency: v.currency,
+                address: v.address,
             });
         }
         Ok(out)

@@ -57,24 +57,35 @@ pub fn demo_spa() -> VenueSpec {
         min_notice_minutes: 60,
         advance_days: 60,
         seating_minutes: None,
+        currency: "GBP".to_owned(),
+        address: "4 Mill Lane, Bath".to_owned(),
         services: vec![
             ServiceSpec {
                 name: head.to_owned(),
                 duration_minutes: 30,
                 cleanup_minutes: 15,
                 needs_room: false,
+                price_cents: Some(4500),
+                description:
+                    "A firm massage of the back, neck and shoulders, seated or lying down."
+                        .to_owned(),
             },
             ServiceSpec {
                 name: full.to_owned(),
                 duration_minutes: 60,
                 cleanup_minutes: 15,
                 needs_room: true,
+                price_cents: Some(7500),
+                description: "A full body massage with warm oil, in a treatment room.".to_owned(),
             },
             ServiceSpec {
                 name: stone.to_owned(),
                 duration_minutes: 90,
                 cleanup_minutes: 15,
                 needs_room: true,
+                price_cents: Some(9500),
+                description: "Warm basalt stones and a slow massage, in a treatment room."
+                    .to_owned(),
             },
         ],
         resources: vec![
@@ -107,6 +118,8 @@ pub fn demo_restaurant() -> VenueSpec {
         min_notice_minutes: 30,
         advance_days: 30,
         seating_minutes: Some(90),
+        currency: "GBP".to_owned(),
+        address: "21 Quay Street, Bath".to_owned(),
         services: Vec::new(),
         resources: vec![
             table("Table 1", 2),

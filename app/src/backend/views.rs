@@ -123,6 +123,11 @@ pub async fn booking_views(
                     )
                 },
                 times_link: times_link(venue_id, &booking, tz),
+                price_label: booking
+                    .price_cents
+                    .zip(booking.currency.as_deref())
+                    .map(|(cents, currency)| crate::domain::money::format(cents, currency)),
+                venue_address: venue.address.clone(),
                 hold_lapsed: booking.status == BookingStatus::Held
                     && booking
                         .hold_expires_at

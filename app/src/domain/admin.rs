@@ -59,6 +59,8 @@ pub struct VenueSettings {
     pub max_holds_per_customer: i64,
     pub max_upcoming_per_customer: i64,
     pub version: i64,
+    pub currency: String,
+    pub address: String,
 }
 
 /// "09:30" → 570. "24:00" is allowed as the end of a day.
@@ -193,6 +195,9 @@ pub struct ServiceSetup {
     pub needs_room: bool,
     pub active: bool,
     pub version: i64,
+    /// Minor units of the venue's currency; none for no price shown.
+    pub price_cents: Option<i64>,
+    pub description: String,
 }
 
 /// A closure or time off, as listed for staff.

@@ -146,6 +146,34 @@ pub struct Booking {
     /// Set when staff cancelled it: "venue"; when the customer did: "customer".
     pub cancelled_by: Option<String>,
     pub version: i64,
+    /// The treatment's price when it was booked, in minor units of
+    /// `currency` (6500 is 65.00); none for a table or an unpriced treatment.
+    pub price_cents: Option<i64>,
+    /// ISO 4217, e.g. "EUR", with a price.
+    pub currency: Option<String>,
+    /// What the customer told the venue when confirming.
+    pub note: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// What a customer tells the venue with a booking, checked
+/// (`input::parse_note`, `input::parse_phone`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactDetails {
+    pub note: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl ContactDetails {
+    pub fn parse(
+        note: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Self, super::input::InvalidInput> {
+        Ok(Self {
+            note: super::input::parse_note(note)?,
+            phone: super::input::parse_phone(phone)?,
+        })
+    }
 }
 
 /// Why an alternative is offered.
@@ -161,6 +189,18 @@ pub enum AlternativeKind {
     OtherResource,
     /// The same time on the next day it is free.
     NextOpenDay,
+}
+
+impl AlternativeKind {
+    /// How a button names it: "earlier", "same time".
+    pub fn word(self) -> &'static str {
+        match self {
+            AlternativeKind::Earlier => "earlier",
+            AlternativeKind::Later => "later",
+            AlternativeKind::OtherResource => "same time",
+            AlternativeKind::NextOpenDay => "next day",
+        }
+    }
 }
 
 /// A free time offered when the requested one was taken.

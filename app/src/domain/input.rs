@@ -259,3 +259,68 @@ mod tests {
         assert!(!format!("{p:?}").contains("horse"));
     }
 }
+
+/// A note for the venue with a booking ("allergic to nuts"): trimmed, at
+/// most 500 characters; empty is none.
+pub fn parse_note(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
+    let t = text.map(str::trim).unwrap_or_default();
+    if t.chars().count() > 500 {
+        return Err(InvalidInput::new(
+            "note",
+            "Keep the note to 500 characters.",
+        ));
+    }
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(InvalidInput::new(
+            "note",
+            "The note has characters that cannot be shown.",
+        ));
+    }
+    Ok((!t.is_empty()).then(|| t.to_owned()))
+}
+
+/// A phone number the venue may call: digits with spaces, dashes, dots,
+/// brackets and a leading +, 5 to 20 digits; empty is none.
+pub fn parse_phone(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
+    let t = text.map(str::trim).unwrap_or_default();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let digits = t.bytes().filter(u8::is_ascii_digit).count();
+    let allowed = t.char_indices().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, ' ' | '-' | '.' | '(' | ')') || (c == '+' && i == 0)
+    });
+    if allowed && (5..=20).contains(&digits) && t.len() <= 40 {
+        Ok(Some(t.to_owned()))
+    } else {
+        Err(InvalidInput::new(
+            "phone",
+            "Write a phone number like +44 20 7946 0000, or leave it empty.",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod note_and_phone {
+    use super::*;
+
+    #[test]
+    fn notes_and_phones_are_checked() {
+        assert_eq!(parse_note(Some("  ")), Ok(None));
+        assert_eq!(
+            parse_note(Some(" Nut allergy ")).unwrap().as_deref(),
+            Some("Nut allergy")
+        );
+        assert!(parse_note(Some(&"x".repeat(501))).is_err());
+        assert_eq!(parse_phone(None), Ok(None));
+        assert_eq!(
+            parse_phone(Some("+44 (20) 7946-0000")).unwrap().as_deref(),
+            Some("+44 (20) 7946-0000")
+        );
+        for bad in ["1234", "call me", "44+20 7946 0000", "+1 555 <script>"] {
+            assert!(parse_phone(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod error;
 pub mod ids;
 pub mod input;
+pub mod money;
 pub mod venue;
 pub mod views;
 

@@ -61,6 +61,11 @@ pub struct ServiceSummary {
     pub needs_room: bool,
     /// The active therapists who offer it.
     pub therapists: Vec<ResourceId>,
+    /// In minor units of the venue's currency (6500 is 65.00); none when
+    /// the venue shows no price.
+    pub price_cents: Option<i64>,
+    /// What it is, in a sentence or two; may be empty.
+    pub description: String,
 }
 
 /// A venue with what can be booked there.
@@ -74,6 +79,10 @@ pub struct VenueOverview {
     pub services: Vec<ServiceSummary>,
     /// The length of a table booking, for restaurants.
     pub seating_minutes: Option<i32>,
+    /// ISO 4217, e.g. "EUR": what its prices are in.
+    pub currency: String,
+    /// Where it is; may be empty.
+    pub address: String,
 }
 
 impl VenueOverview {

@@ -78,9 +78,31 @@ pub struct BookingView {
     /// party), therapist or table and day, e.g.
     /// `/venues/1?service=2&resource=3&date=2026-06-02`.
     pub times_link: String,
+    /// "£75.00" when the booking has a price.
+    pub price_label: Option<String>,
+    /// The venue's address; may be empty.
+    pub venue_address: String,
 }
 
 impl BookingView {
+    /// "10:00 to 11:00, 60 minutes · £75.00": how long, and the price when
+    /// there is one.
+    pub fn length_and_price(&self) -> String {
+        match &self.price_label {
+            Some(p) => format!("{} · {p}", self.span_label),
+            None => self.span_label.clone(),
+        }
+    }
+
+    /// "Harbour Spa, 4 Mill Lane, Bath".
+    pub fn venue_line(&self) -> String {
+        if self.venue_address.is_empty() {
+            self.venue_name.clone()
+        } else {
+            format!("{}, {}", self.venue_name, self.venue_address)
+        }
+    }
+
     pub fn is_held(&self) -> bool {
         self.booking.status == BookingStatus::Held
     }
@@ -108,4 +130,50 @@ impl BookingView {
             ),
         }
     }
+}
+
+/// The reschedule page: the booking, and the times it may move to on one
+/// day, for its therapist or table, another who can do the job, or any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReschedulePage {
+    pub booking: BookingView,
+    pub timezone: String,
+    pub is_restaurant: bool,
+    /// The days open for booking.
+    pub days: Vec<DayChoice>,
+    /// Who can do the job: (resource id, "Anna" or "Table 4 (seats 4)").
+    pub choosable: Vec<(i64, String)>,
+    /// The booking's own therapist or table.
+    pub current_resource: Option<i64>,
+    /// What the grid is for: the day, and a resource or any.
+    pub date: NaiveDate,
+    pub resource: Option<i64>,
+    /// The times that day, or why there are none to show.
+    pub times: Result<Availability, String>,
+    /// Fresh at each load, like `VenuePage::nonce`.
+    pub nonce: String,
+}
+
+impl ReschedulePage {
+    /// What a time button moves to: the chosen resource, or for "any" the
+    /// booking's own when it is free then, else the first free one.
+    pub fn pick_for(&self, free: &[super::ids::ResourceId]) -> Option<i64> {
+        match self.resource {
+            Some(r) => Some(r),
+            None => self
+                .current_resource
+                .filter(|c| free.iter().any(|f| f.0 == *c))
+                .or_else(|| free.first().map(|f| f.0)),
+        }
+    }
+
+    /// Whether a time is where the booking already is.
+    pub fn is_current(&self, start: DateTime<Utc>, pick: Option<i64>) -> bool {
+        start == self.booking.booking.start && pick == self.current_resource
+    }
+}
+
+/// A reschedule target as the page's buttons carry it: "7@2026-06-02T10:00:00+00:00".
+pub fn pick_value(resource: i64, start: DateTime<Utc>) -> String {
+    format!("{resource}@{}", start.to_rfc3339())
 }

@@ -1,14 +1,16 @@
 //! My bookings: upcoming, past and cancelled; cancel; add to a calendar.
 
-use crate::api::booking::{my_bookings, CancelBooking};
+use crate::api::booking::{my_booking, my_bookings, CancelBooking};
 use crate::components::feedback::{action_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use crate::domain::views::BookingView;
+use crate::pages::login::urlencoding;
+use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn BookingsPage() -> impl IntoView {
@@ -18,11 +20,13 @@ pub fn BookingsPage() -> impl IntoView {
     let query = use_query_map();
     let confirmed = move || query.read().get("confirmed");
     let cancelled = move || query.read().get("cancelled");
+    let rescheduled = move || query.read().get("rescheduled");
     view! {
         <Title text="My bookings"/>
         <h1>"My bookings"</h1>
         {move || confirmed().map(|_| view! { <p class="notice" role="status">"Booked. See you then!"</p> })}
         {move || cancelled().map(|_| view! { <p class="notice" role="status">"Cancelled. The time is free for others again."</p> })}
+        {move || rescheduled().map(|_| view! { <p class="notice" role="status">"Rescheduled. Your booking has its new time below."</p> })}
         <FormError error=cancel_error/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -80,29 +84,145 @@ fn Item(b: BookingView, cancel: ServerAction<CancelBooking>) -> impl IntoView {
         BookingStatus::Held | BookingStatus::Confirmed
     );
     let heading = format!("{} — {}", b.what, b.when);
-    let cancel_label = format!("Cancel {}", heading);
+    let confirmed = b.booking.status == BookingStatus::Confirmed;
     view! {
         <li class="booking">
             <article aria-label=heading.clone()>
                 <h3>{heading.clone()}</h3>
-                <p>{format!("{} · with {} · {}", b.venue_name, b.with, b.span_label)}</p>
+                <p>{format!("{} · with {} · {}", b.venue_line(), b.with, b.length_and_price())}</p>
+                {b.booking.note.clone().map(|n| view! { <p class="muted">{format!("Your note: {n}")}</p> })}
                 <p class="status">{format!("Status: {}", b.status_label)}</p>
                 {(live && b.upcoming).then(|| view! {
                     <p class="muted">{b.cancel_note()}</p>
                     <div class="actions">
                         {b.is_held().then(|| view! { <a href=format!("/holds/{id}")>"Confirm this hold"</a> })}
-                        {b.customer_may_cancel().then(|| view! {
-                            <ActionForm action=cancel attr:class="inline-form">
-                                <input type="hidden" name="id" value=id/>
-                                <button type="submit" aria-label=cancel_label>"Cancel"</button>
-                            </ActionForm>
+                        {(confirmed && b.cancel_open).then(|| view! {
+                            <a href=format!("/bookings/{id}/reschedule") aria-label=format!("Reschedule {heading}")>"Reschedule"</a>
                         })}
-                        {(b.booking.status == BookingStatus::Confirmed).then(|| view! {
+                        {b.customer_may_cancel().then(|| view! { <CancelAsk b=b.clone() cancel=cancel/> })}
+                        {confirmed.then(|| view! {
                             <a href=format!("/bookings/{id}/calendar.ics") download="">"Add to calendar (.ics)"</a>
                         })}
                     </div>
                 })}
             </article>
         </li>
+    }
+}
+
+/// "Cancel": asks first. The link opens the confirm page; with
+/// JavaScript, the same question in a dialog on this page.
+#[component]
+fn CancelAsk(b: BookingView, cancel: ServerAction<CancelBooking>) -> impl IntoView {
+    let id = b.booking.id.0;
+    let heading = format!("{} — {}", b.what, b.when);
+    let dialog = NodeRef::<html::Dialog>::new();
+    let title_id = format!("cancel-title-{id}");
+    let labelled_by = title_id.clone();
+    let open = move |ev: leptos::ev::MouseEvent| {
+        if let Some(d) = dialog.get() {
+            if d.show_modal().is_ok() {
+                ev.prevent_default();
+            }
+        }
+    };
+    let close = move |_| {
+        if let Some(d) = dialog.get() {
+            d.close();
+        }
+    };
+    view! {
+        <a href=format!("/bookings/{id}/cancel") aria-label=format!("Cancel {heading}") on:click=open>"Cancel"</a>
+        <dialog node_ref=dialog class="confirm-dialog" aria-labelledby=labelled_by>
+            <h2 id=title_id>{cancel_question(&b)}</h2>
+            <p>{heading.clone()}</p>
+            <p class="muted">{b.cancel_note()}</p>
+            <div class="actions">
+                <ActionForm action=cancel attr:class="inline-form">
+                    <input type="hidden" name="id" value=id/>
+                    <button type="submit" class="danger">{cancel_yes(&b)}</button>
+                </ActionForm>
+                <button type="button" on:click=close>"Keep it"</button>
+            </div>
+        </dialog>
+    }
+}
+
+fn cancel_question(b: &BookingView) -> &'static str {
+    if b.is_held() {
+        "Release this hold?"
+    } else {
+        "Cancel this booking?"
+    }
+}
+
+fn cancel_yes(b: &BookingView) -> &'static str {
+    if b.is_held() {
+        "Yes, release it"
+    } else {
+        "Yes, cancel it"
+    }
+}
+
+/// The question before a cancellation, as a page: where the Cancel link
+/// goes without JavaScript.
+#[component]
+pub fn CancelPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let cancel = ServerAction::<CancelBooking>::new();
+    let error = action_error(cancel.value());
+    let booking = Resource::new(id, my_booking);
+    view! {
+        <Title text="Cancel a booking"/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match booking.await {
+                    Ok(b) if b.customer_may_cancel() && b.upcoming => {
+                        let id = b.booking.id.0;
+                        view! {
+                            <h1>{cancel_question(&b)}</h1>
+                            <div class="summary" role="group" aria-label="The booking">
+                                <p class="what">{b.what.clone()}</p>
+                                <p>{format!("with {}", b.with)}</p>
+                                <p>{b.when.clone()}</p>
+                                <p>{b.length_and_price()}</p>
+                                <p>{b.venue_line()}</p>
+                            </div>
+                            <p class="muted">{b.cancel_note()}</p>
+                            <FormError error=error/>
+                            <div class="actions">
+                                <ActionForm action=cancel attr:class="inline-form">
+                                    <input type="hidden" name="id" value=id/>
+                                    <button type="submit" class="danger">{cancel_yes(&b)}</button>
+                                </ActionForm>
+                                <a href="/bookings">"Keep it"</a>
+                            </div>
+                        }.into_any()
+                    }
+                    Ok(b) => view! {
+                        <h1>"This booking cannot be cancelled here"</h1>
+                        <p>{format!("{} with {}, {}: {}.", b.what, b.with, b.when, b.status_label)}</p>
+                        <p>{b.cancel_note()}</p>
+                        <p><a href="/bookings">"See your bookings"</a></p>
+                    }.into_any(),
+                    Err(AppError::Unauthorized) => {
+                        let next = format!("/bookings/{}/cancel", id());
+                        view! { <Redirect path=format!("/login?next={}", urlencoding(&next))/> }.into_any()
+                    }
+                    Err(AppError::NotFound) => view! {
+                        <h1>"Not found"</h1>
+                        <p>"There is no such booking among yours. " <a href="/bookings">"See your bookings"</a></p>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -1,7 +1,7 @@
 //! The confirm page: what is held and until when; confirm or release.
 
 use crate::api::booking::{my_booking, ConfirmHold, PlaceHold, ReleaseHold};
-use crate::components::feedback::{action_error, FormError};
+use crate::components::feedback::{action_error, field_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use crate::domain::views::BookingView;
@@ -49,6 +49,14 @@ fn Held(b: BookingView) -> impl IntoView {
     let release = ServerAction::<ReleaseHold>::new();
     let again = ServerAction::<PlaceHold>::new();
     let confirm_error = action_error(confirm.value());
+    let note_error = field_error(confirm_error, "note");
+    let phone_error = field_error(confirm_error, "phone");
+    // A field's error shows next to it; the rest above the form.
+    let confirm_error = Signal::derive(move || {
+        confirm_error
+            .get()
+            .filter(|e| !matches!(e, AppError::Invalid { .. }))
+    });
     let release_error = action_error(release.value());
     let again_error = action_error(again.value());
     let id = b.booking.id.0;
@@ -97,8 +105,8 @@ fn Held(b: BookingView) -> impl IntoView {
             <p class="what">{b.what.clone()}</p>
             <p>{format!("with {}", b.with)}</p>
             <p>{b.when.clone()}</p>
-            <p>{b.span_label.clone()}</p>
-            <p>{b.venue_name.clone()}</p>
+            <p>{b.length_and_price()}</p>
+            <p>{b.venue_line()}</p>
         </div>
         <FormError error=confirm_error/>
         <FormError error=release_error/>
@@ -127,17 +135,29 @@ fn Held(b: BookingView) -> impl IntoView {
         } else {
             let expiry = expiry.clone();
             let back = back.clone();
+            let (note_shown, phone_shown) = (note_error.clone(), phone_error.clone());
+            let (note_error, phone_error) = (note_error.clone(), phone_error.clone());
             view! {
                 <p>
                     {format!("We hold this time for you until {expiry}")}
                     <Countdown until=expires_at left=left/>
                     "."
                 </p>
+                <ActionForm action=confirm attr:id="confirm-form" attr:class="stacked details">
+                    <input type="hidden" name="id" value=id/>
+                    <label for="note">"A note for the venue " <span class="muted">"(optional)"</span></label>
+                    <textarea id="note" name="note" rows="2" maxlength="500"
+                        aria-invalid=move || note_error().is_some().then_some("true")
+                        aria-describedby="note-error"></textarea>
+                    <p id="note-error" class="field-error">{note_shown}</p>
+                    <label for="phone">"Phone " <span class="muted">"(optional, in case the venue needs to reach you)"</span></label>
+                    <input id="phone" name="phone" type="tel" autocomplete="tel" maxlength="40"
+                        aria-invalid=move || phone_error().is_some().then_some("true")
+                        aria-describedby="phone-error"/>
+                    <p id="phone-error" class="field-error">{phone_shown}</p>
+                </ActionForm>
                 <div class="actions">
-                    <ActionForm action=confirm attr:class="inline-form">
-                        <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="primary">"Confirm booking"</button>
-                    </ActionForm>
+                    <button type="submit" form="confirm-form" class="primary">"Confirm booking"</button>
                     <ActionForm action=release attr:class="inline-form">
                         <input type="hidden" name="id" value=id/>
                         <input type="hidden" name="back" value=back/>

@@ -4,4 +4,5 @@ pub mod hold;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod reschedule;
 pub mod venue;

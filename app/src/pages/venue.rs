@@ -5,7 +5,7 @@
 
 use crate::api::booking::{load_slot_grid, load_venue_page, PlaceHold};
 use crate::components::feedback::action_error;
-use crate::domain::booking::{Alternative, AlternativeKind};
+use crate::domain::booking::Alternative;
 use crate::domain::error::AppError;
 use crate::domain::ids::ResourceId;
 use crate::domain::venue::ResourceKind;
@@ -117,11 +117,36 @@ fn Booker(
             (r.id.0, label)
         })
         .collect();
+    let price_of =
+        |cents: Option<i64>| cents.map(|c| crate::domain::money::format(c, &venue.currency));
     let services: Vec<(i64, String)> = venue
         .services
         .iter()
-        .map(|s| (s.id.0, format!("{} ({} min)", s.name, s.duration_minutes)))
+        .map(|s| {
+            let label = match price_of(s.price_cents) {
+                Some(p) => format!("{} ({} min, {p})", s.name, s.duration_minutes),
+                None => format!("{} ({} min)", s.name, s.duration_minutes),
+            };
+            (s.id.0, label)
+        })
         .collect();
+    // What the grid is for, in a line: the treatment, its length and price,
+    // and what it is; or the table and how long it is kept.
+    let chosen_service = venue
+        .services
+        .iter()
+        .find(|s| Some(s.id.0) == effective.service);
+    let facts = chosen_service.map(|s| {
+        let mut line = format!("{}: {} minutes", s.name, s.duration_minutes);
+        if let Some(p) = price_of(s.price_cents) {
+            line.push_str(&format!(", {p}"));
+        }
+        line.push('.');
+        if !s.description.is_empty() {
+            line.push_str(&format!(" {}", s.description));
+        }
+        line
+    });
     let any_label = if is_restaurant {
         "Best table for the party"
     } else {
@@ -131,6 +156,7 @@ fn Booker(
     view! {
         <Title text=venue.name.clone()/>
         <h1>{format!("Book at {}", venue.name)}</h1>
+        {(!venue.address.is_empty()).then(|| view! { <p class="address">{venue.address.clone()}</p> })}
         <p class="muted">{format!("Times are in {}. A chosen time is held for you for {} minutes while you confirm.", venue.timezone, page.hold_minutes)}</p>
         {venue.seating_minutes.map(|m| view! { <p class="muted">{format!("A table is yours for {m} minutes from the time you book.")}</p> })}
         // With JavaScript the grid follows each choice at once; without,
@@ -166,6 +192,7 @@ fn Booker(
             </select>
             <button type="submit">"Show times"</button>
         </Form>
+        {facts.map(|f| view! { <p class="facts">{f}</p> })}
         <Conflict hold=hold effective=effective.clone() venue_id=venue_id nonce=page.nonce.clone()/>
         {match grid {
             Ok(g) => view! { <Grid grid=g hold=hold effective=effective venue_id=venue_id names=names/> }.into_any(),
@@ -174,9 +201,24 @@ fn Booker(
     }
 }
 
+/// A query ("a=1&__err=…") without the parameters through which a form's
+/// error comes back without JavaScript: "?a=1", or "" when nothing is left.
+fn without_error_params(search: &str) -> String {
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("__path=") && !p.starts_with("__err="))
+        .collect();
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    }
+}
+
 /// Submits the form an input event came from (through its submit event,
 /// so the router's form handling runs).
-fn submit_form_of(ev: &leptos::ev::Event) {
+pub(crate) fn submit_form_of(ev: &leptos::ev::Event) {
     use leptos::wasm_bindgen::JsCast;
     let form = ev
         .target()
@@ -287,14 +329,13 @@ fn Conflict(
                 }.into_any()
             }
             AppError::Unauthorized => {
-                let here = format!("{}{}", location.pathname.get(), {
-                    let s = location.search.get();
-                    if s.is_empty() {
-                        String::new()
-                    } else {
-                        format!("?{s}")
-                    }
-                });
+                // Back to these times after logging in, without the error
+                // a form sent without JavaScript brought back in the query.
+                let here = format!(
+                    "{}{}",
+                    location.pathname.get(),
+                    without_error_params(&location.search.get())
+                );
                 let login = format!("/login?next={}", urlencoding(&here));
                 let register = format!("/register?next={}", urlencoding(&here));
                 view! {
@@ -323,12 +364,7 @@ fn AlternativeChoice(
     venue_id: i64,
     nonce: String,
 ) -> impl IntoView {
-    let why = match a.kind {
-        AlternativeKind::Earlier => "earlier",
-        AlternativeKind::Later => "later",
-        AlternativeKind::OtherResource => "same time",
-        AlternativeKind::NextOpenDay => "next day",
-    };
+    let why = a.kind.word();
     // A key of its own: a new choice, not a repeat of the failed one; the
     // same for a double click on this button.
     let key = format!("alt-{nonce}-{}-{}", a.resource.0, a.start.timestamp());
@@ -340,5 +376,19 @@ fn AlternativeChoice(
                 <button type="submit" name="start" value=a.start.to_rfc3339() class="slot">{label}</button>
             </ActionForm>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_way_back_leaves_out_the_error_of_the_last_form() {
+        use super::without_error_params;
+        assert_eq!(
+            without_error_params("service=1&__path=%2Fapi%2Fplace_hold&__err=abc&date=2026-06-02"),
+            "?service=1&date=2026-06-02"
+        );
+        assert_eq!(without_error_params("?__err=abc"), "");
+        assert_eq!(without_error_params(""), "");
     }
 }

@@ -57,6 +57,65 @@ on_both_databases! {
         assert_eq!(ctx.orphan_claims().await, 0);
     }
 
+    async fn the_times_a_booking_may_move_to_read_its_own_time_as_free(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };
+        let (anna, head) = (spa.resource("Anna"), spa.service(HEAD));
+        let a = ctx.engine.book(&service_request(alice, spa.id, head, specific(anna), london(2, 10, 0))).await.unwrap();
+        ctx.engine.book(&service_request(bob, spa.id, head, specific(anna), london(2, 11, 0))).await.unwrap();
+        let grid = ctx.engine.move_times(alice, a.id, june(2), specific(anna)).await.unwrap();
+        let at = |time: &str| grid.slots.iter().find(|s| s.time == time).map(|s| s.free.clone());
+        assert_eq!(at("10:00"), Some(vec![anna]), "its own time");
+        assert_eq!(at("10:15"), Some(vec![anna]), "overlapping only its own time");
+        assert_eq!(at("10:30"), Some(vec![]), "would run into Bob's booking");
+        assert_eq!(at("11:00"), Some(vec![]), "Bob's");
+        assert_eq!(at("11:45"), Some(vec![anna]));
+        // What the grid offers, the move does; for everyone else the time is taken.
+        let moved = ctx.engine.reschedule(alice, a.id, london(2, 10, 15), None).await.unwrap();
+        assert_eq!(moved.start, london(2, 10, 15));
+        let everyone = ctx.engine.availability(spa.id, june(2), Offer::Service(head), specific(anna)).await.unwrap();
+        assert_eq!(everyone.slots.iter().find(|s| s.time == "10:15").map(|s| s.free.clone()), Some(vec![]));
+        // Any therapist: Ben is free at 11:00, Anna is not.
+        let any = ctx.engine.move_times(alice, a.id, june(2), ResourceChoice::Any).await.unwrap();
+        assert_eq!(any.slots.iter().find(|s| s.time == "11:00").map(|s| s.free.clone()), Some(vec![spa.resource("Ben")]));
+        // Someone else's booking is not there to move.
+        assert_eq!(ctx.engine.move_times(bob, a.id, june(2), specific(anna)).await.unwrap_err(), BookingError::NotFound);
+    }
+
+    async fn a_booking_keeps_the_price_it_was_made_at_and_what_the_customer_told_the_venue(ctx: Ctx) {
+        use app::backend::staff::Change;
+        use app::domain::admin::StrandChoice;
+        use app::domain::booking::ContactDetails;
+        let spa = ctx.spa().await;
+        let c = ctx.customer().await;
+        let (anna, head) = (spa.resource("Anna"), spa.service(HEAD));
+        let hold = ctx.engine.hold(&service_request(c, spa.id, head, specific(anna), london(2, 10, 0))).await.unwrap();
+        assert_eq!((hold.price_cents, hold.currency.as_deref()), (Some(4500), Some("GBP")), "the demo spa's price");
+        // The venue raises the price: the hold keeps its own, new bookings pay the new one.
+        let staff = ctx.staff_of(&[spa.id]).await;
+        let setup = ctx.engine.venue_setup(staff, spa.id).await.unwrap();
+        let s = setup.services.iter().find(|x| x.name == HEAD).unwrap().clone();
+        assert_eq!(s.price_cents, Some(4500));
+        let raise = Change::EditService { id: s.id, version: s.version, name: s.name.clone(), duration_minutes: s.duration_minutes, cleanup_minutes: s.cleanup_minutes, needs_room: s.needs_room, active: true, price_cents: Some(5000), description: s.description.clone() };
+        ctx.engine.change(staff, spa.id, &raise, StrandChoice::Ask).await.unwrap();
+        let details = ContactDetails::parse(Some(" Nut allergy "), Some("+44 20 7946 0000")).unwrap();
+        let confirmed = ctx.engine.confirm_hold_with(c, hold.id, &details).await.unwrap();
+        assert_eq!(confirmed.price_cents, Some(4500));
+        assert_eq!((confirmed.note.as_deref(), confirmed.phone.as_deref()), (Some("Nut allergy"), Some("+44 20 7946 0000")));
+        let read = ctx.engine.booking(Actor::customer(c), hold.id).await.unwrap();
+        assert_eq!((read.price_cents, read.note), (Some(4500), Some("Nut allergy".to_owned())));
+        let later = ctx.engine.book(&service_request(c, spa.id, head, specific(anna), london(3, 10, 0))).await.unwrap();
+        assert_eq!(later.price_cents, Some(5000));
+        // A table has no price; neither has a treatment the venue shows none for.
+        let clear = Change::EditService { id: s.id, version: s.version + 1, name: s.name.clone(), duration_minutes: s.duration_minutes, cleanup_minutes: s.cleanup_minutes, needs_room: s.needs_room, active: true, price_cents: None, description: s.description.clone() };
+        ctx.engine.change(staff, spa.id, &clear, StrandChoice::Ask).await.unwrap();
+        let free = ctx.engine.book(&service_request(c, spa.id, head, specific(anna), london(4, 10, 0))).await.unwrap();
+        assert_eq!((free.price_cents, free.currency), (None, None));
+        // A second confirm (a double click) answers with the booking as it is.
+        let again = ctx.engine.confirm_hold_with(c, hold.id, &ContactDetails::default()).await.unwrap();
+        assert_eq!(again.note.as_deref(), Some("Nut allergy"));
+    }
+
     async fn a_hold_claims_the_slot_until_confirmed_and_confirming_keeps_it(ctx: Ctx) {
         let spa = ctx.spa().await;
         let [alice, bob] = ctx.customers(2).await[..] else { unreachable!() };

@@ -566,6 +566,8 @@ async fn run_setup(
                 seating_minutes: s.seating_minutes,
                 max_holds_per_customer: None,
                 max_upcoming_per_customer: None,
+                currency: None,
+                address: None,
             }
         }
         Setup::Active(id, active) => {
@@ -609,6 +611,8 @@ async fn run_setup(
                 cleanup_minutes: *cleanup,
                 needs_room: *needs_room,
                 active: *active,
+                price_cents: s.price_cents,
+                description: s.description.clone(),
             }
         }
         Setup::Hours {
@@ -695,7 +699,12 @@ async fn run_op(w: Arc<World>, engine: usize, op: Op) -> (Op, Outcome) {
                 hold: false,
             })
         }
-        Op::Confirm { customer, id } => match e.confirm_hold(*customer, *id).await {
+        // Half the confirmations carry a note and phone for the venue: the
+        // same conditional update, with more written.
+        Op::Confirm { customer, id } => match e
+            .confirm_hold_with(*customer, *id, &confirm_details(id.0))
+            .await
+        {
             Ok(b) if b.status == BookingStatus::Confirmed => Outcome::Confirmed(*id),
             Ok(b) => Outcome::Broken(format!("confirming #{id} answered a {} booking", b.status)),
             Err(e @ (BookingError::Busy | BookingError::Internal)) => {
@@ -1061,5 +1070,18 @@ mod random_mixed_operations_through_a_transaction_pooler_keep_every_invariant {
             },
         )
         .await
+    }
+}
+
+/// What a confirmation in the run tells the venue.
+fn confirm_details(id: i64) -> app::domain::booking::ContactDetails {
+    if id % 2 == 0 {
+        app::domain::booking::ContactDetails::parse(
+            Some("By the window, please."),
+            Some("+44 20 7946 0000"),
+        )
+        .expect("a valid note and phone")
+    } else {
+        app::domain::booking::ContactDetails::default()
     }
 }

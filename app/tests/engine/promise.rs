@@ -39,6 +39,8 @@ fn grid(setup: &VenueSetup, minutes: i64) -> Change {
         seating_minutes: s.seating_minutes,
         max_holds_per_customer: None,
         max_upcoming_per_customer: None,
+        currency: None,
+        address: None,
     }
 }
 
@@ -139,21 +141,21 @@ on_both_databases! {
         // A new length and cleanup: the booking takes the new ones.
         let s = setup(&ctx, staff, spa.id).await;
         let h = s.services.iter().find(|x| x.id == head).unwrap();
-        let longer = Change::EditService { id: head, version: h.version, name: h.name.clone(), duration_minutes: 45, cleanup_minutes: 30, needs_room: false, active: true };
+        let longer = Change::EditService { id: head, version: h.version, name: h.name.clone(), duration_minutes: 45, cleanup_minutes: 30, needs_room: false, active: true, price_cents: None, description: String::new() };
         let booked = book_behind(&ctx, &other, service_request(c, spa.id, head, specific(ben), london(2, 10, 0)), staff, spa.id, longer).await.unwrap();
         assert_eq!((booked.end, booked.occupied_until), (london(2, 10, 45), london(2, 11, 15)));
 
         // A room that is now required: the booking gets one.
         let s = setup(&ctx, staff, spa.id).await;
         let h = s.services.iter().find(|x| x.id == head).unwrap();
-        let with_room = Change::EditService { id: head, version: h.version, name: h.name.clone(), duration_minutes: 45, cleanup_minutes: 30, needs_room: true, active: true };
+        let with_room = Change::EditService { id: head, version: h.version, name: h.name.clone(), duration_minutes: 45, cleanup_minutes: 30, needs_room: true, active: true, price_cents: None, description: String::new() };
         let booked = book_behind(&ctx, &other, service_request(c, spa.id, head, specific(ben), london(2, 14, 0)), staff, spa.id, with_room).await.unwrap();
         assert_eq!(booked.resources.len(), 2, "a therapist and a room: {:?}", booked.resources);
 
         // A service withdrawn altogether.
         let s = setup(&ctx, staff, spa.id).await;
         let h = s.services.iter().find(|x| x.id == head).unwrap();
-        let gone = Change::EditService { id: head, version: h.version, name: h.name.clone(), duration_minutes: 45, cleanup_minutes: 30, needs_room: true, active: false };
+        let gone = Change::EditService { id: head, version: h.version, name: h.name.clone(), duration_minutes: 45, cleanup_minutes: 30, needs_room: true, active: false, price_cents: None, description: String::new() };
         let answer = book_behind(&ctx, &other, service_request(c, spa.id, head, specific(ben), london(2, 16, 0)), staff, spa.id, gone).await;
         assert_eq!(rule(answer), RuleViolation::UnknownService);
         ctx.assert_invariants("after every set-up change").await;

@@ -228,6 +228,8 @@ impl Ctx {
             duration_minutes: minutes,
             cleanup_minutes: 15,
             needs_room: false,
+            price_cents: None,
+            description: String::new(),
         };
         let spec = VenueSpec {
             name: "Solo Studio".to_owned(),
@@ -238,6 +240,8 @@ impl Ctx {
             min_notice_minutes: 60,
             advance_days: 60,
             seating_minutes: None,
+            currency: "EUR".to_owned(),
+            address: String::new(),
             services: vec![service("30", 30), service("60", 60), service("90", 90)],
             resources: vec![ResourceSpec {
                 kind: ResourceKind::Therapist,
@@ -386,5 +390,7 @@ pub fn settings_with_limits(
         seating_minutes: s.seating_minutes,
         max_holds_per_customer: holds,
         max_upcoming_per_customer: upcoming,
+        currency: None,
+        address: None,
     }
 }

@@ -1,7 +1,8 @@
 use super::venues::{choice, offer};
-use super::{invalid, ApiError, ApiResult, Body, ClientAddress, Id, SignedIn};
+use super::{invalid, ApiError, ApiResult, Body, ClientAddress, Id, OptionalBody, SignedIn};
 use app::backend::engine::Actor;
-use app::domain::booking::{Booking, BookingRequest};
+use app::domain::booking::{Booking, BookingRequest, ContactDetails};
+use app::domain::error::AppError;
 use app::domain::ids::{BookingId, VenueId};
 use app::domain::input::IdempotencyKey;
 use app::state::AppState;
@@ -146,15 +147,32 @@ pub async fn book(
     Ok((StatusCode::CREATED, Json(booking)))
 }
 
+/// What the customer tells the venue when confirming; both optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// A note for the venue, at most 500 characters.
+    #[schema(max_length = 500)]
+    note: Option<String>,
+    /// A phone number the venue may call: 5 to 20 digits, with spaces,
+    /// dashes, dots, brackets and a leading +.
+    #[schema(max_length = 40)]
+    phone: Option<String>,
+}
+
 /// Confirm your hold.
+///
+/// The body is optional: without one, the booking has no note or phone.
 #[utoipa::path(
     post,
     path = "/holds/{id}/confirm",
     tag = "bookings",
     security(("session" = [])),
     params(("id" = i64, Path, description = "The hold.")),
+    request_body(content = Option<ConfirmBody>, description = "A note and phone for the venue (optional)."),
     responses(
         (status = 200, description = "The confirmed booking.", body = Booking),
+        (status = 400, description = "Invalid input: `field` names it (a note over 500 characters, a phone that is not a phone number).", body = ApiError),
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Refused: a cross-site request from a browser.", body = ApiError),
         (status = 404, description = "No such booking, or not yours.", body = ApiError),
@@ -166,9 +184,15 @@ pub async fn confirm(
     State(state): State<AppState>,
     user: SignedIn,
     Id(id): Id,
+    OptionalBody(body): OptionalBody<ConfirmBody>,
 ) -> ApiResult<Json<Booking>> {
+    let details = ContactDetails::parse(body.note.as_deref(), body.phone.as_deref())
+        .map_err(AppError::from)?;
     Ok(Json(
-        state.engine.confirm_hold(user.0.id, BookingId(id)).await?,
+        state
+            .engine
+            .confirm_hold_with(user.0.id, BookingId(id), &details)
+            .await?,
     ))
 }
 

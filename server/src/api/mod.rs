@@ -154,6 +154,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// A JSON body that may be left out: a request without one (no
+/// Content-Type and nothing sent) reads as `T::default()`; one sent is
+/// read as `Body` reads it.
+pub struct OptionalBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared = req.headers().contains_key(header::CONTENT_TYPE);
+        let length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if !declared && length.is_none_or(|n| n == 0) {
+            return Ok(OptionalBody(T::default()));
+        }
+        Body::<T>::from_request(req, state)
+            .await
+            .map(|Body(v)| OptionalBody(v))
+    }
+}
+
 /// The path of the first string (or object key) in `v` that holds a
 /// control character: `name`, `items[2].reason`.
 fn control_character_in(v: &serde_json::Value, path: &str) -> Option<String> {

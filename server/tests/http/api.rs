@@ -281,6 +281,40 @@ on_both_databases! {
         c.log_in("gus@example.com", "a long enough password").await;
     }
 
+    async fn confirming_may_carry_a_note_and_phone_for_the_venue_and_bad_ones_are_named(app) {
+        let mut c = app.customer("noor@example.com").await;
+        let s = spa(&mut c).await;
+        // The venue list says what things cost and where the venue is.
+        let venues = c.send(Method::GET, "/api/v1/venues", None).await.json;
+        let spa_json = venues.as_array().unwrap().iter().find(|v| v["id"] == s.venue).unwrap().clone();
+        assert_eq!((spa_json["currency"].as_str(), spa_json["address"].as_str()), (Some("GBP"), Some("4 Mill Lane, Bath")));
+        let head = spa_json["services"].as_array().unwrap().iter().find(|x| x["id"] == s.head).unwrap().clone();
+        assert_eq!(head["price_cents"], 4500);
+        assert!(head["description"].as_str().unwrap().contains("neck and shoulders"));
+        let hold = c.send(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await;
+        let id = hold.json["id"].as_i64().unwrap();
+        assert_eq!(hold.json["price_cents"], 4500);
+        let path = format!("/api/v1/holds/{id}/confirm");
+        for (body, field) in [
+            (json!({"phone": "call me"}), "phone"),
+            (json!({"note": "x".repeat(501)}), "note"),
+            (json!({"note": "fine", "tip": 5}), "tip"),
+            (json!({"phone": 44}), "phone"),
+        ] {
+            let r = c.send(Method::POST, &path, Some(body.clone())).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.json);
+            assert!(r.json["field"].as_str().unwrap_or_default().contains(field), "{body}: {}", r.json);
+        }
+        assert_eq!(c.my_booking(&id.to_string()).await["status"], "held", "refusals change nothing");
+        let r = c.send(Method::POST, &path, Some(json!({"note": "  First visit  ", "phone": "+44 20 7946 0000"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        assert_eq!((r.json["note"].as_str(), r.json["phone"].as_str()), (Some("First visit"), Some("+44 20 7946 0000")));
+        // Without a body, as before: no note.
+        let other = c.send(Method::POST, "/api/v1/holds", Some(head_with(&s, s.anna, &london(2, 11, 0)))).await.json["id"].as_i64().unwrap();
+        let r = c.send(Method::POST, &format!("/api/v1/holds/{other}/confirm"), None).await;
+        assert_eq!((r.status, r.json["note"].clone()), (StatusCode::OK, serde_json::Value::Null));
+    }
+
     async fn a_customer_holds_confirms_lists_and_cancels_a_booking(app) {
         let mut c = app.customer("hana@example.com").await;
         let s = spa(&mut c).await;

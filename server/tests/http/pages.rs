@@ -287,6 +287,105 @@ on_both_databases! {
         assert!(!html.contains(r#"aria-label="Cancel "#), "no cancel button once the window closed");
     }
 
+    async fn customers_reschedule_from_the_same_grid_and_a_taken_time_changes_nothing(app) {
+        let mut c = app.customer("rita@example.com").await;
+        let mut other = app.customer("sam@example.com").await;
+        let book = |start: String| json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": start});
+        let id = c.send(Method::POST, "/api/v1/bookings", Some(book(london(2, 10, 0)))).await.json["id"].as_i64().unwrap().to_string();
+        assert_eq!(other.send(Method::POST, "/api/v1/bookings", Some(book(london(2, 11, 0)))).await.status, StatusCode::CREATED);
+        let (_, _, mine) = c.page("/bookings").await;
+        assert!(mine.contains(&format!(r#"href="/bookings/{id}/reschedule""#)), "{mine}");
+        let page = format!("/bookings/{id}/reschedule");
+        let (status, _, html) = c.page(&page).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Reschedule your booking"), "{html}");
+        assert!(html.contains("10:00 to 10:30, 30 minutes · £45.00"), "length and price: {html}");
+        // Its own time is where it is now; the times overlapping only it are free.
+        assert!(html.contains(r#"aria-label="Tuesday 2 June, 10:00, Anna, your booking now""#), "{html}");
+        assert!(html.contains(r#"aria-label="Move to Tuesday 2 June, 10:15, Anna""#), "{html}");
+        assert!(html.contains(r#"aria-label="Tuesday 2 June, 11:00, taken""#), "Sam's time: {html}");
+        // Another day and "any therapist" are a query away.
+        let (_, _, html) = c.page(&format!("{page}?date=2026-06-03&resource=0")).await;
+        assert!(html.contains(r#"value="2026-06-03" selected"#) && html.contains(r#"<option value="0" selected"#), "{html}");
+        assert!(html.contains(r#"aria-label="Move to Wednesday 3 June, 10:00, Anna""#), "{html}");
+
+        // A move, without JavaScript.
+        let pick = format!("1@{}", london(2, 14, 0));
+        let (_, location) = c.form_post("/api/reschedule_booking", &[("id", &id), ("pick", &pick)], &page).await;
+        assert_eq!(location, format!("/bookings?rescheduled={id}"));
+        let (_, _, html) = c.page(&location).await;
+        assert!(html.contains("Rescheduled.") && html.contains("Tuesday 2 June, 14:00"), "{html}");
+        // Into Sam's time: the banner with alternatives, and nothing changed.
+        let pick = format!("1@{}", london(2, 11, 0));
+        let (_, back) = c.form_post("/api/reschedule_booking", &[("id", &id), ("pick", &pick)], &page).await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains("That time was just taken") && html.contains("your booking has not changed"), "{html}");
+        assert!(html.contains(r#"name="pick""#) && html.contains("(earlier)"), "alternatives to move to: {html}");
+        let now = c.my_booking(&id).await;
+        assert_eq!(parse_time(now["start"].as_str().unwrap()), parse_time(&london(2, 14, 0)));
+        // The same time again, a garbled pick, someone else's booking: a clear no.
+        let same = c.call("/api/reschedule_booking", &[("id", &id), ("pick", &format!("1@{}", london(2, 14, 0)))]).await;
+        assert_eq!(same.status, StatusCode::BAD_REQUEST, "{}", same.text);
+        assert_eq!(c.call("/api/reschedule_booking", &[("id", &id), ("pick", "soon")]).await.status, StatusCode::BAD_REQUEST);
+        let (_, _, html) = other.page(&page).await;
+        assert!(html.contains("There is no such booking among yours."), "{html}");
+        assert_eq!(other.call("/api/reschedule_booking", &[("id", &id), ("pick", &format!("2@{}", london(3, 10, 0)))]).await.status, StatusCode::NOT_FOUND);
+        // Once the window has closed the page says so instead of offering times.
+        app.clock.set(parse_time(&london(1, 14, 1)).timestamp());
+        let (_, _, html) = c.page(&page).await;
+        assert!(html.contains("This booking cannot be rescheduled") && !html.contains("Move to "), "{html}");
+    }
+
+    async fn cancelling_asks_first_on_a_page_of_its_own_without_javascript(app) {
+        let mut c = app.customer("cato@example.com").await;
+        let id = c.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await.json["id"].as_i64().unwrap().to_string();
+        let (_, _, mine) = c.page("/bookings").await;
+        assert!(mine.contains(&format!(r#"href="/bookings/{id}/cancel""#)), "a link to the question: {mine}");
+        assert!(mine.contains("<dialog"), "and the same question as a dialog for JavaScript: {mine}");
+        let (status, _, html) = c.page(&format!("/bookings/{id}/cancel")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Cancel this booking?") && html.contains("Yes, cancel it") && html.contains(r#"href="/bookings">Keep it<"#), "{html}");
+        // Opening the question changes nothing.
+        assert_eq!(c.my_booking(&id.to_string()).await["status"], "confirmed");
+        let (_, location) = c.form_post("/api/cancel_booking", &[("id", &id)], &format!("/bookings/{id}/cancel")).await;
+        assert_eq!(location, format!("/bookings?cancelled={id}"));
+        let (_, _, html) = c.page(&format!("/bookings/{id}/cancel")).await;
+        assert!(html.contains("This booking cannot be cancelled here"), "{html}");
+        let mut other = app.customer("dex@example.com").await;
+        let (_, _, html) = other.page(&format!("/bookings/{id}/cancel")).await;
+        assert!(html.contains("There is no such booking among yours."), "{html}");
+    }
+
+    async fn prices_addresses_and_the_customers_note_are_shown_where_people_look(app) {
+        let mut c = app.customer("ivo@example.com").await;
+        let (_, _, html) = c.page("/venues/1?service=2&date=2026-06-02").await;
+        assert!(html.contains("4 Mill Lane, Bath"), "{html}");
+        assert!(html.contains("Full body massage (60 min, £75.00)"), "{html}");
+        assert!(html.contains("Full body massage: 60 minutes, £75.00. A full body massage with warm oil"), "{html}");
+        let hold = c.send(Method::POST, "/api/v1/holds", Some(json!({"venue_id": 1, "service_id": 2, "resource_id": 1, "start": london(2, 10, 0), "idempotency_key": "facts-hold-1"}))).await;
+        assert_eq!((hold.json["price_cents"].as_i64(), hold.json["currency"].as_str()), (Some(7500), Some("GBP")), "{}", hold.json);
+        let id = hold.json["id"].as_i64().unwrap().to_string();
+        let (_, _, html) = c.page(&format!("/holds/{id}")).await;
+        assert!(html.contains("10:00 to 11:00, 60 minutes · £75.00") && html.contains("Harbour Spa, 4 Mill Lane, Bath"), "{html}");
+        assert!(html.contains(r#"name="note""#) && html.contains(r#"name="phone""#), "{html}");
+        // A bad phone is named next to its field and the hold stays a hold.
+        let (_, back) = c.form_post("/api/confirm_hold", &[("id", &id), ("note", "Window seat"), ("phone", "call me")], &format!("/holds/{id}")).await;
+        let (_, _, html) = c.page(&back).await;
+        assert!(html.contains("Write a phone number like"), "{html}");
+        assert_eq!(c.my_booking(&id.to_string()).await["status"], "held");
+        let (_, location) = c.form_post("/api/confirm_hold", &[("id", &id), ("note", "Window seat"), ("phone", "+44 20 7946 0000")], &format!("/holds/{id}")).await;
+        assert_eq!(location, format!("/bookings?confirmed={id}"));
+        let (_, _, html) = c.page("/bookings").await;
+        assert!(html.contains("Your note: Window seat") && html.contains("£75.00"), "{html}");
+        let (_, _, ics) = c.page(&format!("/bookings/{id}/calendar.ics")).await;
+        assert!(ics.contains("LOCATION:Harbour Spa\\, 4 Mill Lane\\, Bath\r\n"), "{ics}");
+        assert!(ics.contains("£75.00"), "{ics}");
+        let mut staff = app.client();
+        staff.log_in("staff@slotkeeper.test", "slotkeeper-demo").await;
+        let (_, _, html) = staff.page(&format!("/admin/bookings/{id}")).await;
+        assert!(html.contains(r#"href="tel:+442079460000""#) && html.contains("Window seat"), "{html}");
+    }
+
     async fn a_confirmed_booking_downloads_as_a_calendar_file_for_its_customer_only(app) {
         let mut c = app.customer("wes@example.com").await;
         let id = c.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 2, "resource_id": 1, "start": london(2, 10, 0)}))).await.json["id"].as_i64().unwrap();

@@ -31,6 +31,8 @@ pub async fn save_settings(
     seating_minutes: Option<i64>,
     max_holds_per_customer: Option<i64>,
     max_upcoming_per_customer: Option<i64>,
+    currency: Option<String>,
+    address: Option<String>,
     choice: Option<String>,
 ) -> Result<(), AppError> {
     let submitted = submitted!(
@@ -44,7 +46,9 @@ pub async fn save_settings(
         advance_days,
         seating_minutes,
         max_holds_per_customer,
-        max_upcoming_per_customer
+        max_upcoming_per_customer,
+        currency,
+        address
     );
     let c = ssr::Change::Settings {
         version,
@@ -57,6 +61,8 @@ pub async fn save_settings(
         seating_minutes,
         max_holds_per_customer,
         max_upcoming_per_customer,
+        currency,
+        address,
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=settings"));
@@ -184,12 +190,16 @@ pub async fn add_service(
     duration_minutes: i64,
     cleanup_minutes: i64,
     needs_room: Option<String>,
+    price: Option<String>,
+    description: Option<String>,
 ) -> Result<(), AppError> {
     let c = ssr::Change::AddService {
         name,
         duration_minutes,
         cleanup_minutes,
         needs_room: ssr::ticked(&needs_room),
+        price_cents: crate::domain::money::parse_price(price.as_deref().unwrap_or_default())?,
+        description: description.unwrap_or_default(),
     };
     change(venue, c, &None, Default::default()).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=service"));
@@ -207,6 +217,8 @@ pub async fn edit_service(
     cleanup_minutes: i64,
     needs_room: Option<String>,
     active: Option<String>,
+    price: Option<String>,
+    description: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::ids::ServiceId;
     let submitted = submitted!(
@@ -217,7 +229,9 @@ pub async fn edit_service(
         duration_minutes,
         cleanup_minutes,
         needs_room,
-        active
+        active,
+        price,
+        description
     );
     let c = ssr::Change::EditService {
         id: ServiceId(id),
@@ -227,6 +241,8 @@ pub async fn edit_service(
         cleanup_minutes,
         needs_room: ssr::ticked(&needs_room),
         active: ssr::ticked(&active),
+        price_cents: crate::domain::money::parse_price(price.as_deref().unwrap_or_default())?,
+        description: description.unwrap_or_default(),
     };
     change(venue, c, &None, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=service"));

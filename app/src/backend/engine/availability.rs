@@ -2,19 +2,22 @@
 //! resources are free at each: judged on the same `Day` and `Need` as the
 //! booking transaction, so the two cannot disagree.
 
-use crate::domain::booking::{Availability, Offer, ResourceChoice, RuleViolation, SlotView};
-use crate::domain::ids::{ResourceId, VenueId};
+use crate::domain::booking::{
+    Availability, BookingError, Offer, ResourceChoice, RuleViolation, SlotView,
+};
+use crate::domain::ids::{BookingId, ResourceId, UserId, VenueId};
 use crate::domain::schedule;
 use crate::domain::venue::ResourceSummary;
 use chrono::NaiveDate;
 
 use super::day::Day;
 use super::failure::Failure;
+use super::moves::offer_of;
 use super::need::need_for;
 use super::rules::{bookable_range, venue_zone};
 use crate::backend::db::Backend;
 use crate::backend::store::prelude::*;
-use crate::backend::store::ResourceRow;
+use crate::backend::store::{ResourceRow, Store};
 
 fn summary(r: &ResourceRow) -> Option<ResourceSummary> {
     Some(ResourceSummary {
@@ -34,12 +37,55 @@ pub(crate) async fn availability_attempt<B: Backend>(
     choice: ResourceChoice,
 ) -> Result<Availability, Failure> {
     let mut tx = b.begin_read().await?;
+    grid_in(&mut tx, now, venue, date, offer, choice, None).await
+}
+
+/// The times `customer`'s booking `id` may move to on `date`: the grid of
+/// its treatment or party, read as if its own claims were gone (a move
+/// frees them first), so that its own time and those overlapping it show
+/// as they would for the move. Someone else's booking is not found.
+pub(crate) async fn move_times_attempt<B: Backend>(
+    b: &B,
+    now: i64,
+    customer: UserId,
+    id: BookingId,
+    date: NaiveDate,
+    choice: ResourceChoice,
+) -> Result<Availability, Failure> {
+    let mut tx = b.begin_read().await?;
+    let row = tx
+        .booking(id.0)
+        .await?
+        .filter(|r| r.customer_id == customer.0)
+        .ok_or(Failure::Refused(BookingError::NotFound))?;
+    let offer = offer_of(&row)?;
+    grid_in(
+        &mut tx,
+        now,
+        VenueId(row.venue_id),
+        date,
+        offer,
+        choice,
+        Some(row.id),
+    )
+    .await
+}
+
+async fn grid_in<S: Store>(
+    tx: &mut S,
+    now: i64,
+    venue: VenueId,
+    date: NaiveDate,
+    offer: Offer,
+    choice: ResourceChoice,
+    moving: Option<i64>,
+) -> Result<Availability, Failure> {
     let venue = tx
         .venue(venue.0)
         .await?
         .ok_or(RuleViolation::UnknownVenue)?;
     let tz = venue_zone(&venue)?;
-    let need = need_for(&mut tx, &venue, offer, choice).await?;
+    let need = need_for(tx, &venue, offer, choice).await?;
     let (earliest, latest) = bookable_range(&venue, now);
     let bookable_dates = schedule::local_date(tz, earliest)..=schedule::local_date(tz, latest);
     let resources = need.candidates.iter().filter_map(summary).collect();
@@ -54,7 +100,10 @@ pub(crate) async fn availability_attempt<B: Backend>(
             slots: Vec::new(),
         });
     }
-    let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+    let mut day = Day::load(tx, &venue, tz, date, None, now).await?;
+    if let Some(booking) = moving {
+        day = day.without_booking(booking);
+    }
     let slots = need
         .grid(&day, earliest, latest)
         .into_iter()

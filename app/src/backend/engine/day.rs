@@ -5,7 +5,7 @@
 use crate::domain::schedule::{self, LocalWindow, Span};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::backend::store::{ClosureRow, DbResult, Store, VenueRow};
 
@@ -25,7 +25,8 @@ struct ResourceDay {
     /// The hours without the breaks.
     open: Vec<Span>,
     closed: Vec<Span>,
-    claimed: BTreeSet<i64>,
+    /// Claimed units, each with the booking that claims it.
+    claimed: BTreeMap<i64, i64>,
 }
 
 /// The schedule of a venue's resources for one local date.
@@ -109,7 +110,7 @@ impl Day {
                 .entry(c.resource_id)
                 .or_default()
                 .claimed
-                .insert(c.unit_start);
+                .insert(c.unit_start, c.booking_id);
         }
         Ok(Day {
             date,
@@ -143,6 +144,16 @@ impl Day {
                 .next()
                 .is_none()
         })
+    }
+
+    /// The day as it would be without `booking`'s claims: the times a
+    /// booking may move to, its own time among them (a move deletes its
+    /// claims before it places the booking again).
+    pub fn without_booking(mut self, booking: i64) -> Day {
+        for r in self.resources.values_mut() {
+            r.claimed.retain(|_, b| *b != booking);
+        }
+        self
     }
 
     /// Open for the appointment and unclaimed through its buffer.

@@ -2,7 +2,7 @@
 //! cancellation for everyone: a customer's, staff's, and the venue's own
 //! when a set-up change cancels the bookings it strands.
 
-use crate::domain::booking::{Booking, BookingError, BookingStatus};
+use crate::domain::booking::{Booking, BookingError, BookingStatus, ContactDetails};
 use crate::domain::ids::{BookingId, UserId};
 use crate::domain::schedule;
 
@@ -22,14 +22,15 @@ pub(crate) async fn confirm_attempt<B: Backend>(
     clock: &Clock,
     customer: UserId,
     id: BookingId,
+    details: &ContactDetails,
     stats: &Recorder,
 ) -> Result<Booking, Failure> {
     let mut tx = b.begin_write().await?;
     let now = clock.now();
     // One conditional update: only this customer's hold, only before it
     // lapses. A concurrent expiry or release changes the row first or not
-    // at all; the row lock decides.
-    if tx.confirm_hold(id.0, customer.0, now).await? {
+    // at all; the row lock decides. The note and phone go with it.
+    if tx.confirm_hold(id.0, customer.0, now, details).await? {
         let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
         let booking = booking_from_row(&mut tx, row).await?;
         pauses::pause(Point::BeforeCommit).await;

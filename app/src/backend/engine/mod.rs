@@ -41,7 +41,7 @@ pub(crate) use rows::{booking_from_row, lapsed};
 pub(crate) use rules::{venue_zone, Rules};
 
 use crate::domain::booking::{
-    Availability, Booking, BookingError, BookingRequest, Offer, ResourceChoice,
+    Availability, Booking, BookingError, BookingRequest, ContactDetails, Offer, ResourceChoice,
 };
 use crate::domain::ids::{BookingId, UserId, VenueId};
 use chrono::NaiveDate;
@@ -329,15 +329,27 @@ impl Engine {
     }
 
     /// Turns this customer's unexpired hold into a booking. Its claims stay.
-    #[tracing::instrument(skip(self))]
     pub async fn confirm_hold(
         &self,
         customer: UserId,
         id: BookingId,
     ) -> Result<Booking, BookingError> {
+        self.confirm_hold_with(customer, id, &ContactDetails::default())
+            .await
+    }
+
+    /// Confirms a hold with what the customer tells the venue (a note, a
+    /// phone number), written in the same update.
+    #[tracing::instrument(skip(self, details))]
+    pub async fn confirm_hold_with(
+        &self,
+        customer: UserId,
+        id: BookingId,
+        details: &ContactDetails,
+    ) -> Result<Booking, BookingError> {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
-                confirm_attempt(b, &self.clock, customer, id, &self.stats)
+                confirm_attempt(b, &self.clock, customer, id, details, &self.stats)
             })
             .await
             .map_err(settle)
@@ -416,6 +428,25 @@ impl Engine {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
                 availability::availability_attempt(b, self.clock.now(), venue, date, offer, choice)
+            })
+            .await
+            .map_err(settle)
+        })
+    }
+
+    /// The times the customer's booking `id` may move to on `date`, for
+    /// `choice` (its therapist or table, another, or any): the customer's
+    /// grid, read as if the booking's own claims were free.
+    pub async fn move_times(
+        &self,
+        customer: UserId,
+        id: BookingId,
+        date: NaiveDate,
+        choice: ResourceChoice,
+    ) -> Result<Availability, BookingError> {
+        with_backend!(&self.db, |b| {
+            retrying(&self.counters, || {
+                availability::move_times_attempt(b, self.clock.now(), customer, id, date, choice)
             })
             .await
             .map_err(settle)

@@ -65,6 +65,7 @@ pub(crate) async fn need_for<S: Store>(
                 } else {
                     Vec::new()
                 },
+                price_cents: service.price_cents,
             })
         }
         Offer::Table(party) => {
@@ -108,6 +109,7 @@ pub(crate) async fn need_for<S: Store>(
                 buffer: 0,
                 candidates,
                 rooms: Vec::new(),
+                price_cents: None,
             })
         }
     }
@@ -124,6 +126,9 @@ pub struct Need {
     pub candidates: Vec<ResourceRow>,
     /// Rooms to pick one from, when the service needs a room.
     pub rooms: Vec<ResourceRow>,
+    /// What the treatment costs now (the booking keeps it); none for a
+    /// table or an unpriced treatment.
+    pub price_cents: Option<i64>,
 }
 
 impl Need {

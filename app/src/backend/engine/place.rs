@@ -242,6 +242,8 @@ pub(crate) async fn attempt_place<B: Backend>(
             idempotency_key: req.idempotency_key.as_str(),
             request: &asked,
             now,
+            price_cents: need.price_cents,
+            currency: need.price_cents.map(|_| venue.currency.as_str()),
         })
         .await?;
     tx.insert_booking_resources(id, &spot.resources).await?;
@@ -285,6 +287,10 @@ pub(crate) async fn attempt_place<B: Backend>(
         resources: spot.resources.into_iter().map(ResourceId).collect(),
         cancelled_by: None,
         version: 1,
+        price_cents: need.price_cents,
+        currency: need.price_cents.map(|_| venue.currency.clone()),
+        note: None,
+        phone: None,
     };
     let covers = need
         .candidates

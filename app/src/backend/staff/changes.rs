@@ -31,6 +31,10 @@ pub enum Change {
         max_holds_per_customer: Option<i64>,
         /// The most upcoming bookings one customer may have (None keeps it).
         max_upcoming_per_customer: Option<i64>,
+        /// ISO 4217 (None keeps it).
+        currency: Option<String>,
+        /// Where the venue is (None keeps it; empty clears it).
+        address: Option<String>,
     },
     AddResource {
         kind: ResourceKind,
@@ -62,6 +66,9 @@ pub enum Change {
         duration_minutes: i64,
         cleanup_minutes: i64,
         needs_room: bool,
+        /// Minor units of the venue's currency; none shows no price.
+        price_cents: Option<i64>,
+        description: String,
     },
     EditService {
         id: ServiceId,
@@ -71,6 +78,8 @@ pub enum Change {
         cleanup_minutes: i64,
         needs_room: bool,
         active: bool,
+        price_cents: Option<i64>,
+        description: String,
     },
     /// A closure of the venue, or time off or a blocked slot of one resource.
     AddClosure {
@@ -93,6 +102,34 @@ pub(super) struct Applied {
     pub after: Option<String>,
 }
 
+/// Free text of at most `max` characters, trimmed; control characters
+/// but line breaks refused.
+fn check_text(field: &'static str, text: &str, max: usize, what: &str) -> Result<String, Failure> {
+    let t = text.trim();
+    if t.chars().count() > max {
+        return Err(invalid(
+            field,
+            format!("{what} is at most {max} characters."),
+        ));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+        return Err(invalid(
+            field,
+            format!("{what} has characters that cannot be shown."),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+fn check_price(cents: Option<i64>) -> Result<Option<i64>, Failure> {
+    match cents {
+        Some(c) if !(0..=100_000_000).contains(&c) => {
+            Err(invalid("price", "A price is between 0 and 1,000,000."))
+        }
+        other => Ok(other),
+    }
+}
+
 pub(super) fn settings_json(v: &VenueRow) -> String {
     serde_json::json!({
         "name": v.name,
@@ -104,6 +141,8 @@ pub(super) fn settings_json(v: &VenueRow) -> String {
         "seating_minutes": v.seating_minutes,
         "max_holds_per_customer": v.max_holds_per_customer,
         "max_upcoming_per_customer": v.max_upcoming_per_customer,
+        "currency": v.currency,
+        "address": v.address,
     })
     .to_string()
 }
@@ -125,6 +164,8 @@ fn service_json(s: &ServiceRow) -> String {
         "cleanup_minutes": s.cleanup_minutes,
         "needs_room": s.needs_room,
         "active": s.active,
+        "price_cents": s.price_cents,
+        "description": s.description,
     })
     .to_string()
 }
@@ -183,6 +224,8 @@ pub(super) async fn apply<S: Store>(
             seating_minutes,
             max_holds_per_customer,
             max_upcoming_per_customer,
+            currency,
+            address,
         } => {
             if ![5, 10, 15, 20, 30, 60].contains(grid_minutes) {
                 return Err(invalid(
@@ -240,6 +283,15 @@ pub(super) async fn apply<S: Store>(
                         "The most upcoming bookings per customer",
                     )?,
                     None => venue.max_upcoming_per_customer,
+                },
+                currency: match currency {
+                    Some(c) => crate::domain::money::parse_currency(c)
+                        .map_err(|e| invalid(e.field, e.message))?,
+                    None => venue.currency.clone(),
+                },
+                address: match address {
+                    Some(a) => check_text("address", a, 200, "The address")?,
+                    None => venue.address.clone(),
                 },
                 ..venue.clone()
             };
@@ -426,6 +478,8 @@ pub(super) async fn apply<S: Store>(
             duration_minutes,
             cleanup_minutes,
             needs_room,
+            price_cents,
+            description,
         } => {
             if venue.seating_minutes.is_some() {
                 return Err(invalid(
@@ -451,8 +505,17 @@ pub(super) async fn apply<S: Store>(
             if tx.services(venue.id).await?.iter().any(|s| s.name == name) {
                 return Err(invalid("name", "Another service here has this name."));
             }
+            let description = check_text("description", description, 500, "A description")?;
             let id = tx
-                .insert_service(venue.id, &name, duration, cleanup, *needs_room)
+                .insert_service(
+                    venue.id,
+                    &name,
+                    duration,
+                    cleanup,
+                    *needs_room,
+                    check_price(*price_cents)?,
+                    &description,
+                )
                 .await?;
             let row = tx
                 .service(id)
@@ -474,6 +537,8 @@ pub(super) async fn apply<S: Store>(
             cleanup_minutes,
             needs_room,
             active,
+            price_cents,
+            description,
         } => {
             let old = tx
                 .service(id.0)
@@ -507,6 +572,8 @@ pub(super) async fn apply<S: Store>(
                 )?,
                 needs_room: *needs_room,
                 active: *active,
+                price_cents: check_price(*price_cents)?,
+                description: check_text("description", description, 500, "A description")?,
                 ..old.clone()
             };
             if !tx.update_service(&new, *version).await? {

@@ -100,6 +100,8 @@ impl Engine {
                         needs_room: s.needs_room,
                         active: s.active,
                         version: s.version,
+                        price_cents: s.price_cents,
+                        description: s.description,
                     })
                     .collect();
                 let names: HashMap<i64, String> =
@@ -124,6 +126,8 @@ impl Engine {
                         max_holds_per_customer: v.max_holds_per_customer,
                         max_upcoming_per_customer: v.max_upcoming_per_customer,
                         version: v.version,
+                        currency: v.currency.clone(),
+                        address: v.address.clone(),
                     },
                     resources,
                     services,

@@ -163,6 +163,8 @@ impl Engine {
                         min_notice_minutes: 60,
                         advance_days: 60,
                         seating_minutes: tables.then_some(90),
+                        currency: "EUR",
+                        address: "",
                     })
                     .await?;
                 let row = tx

@@ -94,6 +94,7 @@ pub trait Bookings: Send {
         id: i64,
         customer: i64,
         now: i64,
+        details: &crate::domain::booking::ContactDetails,
     ) -> impl Future<Output = DbResult<bool>> + Send;
 
     fn set_status(
@@ -155,7 +156,7 @@ macro_rules! impl_bookings {
                 now: i64,
             ) -> DbResult<Vec<ClaimRow>> {
                 query_as::<$db, ClaimRow>(
-                    "SELECT c.resource_id, c.unit_start, \
+                    "SELECT c.booking_id, c.resource_id, c.unit_start, \
                      CASE WHEN b.status = 'held' THEN b.hold_expires_at END AS held_until, \
                      b.customer_id, b.idempotency_key FROM claims c \
                      JOIN resources r ON r.id = c.resource_id \
@@ -255,8 +256,9 @@ macro_rules! impl_bookings {
                 query_scalar::<$db, i64>(
                     "INSERT INTO bookings (customer_id, venue_id, service_id, party_size, starts_at, \
                      ends_at, occupied_until, status, hold_expires_at, idempotency_key, request, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                     created_at, updated_at, price_cents, currency) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) \
+                     RETURNING id",
                 )
                 .bind(b.customer_id)
                 .bind(b.venue_id)
@@ -270,6 +272,8 @@ macro_rules! impl_bookings {
                 .bind(b.idempotency_key)
                 .bind(b.request)
                 .bind(b.now)
+                .bind(b.price_cents)
+                .bind(b.currency)
                 .fetch_one(&mut **self)
                 .await
             }
@@ -325,15 +329,23 @@ macro_rules! impl_bookings {
                 Ok(())
             }
 
-            async fn confirm_hold(&mut self, id: i64, customer: i64, now: i64) -> DbResult<bool> {
+            async fn confirm_hold(
+                &mut self,
+                id: i64,
+                customer: i64,
+                now: i64,
+                details: &crate::domain::booking::ContactDetails,
+            ) -> DbResult<bool> {
                 Ok(query::<$db>(
                     "UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL, \
-                     updated_at = $3, version = version + 1 \
+                     note = $4, phone = $5, updated_at = $3, version = version + 1 \
                      WHERE id = $1 AND customer_id = $2 AND status = 'held' AND hold_expires_at > $3",
                 )
                 .bind(id)
                 .bind(customer)
                 .bind(now)
+                .bind(details.note.as_deref())
+                .bind(details.phone.as_deref())
                 .execute(&mut **self)
                 .await?
                 .rows_affected()

@@ -62,6 +62,8 @@ pub trait Catalog: Send {
         duration_minutes: i64,
         cleanup_minutes: i64,
         needs_room: bool,
+        price_cents: Option<i64>,
+        description: &str,
     ) -> impl Future<Output = DbResult<i64>> + Send;
 
     fn insert_offer(
@@ -174,7 +176,7 @@ macro_rules! impl_catalog {
             async fn services(&mut self, venue: i64) -> DbResult<Vec<ServiceRow>> {
                 query_as::<$db, ServiceRow>(
                     "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active, \
-                     version FROM services WHERE venue_id = $1 ORDER BY duration_minutes, name, id",
+                     version, price_cents, description FROM services WHERE venue_id = $1 ORDER BY duration_minutes, name, id",
                 )
                 .bind(venue)
                 .fetch_all(&mut **self)
@@ -184,7 +186,7 @@ macro_rules! impl_catalog {
             async fn service(&mut self, id: i64) -> DbResult<Option<ServiceRow>> {
                 query_as::<$db, ServiceRow>(
                     "SELECT id, venue_id, name, duration_minutes, cleanup_minutes, needs_room, active, \
-                     version FROM services WHERE id = $1",
+                     version, price_cents, description FROM services WHERE id = $1",
                 )
                 .bind(id)
                 .fetch_optional(&mut **self)
@@ -246,8 +248,9 @@ macro_rules! impl_catalog {
             async fn insert_venue(&mut self, v: &NewVenueRow<'_>) -> DbResult<i64> {
                 query_scalar::<$db, i64>(
                     "INSERT INTO venues (name, timezone, grid_minutes, hold_minutes, \
-                     cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                     cancellation_window_minutes, min_notice_minutes, advance_days, seating_minutes, \
+                     currency, address) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(v.name)
                 .bind(v.timezone)
@@ -257,6 +260,8 @@ macro_rules! impl_catalog {
                 .bind(v.min_notice_minutes)
                 .bind(v.advance_days)
                 .bind(v.seating_minutes)
+                .bind(v.currency)
+                .bind(v.address)
                 .fetch_one(&mut **self)
                 .await
             }
@@ -287,16 +292,21 @@ macro_rules! impl_catalog {
                 duration_minutes: i64,
                 cleanup_minutes: i64,
                 needs_room: bool,
+                price_cents: Option<i64>,
+                description: &str,
             ) -> DbResult<i64> {
                 query_scalar::<$db, i64>(
-                    "INSERT INTO services (venue_id, name, duration_minutes, cleanup_minutes, needs_room) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO services (venue_id, name, duration_minutes, cleanup_minutes, needs_room, \
+                     price_cents, description) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(venue)
                 .bind(name)
                 .bind(duration_minutes)
                 .bind(cleanup_minutes)
                 .bind(needs_room)
+                .bind(price_cents)
+                .bind(description)
                 .fetch_one(&mut **self)
                 .await
             }
@@ -396,7 +406,8 @@ macro_rules! impl_catalog {
                     "UPDATE venues SET name = $3, grid_minutes = $4, hold_minutes = $5, \
                      cancellation_window_minutes = $6, min_notice_minutes = $7, advance_days = $8, \
                      seating_minutes = $9, max_holds_per_customer = $10, \
-                     max_upcoming_per_customer = $11, version = version + 1 \
+                     max_upcoming_per_customer = $11, currency = $12, address = $13, \
+                     version = version + 1 \
                      WHERE id = $1 AND version = $2",
                 )
                 .bind(v.id)
@@ -410,6 +421,8 @@ macro_rules! impl_catalog {
                 .bind(v.seating_minutes)
                 .bind(v.max_holds_per_customer)
                 .bind(v.max_upcoming_per_customer)
+                .bind(&v.currency)
+                .bind(&v.address)
                 .execute(&mut **self)
                 .await?
                 .rows_affected()
@@ -435,8 +448,8 @@ macro_rules! impl_catalog {
             async fn update_service(&mut self, s: &ServiceRow, version: i64) -> DbResult<bool> {
                 Ok(query::<$db>(
                     "UPDATE services SET name = $3, duration_minutes = $4, cleanup_minutes = $5, \
-                     needs_room = $6, active = $7, version = version + 1 \
-                     WHERE id = $1 AND version = $2",
+                     needs_room = $6, active = $7, price_cents = $8, description = $9, \
+                     version = version + 1 WHERE id = $1 AND version = $2",
                 )
                 .bind(s.id)
                 .bind(version)
@@ -445,6 +458,8 @@ macro_rules! impl_catalog {
                 .bind(s.cleanup_minutes)
                 .bind(s.needs_room)
                 .bind(s.active)
+                .bind(s.price_cents)
+                .bind(&s.description)
                 .execute(&mut **self)
                 .await?
                 .rows_affected()

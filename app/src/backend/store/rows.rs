@@ -50,6 +50,10 @@ pub struct VenueRow {
     pub version: i64,
     /// Moves on with every set-up change of the venue (see `lock_venue`).
     pub setup_version: i64,
+    /// ISO 4217, e.g. "EUR": what its prices are in.
+    pub currency: String,
+    /// Where it is, as people write it; empty when not given.
+    pub address: String,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -74,6 +78,9 @@ pub struct ServiceRow {
     pub needs_room: bool,
     pub active: bool,
     pub version: i64,
+    /// In the venue's currency's minor units; none when not shown.
+    pub price_cents: Option<i64>,
+    pub description: String,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -94,6 +101,12 @@ pub struct BookingRow {
     pub created_at: i64,
     /// What the idempotency key was first used for (see `NewBooking`).
     pub request: Option<String>,
+    /// The treatment's price when it was booked, and its currency.
+    pub price_cents: Option<i64>,
+    pub currency: Option<String>,
+    /// What the customer told the venue when confirming.
+    pub note: Option<String>,
+    pub phone: Option<String>,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -191,6 +204,7 @@ pub struct StaffRow {
 
 #[derive(Clone, Debug, FromRow)]
 pub struct ClaimRow {
+    pub booking_id: i64,
     pub resource_id: i64,
     pub unit_start: i64,
     /// The hold's expiry when the claim is a hold's; none for a booking.
@@ -225,6 +239,9 @@ pub struct NewBooking<'a> {
     /// for the same thing.
     pub request: &'a str,
     pub now: i64,
+    /// The price it is made at, in minor units of `currency`.
+    pub price_cents: Option<i64>,
+    pub currency: Option<&'a str>,
 }
 
 #[derive(Clone, Debug)]
@@ -237,13 +254,16 @@ pub struct NewVenueRow<'a> {
     pub min_notice_minutes: i64,
     pub advance_days: i64,
     pub seating_minutes: Option<i64>,
+    pub currency: &'a str,
+    pub address: &'a str,
 }
 
 pub(super) const VENUE_COLUMNS: &str =
     "id, name, timezone, grid_minutes, hold_minutes, cancellation_window_minutes, \
      min_notice_minutes, advance_days, seating_minutes, max_holds_per_customer, \
-     max_upcoming_per_customer, version, setup_version";
+     max_upcoming_per_customer, version, setup_version, currency, address";
 
 pub(super) const BOOKING_COLUMNS: &str =
     "id, customer_id, venue_id, service_id, party_size, starts_at, \
-     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version, created_at, request";
+     ends_at, occupied_until, status, hold_expires_at, cancelled_by, version, created_at, request, \
+     price_cents, currency, note, phone";

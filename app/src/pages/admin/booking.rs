@@ -112,9 +112,12 @@ fn BookingAdmin(
             <dt>"Customer"</dt><dd>{format!("{} <{}>", b.customer_name, b.customer_email)}</dd>
             <dt>"What"</dt><dd>{b.view.what.clone()}</dd>
             <dt>"When"</dt><dd>{b.view.when.clone()}</dd>
+            <dt>"Length"</dt><dd>{b.view.length_and_price()}</dd>
             <dt>"With"</dt><dd>{b.view.with.clone()}</dd>
             <dt>"Status"</dt><dd>{b.view.status_label.clone()}{b.view.hold_expires_label.clone().map(|t| format!(" (hold until {t})"))}</dd>
             <dt>"Made"</dt><dd>{b.created_label.clone()}</dd>
+            {b.view.booking.phone.clone().map(|p| view! { <dt>"Phone"</dt><dd><a href=format!("tel:{}", p.replace(' ', ""))>{p.clone()}</a></dd> })}
+            {b.view.booking.note.clone().map(|n| view! { <dt>"Customer's note"</dt><dd class="note">{n}</dd> })}
         </dl>
         {live.then(|| view! {
             <div class="actions">

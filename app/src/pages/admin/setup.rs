@@ -131,6 +131,12 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
             <label for="s-max-upcoming">"Most upcoming bookings one customer may have (holds included)"</label>
             <input id="s-max-upcoming" name="max_upcoming_per_customer" type="number" min="1" max="1000" value=t("max_upcoming_per_customer", s.max_upcoming_per_customer) required/>
             <span class="field-error">{field_error(error, "max_upcoming_per_customer")}</span>
+            <label for="s-address">"Address (shown to customers)"</label>
+            <input id="s-address" name="address" maxlength="200" value=typed(error, venue, "address", s.address.clone())/>
+            <span class="field-error">{field_error(error, "address")}</span>
+            <label for="s-currency">"Currency of prices (three letters, e.g. EUR)"</label>
+            <input id="s-currency" name="currency" maxlength="3" value=typed(error, venue, "currency", s.currency.clone()) required/>
+            <span class="field-error">{field_error(error, "currency")}</span>
             <button type="submit" class="primary">"Save settings"</button>
         </ActionForm>
 
@@ -145,6 +151,8 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
 
         {s.seating_minutes.is_none().then(|| view! {
             <h2>"Services"</h2>
+            // A stale edit says so in its own form; anything else here.
+            <FormError error=Signal::derive(move || action_error(actions.edit_service.value()).get().filter(|e| !matches!(e, AppError::Stale { .. })))/>
             {setup.services.into_iter().map(|x| view! { <ServiceEditor s=x venue=venue action=actions.edit_service/> }).collect_view()}
             <AddServiceForm venue=venue action=actions.add_service/>
         })}
@@ -324,6 +332,10 @@ fn ServiceEditor(s: ServiceSetup, venue: i64, action: ServerAction<EditService>)
             <input id=format!("sv-dur-{id}") name="duration_minutes" type="number" value=typed(error, id, "duration_minutes", s.duration_minutes.to_string())/>
             <label for=format!("sv-clean-{id}")>"Cleanup"</label>
             <input id=format!("sv-clean-{id}") name="cleanup_minutes" type="number" value=typed(error, id, "cleanup_minutes", s.cleanup_minutes.to_string())/>
+            <label for=format!("sv-price-{id}")>"Price"</label>
+            <input id=format!("sv-price-{id}") name="price" inputmode="decimal" size="8" value=typed(error, id, "price", s.price_cents.map(crate::domain::money::plain).unwrap_or_default())/>
+            <label for=format!("sv-desc-{id}")>"Description"</label>
+            <input id=format!("sv-desc-{id}") name="description" maxlength="500" value=typed(error, id, "description", s.description.clone())/>
             <label><input type="checkbox" name="needs_room" value="on" checked=s.needs_room/>" Needs a room"</label>
             <label><input type="checkbox" name="active" value="on" checked=s.active/>" Offered"</label>
             <button type="submit">{format!("Save {}", s.name)}</button>
@@ -345,6 +357,10 @@ fn AddServiceForm(venue: i64, action: ServerAction<AddService>) -> impl IntoView
             <input id="as-dur" name="duration_minutes" type="number" min="5" max="720" required/>
             <label for="as-clean">"Cleanup minutes"</label>
             <input id="as-clean" name="cleanup_minutes" type="number" min="0" max="240" value="0"/>
+            <label for="as-price">"Price " <span class="muted">"(optional, e.g. 65.00)"</span></label>
+            <input id="as-price" name="price" inputmode="decimal"/>
+            <label for="as-desc">"Description " <span class="muted">"(optional)"</span></label>
+            <input id="as-desc" name="description" maxlength="500"/>
             <label><input type="checkbox" name="needs_room" value="on"/>" Needs a room"</label>
             <button type="submit">"Add service"</button>
         </ActionForm>

@@ -197,6 +197,17 @@ impl TestApp {
 }
 
 impl Client {
+    /// One of the signed-in customer's bookings, as the API lists it.
+    pub async fn my_booking(&mut self, id: &str) -> Value {
+        let list = self.send(Method::GET, "/api/v1/bookings", None).await.json;
+        list.as_array()
+            .unwrap_or_else(|| panic!("a list of bookings: {list}"))
+            .iter()
+            .find(|b| b["id"].to_string() == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("booking {id} among {list}"))
+    }
+
     /// A client of a server at `base` ("http://127.0.0.1:port").
     pub fn at(base: &str) -> Client {
         Client {

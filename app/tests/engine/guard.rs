@@ -171,19 +171,32 @@ async fn the_guard_migration_keeps_existing_data(engine: TestEngine) {
         }
     }
     .expect("the first three migrations");
-    let spa = app::backend::catalog::create_venue(&db, &app::backend::seed::demo_spa())
-        .await
-        .unwrap();
+    // The venue as the schema of then had it: written by hand, since the
+    // catalog writes today's columns.
+    for sql in [
+        "INSERT INTO venues (name, timezone) VALUES ('Old Spa', 'Europe/London')",
+        "INSERT INTO resources (venue_id, kind, name) SELECT id, 'therapist', 'Anna' FROM venues WHERE name = 'Old Spa'",
+        "INSERT INTO services (venue_id, name, duration_minutes, cleanup_minutes) SELECT id, 'Head and shoulder massage', 30, 15 FROM venues WHERE name = 'Old Spa'",
+        "INSERT INTO therapist_services (resource_id, service_id) SELECT r.id, s.id FROM resources r JOIN services s ON s.venue_id = r.venue_id",
+    ] {
+        exec(&db, sql).await.unwrap();
+    }
+    let venue = scalar(&db, "SELECT id FROM venues WHERE name = 'Old Spa'").await;
     exec(&db, "INSERT INTO users (email, password_hash, display_name, created_at) VALUES ('old@example.com', '!', 'Old', 0)")
         .await
         .unwrap();
     let customer = scalar(&db, "SELECT id FROM users WHERE email = 'old@example.com'").await;
-    let (anna, head) = (spa.resource("Anna").0, spa.service(HEAD).0);
+    let anna = scalar(&db, "SELECT id FROM resources WHERE name = 'Anna'").await;
+    let head = scalar(
+        &db,
+        &format!("SELECT id FROM services WHERE name = '{HEAD}'"),
+    )
+    .await;
     let ten = london(2, 10, 0).timestamp();
     let live = raw_booking(
         &db,
         customer,
-        spa.id.0,
+        venue,
         head,
         anna,
         ten,
@@ -194,7 +207,7 @@ async fn the_guard_migration_keeps_existing_data(engine: TestEngine) {
     let gone = raw_booking(
         &db,
         customer,
-        spa.id.0,
+        venue,
         head,
         anna,
         ten + 3600,
@@ -255,9 +268,9 @@ async fn the_guard_migration_keeps_existing_data(engine: TestEngine) {
     );
     let repeat = app::domain::booking::BookingRequest {
         customer: app::domain::ids::UserId(customer),
-        venue: spa.id,
-        offer: app::domain::booking::Offer::Service(spa.service(HEAD)),
-        resource: specific(spa.resource("Anna")),
+        venue: app::domain::ids::VenueId(venue),
+        offer: app::domain::booking::Offer::Service(app::domain::ids::ServiceId(head)),
+        resource: specific(app::domain::ids::ResourceId(anna)),
         start: london(2, 10, 0),
         idempotency_key: app::domain::input::IdempotencyKey::parse("old-live").unwrap(),
     };

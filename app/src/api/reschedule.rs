@@ -19,7 +19,6 @@ pub async fn load_reschedule_page(
     use crate::domain::booking::ResourceChoice;
     use crate::domain::ids::BookingId;
     use crate::domain::schedule;
-    use crate::domain::venue::ResourceKind;
     let state = super::state()?;
     let user = super::account::ssr::signed_in().await?;
     let booking = super::booking::my_booking(id).await?;
@@ -34,11 +33,7 @@ pub async fn load_reschedule_page(
         booking.booking.service.map(|s| s.0),
         booking.booking.party_size,
     );
-    let kind = if venue.seating_minutes.is_some() {
-        ResourceKind::Table
-    } else {
-        ResourceKind::Therapist
-    };
+    let kind = venue.booked_kind();
     let current_resource = booking
         .booking
         .resources
@@ -50,51 +45,37 @@ pub async fn load_reschedule_page(
                 .any(|v| v.id == **r && v.kind == kind)
         })
         .map(|r| r.0);
-    let choosable: Vec<(i64, String)> = venue
-        .resources
-        .iter()
-        .filter(|r| r.kind == kind && venue.can_serve(r.id, service, party))
-        .map(|r| {
-            let label = match r.capacity {
-                Some(c) => format!("{} (seats {c})", r.name),
-                None => r.name.clone(),
-            };
-            (r.id.0, label)
-        })
-        .collect();
+    let choosable = venue.choosable(service, party);
     // Left out, the booking keeps its own; 0 asks for anyone.
     let resource = match resource {
         None => current_resource,
         Some(r) => Some(r).filter(|r| *r > 0),
     }
     .filter(|r| choosable.iter().any(|(c, _)| c == r));
+    // The day asked for; else the booking's own, when it can still be
+    // booked, or the first day that can.
     let own_day = schedule::local_date(tz, booking.booking.start.timestamp());
-    let date_asked = date.filter(|d| !d.is_empty());
-    let parsed = date_asked
-        .as_deref()
-        .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"));
-    let (date, times) = match parsed {
-        Some(Err(_)) => (own_day, Err("Choose a day from the list.".to_owned())),
-        Some(Ok(d)) => (d, Ok(d)),
-        None if page.days.iter().any(|d| d.date == own_day) => (own_day, Ok(own_day)),
-        None => {
-            let first = page.days.first().map(|d| d.date).unwrap_or(own_day);
-            (first, Ok(first))
-        }
+    let asked = date
+        .filter(|d| !d.is_empty())
+        .map(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d"));
+    let date = match asked {
+        Some(Ok(d)) => d,
+        Some(Err(_)) => own_day,
+        None if page.days.iter().any(|d| d.date == own_day) => own_day,
+        None => page.days.first().map(|d| d.date).unwrap_or(own_day),
     };
-    let times = match times {
-        Ok(d) => {
-            let choice = ResourceChoice::from_id(resource);
-            match state
-                .engine
-                .move_times(user.id, BookingId(id), d, choice)
-                .await
-            {
-                Ok(a) => Ok(a),
-                Err(e) => Err(AppError::from(e).to_string()),
-            }
-        }
-        Err(message) => Err(message),
+    let times = match asked {
+        Some(Err(_)) => Err("Choose a day from the list.".to_owned()),
+        _ => state
+            .engine
+            .move_times(
+                user.id,
+                BookingId(id),
+                date,
+                ResourceChoice::from_id(resource),
+            )
+            .await
+            .map_err(|e| AppError::from(e).to_string()),
     };
     Ok(ReschedulePage {
         booking,

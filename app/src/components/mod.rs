@@ -1,2 +1,3 @@
+pub mod booking;
 pub mod feedback;
 pub mod layout;

@@ -260,25 +260,38 @@ mod tests {
     }
 }
 
-/// A note for the venue with a booking ("allergic to nuts"): trimmed, at
-/// most 500 characters; empty is none.
-pub fn parse_note(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
-    let t = text.map(str::trim).unwrap_or_default();
-    if t.chars().count() > 500 {
+/// Free text people write (a note, an address, a description): trimmed,
+/// at most `max` characters, no control characters but line breaks and
+/// tabs. `what` names it in the message ("The note").
+pub fn free_text(
+    field: &'static str,
+    text: &str,
+    max: usize,
+    what: &str,
+) -> Result<String, InvalidInput> {
+    let t = text.trim();
+    if t.chars().count() > max {
         return Err(InvalidInput::new(
-            "note",
-            "Keep the note to 500 characters.",
+            field,
+            format!("{what} is at most {max} characters."),
         ));
     }
     if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
         return Err(InvalidInput::new(
-            "note",
-            "The note has characters that cannot be shown.",
+            field,
+            format!("{what} has characters that cannot be shown."),
         ));
     }
-    Ok((!t.is_empty()).then(|| t.to_owned()))
+    Ok(t.to_owned())
+}
+
+/// A note for the venue with a booking ("allergic to nuts"): at most 500
+/// characters (see `free_text`); empty is none.
+pub fn parse_note(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
+    let t = free_text("note", text.unwrap_or_default(), 500, "The note")?;
+    Ok((!t.is_empty()).then_some(t))
 }
 
 /// A phone number the venue may call: digits with spaces, dashes, dots,

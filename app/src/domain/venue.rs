@@ -86,6 +86,34 @@ pub struct VenueOverview {
 }
 
 impl VenueOverview {
+    /// What a booking here is with: a table at a restaurant, else a
+    /// therapist (rooms go with treatments).
+    pub fn booked_kind(&self) -> ResourceKind {
+        if self.seating_minutes.is_some() {
+            ResourceKind::Table
+        } else {
+            ResourceKind::Therapist
+        }
+    }
+
+    /// Who can do the job, as the forms list them: the therapists who
+    /// offer `service`, the tables that seat `party`, each with its label
+    /// ("Anna", "Table 4 (seats 4)").
+    pub fn choosable(&self, service: Option<i64>, party: Option<i64>) -> Vec<(i64, String)> {
+        let kind = self.booked_kind();
+        self.resources
+            .iter()
+            .filter(|r| r.kind == kind && self.can_serve(r.id, service, party))
+            .map(|r| {
+                let label = match r.capacity {
+                    Some(c) => format!("{} (seats {c})", r.name),
+                    None => r.name.clone(),
+                };
+                (r.id.0, label)
+            })
+            .collect()
+    }
+
     /// Whether `resource` can do the job: it offers treatment `service`,
     /// or (without one) it seats a `party`. What the venue does not know
     /// is left for the engine to refuse.

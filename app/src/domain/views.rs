@@ -116,6 +116,12 @@ impl BookingView {
         }
     }
 
+    /// Whether the customer can move it: a confirmed booking still to come,
+    /// while it may still be cancelled (the engine decides again).
+    pub fn customer_may_reschedule(&self) -> bool {
+        self.booking.status == BookingStatus::Confirmed && self.cancel_open && self.upcoming
+    }
+
     /// What the customer is told about cancelling.
     pub fn cancel_note(&self) -> String {
         match (self.cancel_open, self.is_held()) {

@@ -1,11 +1,11 @@
 //! My bookings: upcoming, past and cancelled; cancel; add to a calendar.
 
 use crate::api::booking::{my_booking, my_bookings, CancelBooking};
+use crate::components::booking::{booking_unavailable, BookingSummary};
 use crate::components::feedback::{action_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use crate::domain::views::BookingView;
-use crate::pages::login::urlencoding;
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -96,7 +96,7 @@ fn Item(b: BookingView, cancel: ServerAction<CancelBooking>) -> impl IntoView {
                     <p class="muted">{b.cancel_note()}</p>
                     <div class="actions">
                         {b.is_held().then(|| view! { <a href=format!("/holds/{id}")>"Confirm this hold"</a> })}
-                        {(confirmed && b.cancel_open).then(|| view! {
+                        {b.customer_may_reschedule().then(|| view! {
                             <a href=format!("/bookings/{id}/reschedule") aria-label=format!("Reschedule {heading}")>"Reschedule"</a>
                         })}
                         {b.customer_may_cancel().then(|| view! { <CancelAsk b=b.clone() cancel=cancel/> })}
@@ -188,13 +188,7 @@ pub fn CancelPage() -> impl IntoView {
                         let id = b.booking.id.0;
                         view! {
                             <h1>{cancel_question(&b)}</h1>
-                            <div class="summary" role="group" aria-label="The booking">
-                                <p class="what">{b.what.clone()}</p>
-                                <p>{format!("with {}", b.with)}</p>
-                                <p>{b.when.clone()}</p>
-                                <p>{b.length_and_price()}</p>
-                                <p>{b.venue_line()}</p>
-                            </div>
+                            <BookingSummary b=b.clone() label="The booking"/>
                             <p class="muted">{b.cancel_note()}</p>
                             <FormError error=error/>
                             <div class="actions">
@@ -212,15 +206,7 @@ pub fn CancelPage() -> impl IntoView {
                         <p>{b.cancel_note()}</p>
                         <p><a href="/bookings">"See your bookings"</a></p>
                     }.into_any(),
-                    Err(AppError::Unauthorized) => {
-                        let next = format!("/bookings/{}/cancel", id());
-                        view! { <Redirect path=format!("/login?next={}", urlencoding(&next))/> }.into_any()
-                    }
-                    Err(AppError::NotFound) => view! {
-                        <h1>"Not found"</h1>
-                        <p>"There is no such booking among yours. " <a href="/bookings">"See your bookings"</a></p>
-                    }.into_any(),
-                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => booking_unavailable(e, format!("/bookings/{}/cancel", id()), "booking"),
                 }
             })}
         </Transition>

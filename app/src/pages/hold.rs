@@ -1,14 +1,13 @@
 //! The confirm page: what is held and until when; confirm or release.
 
 use crate::api::booking::{my_booking, ConfirmHold, PlaceHold, ReleaseHold};
+use crate::components::booking::{booking_unavailable, BookingSummary};
 use crate::components::feedback::{action_error, field_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use crate::domain::views::BookingView;
-use crate::pages::login::urlencoding;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -28,15 +27,7 @@ pub fn HoldPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match booking.await {
                     Ok(b) => view! { <Held b=b/> }.into_any(),
-                    Err(AppError::Unauthorized) => {
-                        let next = format!("/holds/{}", id());
-                        view! { <Redirect path=format!("/login?next={}", urlencoding(&next))/> }.into_any()
-                    }
-                    Err(AppError::NotFound) => view! {
-                        <h1>"Not found"</h1>
-                        <p>"There is no such hold among yours. " <a href="/bookings">"See your bookings"</a></p>
-                    }.into_any(),
-                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => booking_unavailable(e, format!("/holds/{}", id()), "hold"),
                 }
             })}
         </Transition>
@@ -101,13 +92,7 @@ fn Held(b: BookingView) -> impl IntoView {
     let expiry = b.hold_expires_label.clone().unwrap_or_default();
     view! {
         <h1>{move || if lapsed.get() { "Your hold has lapsed" } else { "Confirm your booking" }}</h1>
-        <div class="summary" role="group" aria-label="Held for you">
-            <p class="what">{b.what.clone()}</p>
-            <p>{format!("with {}", b.with)}</p>
-            <p>{b.when.clone()}</p>
-            <p>{b.length_and_price()}</p>
-            <p>{b.venue_line()}</p>
-        </div>
+        <BookingSummary b=b.clone() label="Held for you"/>
         <FormError error=confirm_error/>
         <FormError error=release_error/>
         <FormError error=again_error/>

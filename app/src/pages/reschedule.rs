@@ -4,6 +4,7 @@
 //! free times near it.
 
 use crate::api::reschedule::{load_reschedule_page, RescheduleBooking};
+use crate::components::booking::{booking_unavailable, BookingSummary};
 use crate::components::feedback::action_error;
 use crate::domain::booking::{Alternative, BookingStatus};
 use crate::domain::error::AppError;
@@ -13,7 +14,7 @@ use crate::pages::venue::submit_form_of;
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, Redirect};
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -45,15 +46,7 @@ pub fn ReschedulePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => view! { <Mover p=p mv=mv/> }.into_any(),
-                    Err(AppError::Unauthorized) => {
-                        let next = format!("/bookings/{}/reschedule", id());
-                        view! { <Redirect path=format!("/login?next={}", urlencoding(&next))/> }.into_any()
-                    }
-                    Err(AppError::NotFound) => view! {
-                        <h1>"Not found"</h1>
-                        <p>"There is no such booking among yours. " <a href="/bookings">"See your bookings"</a></p>
-                    }.into_any(),
-                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => booking_unavailable(e, format!("/bookings/{}/reschedule", id()), "booking"),
                 }
             })}
         </Transition>
@@ -64,17 +57,8 @@ pub fn ReschedulePage() -> impl IntoView {
 fn Mover(p: Page, mv: ServerAction<RescheduleBooking>) -> impl IntoView {
     let b = p.booking.clone();
     let id = b.booking.id.0;
-    let summary = view! {
-        <div class="summary" role="group" aria-label="Your booking now">
-            <p class="what">{b.what.clone()}</p>
-            <p>{format!("with {}", b.with)}</p>
-            <p>{b.when.clone()}</p>
-            <p>{b.length_and_price()}</p>
-            <p>{b.venue_line()}</p>
-        </div>
-    };
-    let movable = b.booking.status == BookingStatus::Confirmed && b.cancel_open && b.upcoming;
-    if !movable {
+    let summary = view! { <BookingSummary b=b.clone() label="Your booking now"/> };
+    if !b.customer_may_reschedule() {
         let why = match b.booking.status {
             BookingStatus::Held => {
                 "It is a hold: confirm it first, or release it and choose another time.".to_owned()

@@ -8,7 +8,6 @@ use crate::components::feedback::action_error;
 use crate::domain::booking::Alternative;
 use crate::domain::error::AppError;
 use crate::domain::ids::ResourceId;
-use crate::domain::venue::ResourceKind;
 use crate::domain::views::{SlotGrid, VenuePage as Page};
 use crate::pages::login::urlencoding;
 use leptos::html;
@@ -97,26 +96,9 @@ fn Booker(
         .iter()
         .map(|r| (r.id, r.name.clone()))
         .collect();
-    let resource_kind = if is_restaurant {
-        ResourceKind::Table
-    } else {
-        ResourceKind::Therapist
-    };
     // Only those who can do the job: the therapists who offer the chosen
     // treatment, the tables that seat the party.
-    let choosable: Vec<(i64, String)> = venue
-        .resources
-        .iter()
-        .filter(|r| r.kind == resource_kind)
-        .filter(|r| venue.can_serve(r.id, effective.service, effective.party))
-        .map(|r| {
-            let label = match r.capacity {
-                Some(c) => format!("{} (seats {c})", r.name),
-                None => r.name.clone(),
-            };
-            (r.id.0, label)
-        })
-        .collect();
+    let choosable = venue.choosable(effective.service, effective.party);
     let price_of =
         |cents: Option<i64>| cents.map(|c| crate::domain::money::format(c, &venue.currency));
     let services: Vec<(i64, String)> = venue

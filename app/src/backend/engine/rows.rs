@@ -26,7 +26,7 @@ pub(crate) async fn booking_from_row<S: Store>(
         resources: resources.into_iter().map(ResourceId).collect(),
         cancelled_by: row.cancelled_by,
         version: row.version,
-        currency: row.currency.filter(|_| row.price_cents.is_some()),
+        currency: row.currency,
         price_cents: row.price_cents,
         note: row.note,
         phone: row.phone,

@@ -102,23 +102,9 @@ pub(super) struct Applied {
     pub after: Option<String>,
 }
 
-/// Free text of at most `max` characters, trimmed; control characters
-/// but line breaks refused.
+/// Free text a change writes (`input::free_text`), its error as a change's.
 fn check_text(field: &'static str, text: &str, max: usize, what: &str) -> Result<String, Failure> {
-    let t = text.trim();
-    if t.chars().count() > max {
-        return Err(invalid(
-            field,
-            format!("{what} is at most {max} characters."),
-        ));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(invalid(
-            field,
-            format!("{what} has characters that cannot be shown."),
-        ));
-    }
-    Ok(t.to_owned())
+    crate::domain::input::free_text(field, text, max, what).map_err(|e| Failure::App(e.into()))
 }
 
 fn check_price(cents: Option<i64>) -> Result<Option<i64>, Failure> {

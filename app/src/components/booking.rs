@@ -6,6 +6,7 @@ use crate::domain::views::BookingView;
 use crate::pages::login::urlencoding;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_params_map;
 
 /// What the booking is, when, how long, what it costs and where, as a
 /// named group.
@@ -36,5 +37,18 @@ pub fn booking_unavailable(error: AppError, here: String, what: &'static str) ->
         }
         .into_any(),
         e => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+    }
+}
+
+/// The booking id in the page's address (`/holds/{id}`), 0 when it is
+/// not a number (no booking has it: the page then says "not found").
+pub fn booking_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
     }
 }

@@ -1,7 +1,7 @@
 //! My bookings: upcoming, past and cancelled; cancel; add to a calendar.
 
 use crate::api::booking::{my_booking, my_bookings, CancelBooking};
-use crate::components::booking::{booking_unavailable, BookingSummary};
+use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
 use crate::components::feedback::{action_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
@@ -10,7 +10,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn BookingsPage() -> impl IntoView {
@@ -168,14 +168,7 @@ fn cancel_yes(b: &BookingView) -> &'static str {
 /// goes without JavaScript.
 #[component]
 pub fn CancelPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = booking_id_param();
     let cancel = ServerAction::<CancelBooking>::new();
     let error = action_error(cancel.value());
     let booking = Resource::new(id, my_booking);

@@ -1,25 +1,17 @@
 //! The confirm page: what is held and until when; confirm or release.
 
 use crate::api::booking::{my_booking, ConfirmHold, PlaceHold, ReleaseHold};
-use crate::components::booking::{booking_unavailable, BookingSummary};
+use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
 use crate::components::feedback::{action_error, field_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use crate::domain::views::BookingView;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn HoldPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = booking_id_param();
     let booking = Resource::new(id, my_booking);
     view! {
         <Title text="Confirm your booking"/>

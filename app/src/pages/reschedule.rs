@@ -4,7 +4,7 @@
 //! free times near it.
 
 use crate::api::reschedule::{load_reschedule_page, RescheduleBooking};
-use crate::components::booking::{booking_unavailable, BookingSummary};
+use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
 use crate::components::feedback::action_error;
 use crate::domain::booking::{Alternative, BookingStatus};
 use crate::domain::error::AppError;
@@ -15,19 +15,12 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ReschedulePage() -> impl IntoView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = booking_id_param();
     let asked = move || {
         let q = query.read();
         (

@@ -140,7 +140,7 @@ for (const javaScriptEnabled of [true, false]) {
     const context = await browser.newContext({ javaScriptEnabled });
     const page = await context.newPage();
     await page.goto("/venues/1?service=3&resource=1");
-    const day = await page.getByLabel("Day").locator("option").nth(20).getAttribute("value");
+    const day = (await offeredDays(page))[20];
     const url = `/venues/1?service=3&resource=1&date=${day}`;
     await page.goto(url);
     const first = freeTimes(page).first();

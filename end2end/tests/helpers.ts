@@ -49,13 +49,29 @@ export async function twoCustomers(browser: Browser, options: { javaScriptEnable
  */
 export async function openFirstDayWithTimes(page: Page, venue: number, query: string, atLeast = 1): Promise<string> {
   await page.goto(`/venues/${venue}?${query}`);
-  const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const days = await offeredDays(page);
   for (const day of days.slice(1)) {
     const url = `/venues/${venue}?${query}&date=${day}`;
     await page.goto(url);
     if ((await freeTimes(page).count()) >= atLeast) return url;
   }
   throw new Error("no day with a free time");
+}
+
+/**
+ * Every day the venue page on screen is open for booking, from today to the
+ * end of its advance window ("2026-06-02"), closed days included: the range
+ * its day picker says it covers.
+ */
+export async function offeredDays(page: Page): Promise<string[]> {
+  const picker = page.locator(".day-picker");
+  const first = (await picker.getAttribute("data-first-day"))!;
+  const last = (await picker.getAttribute("data-last-day"))!;
+  const days: string[] = [];
+  for (let d = new Date(`${first}T00:00:00Z`); d <= new Date(`${last}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+    days.push(d.toISOString().slice(0, 10));
+  }
+  return days;
 }
 
 /** The free start times of the grid on the page. */
@@ -77,7 +93,7 @@ export async function scrollsSideways(page: Page) {
 /** The last day a venue's booking page offers that still has free times. */
 export async function lastDayWithTimes(page: Page, venue: number, query: string) {
   await page.goto(`/venues/${venue}?${query}`);
-  const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const days = await offeredDays(page);
   for (const day of days.reverse()) {
     await page.goto(`/venues/${venue}?${query}&date=${day}`);
     if ((await freeTimes(page).count()) > 0) return day;
@@ -92,7 +108,7 @@ export async function lastDayWithTimes(page: Page, venue: number, query: string)
  */
 export async function dayFrom(page: Page, venue: number, query: string, from: number, atLeast = 1): Promise<string> {
   await page.goto(`/venues/${venue}?${query}`);
-  const days = await page.getByLabel("Day").locator("option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  const days = await offeredDays(page);
   for (const day of days.slice(from)) {
     const url = `/venues/${venue}?${query}&date=${day}`;
     await page.goto(url);

@@ -61,7 +61,7 @@ pub async fn load_slot_grid(
         Some(d) => {
             chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| AppError::Invalid {
                 field: "date".to_owned(),
-                message: "Choose a day from the list.".to_owned(),
+                message: "Choose a day on the calendar.".to_owned(),
             })?
         }
         None => page.days.first().map(|d| d.date).unwrap_or_default(),
@@ -83,6 +83,7 @@ pub async fn load_slot_grid(
         .engine
         .availability(VenueId(venue), date, offer, choice)
         .await?;
+    let calendar = calendar(&state.engine, &page, date, offer, choice).await?;
     Ok(SlotGrid {
         availability,
         form_key: crate::one_time::form_key(),
@@ -90,7 +91,63 @@ pub async fn load_slot_grid(
         service,
         party,
         resource,
+        calendar,
     })
+}
+
+/// The month of `date` for the choice, and the first free time after it
+/// (looked for past the month's end when the month has none).
+#[cfg(feature = "ssr")]
+async fn calendar(
+    engine: &crate::backend::engine::Engine,
+    page: &VenuePage,
+    date: chrono::NaiveDate,
+    offer: crate::domain::booking::Offer,
+    choice: crate::domain::booking::ResourceChoice,
+) -> Result<crate::domain::views::Calendar, AppError> {
+    use crate::domain::ids::VenueId;
+    use crate::domain::views::{Calendar, NextFree};
+    use chrono::{Datelike, Months};
+    let venue = VenueId(page.venue.id.0);
+    let (Some(first), Some(last)) = (page.days.first(), page.days.last()) else {
+        return Ok(Calendar::build(date, (date, date), &[], None));
+    };
+    let bookable = (first.date, last.date);
+    // A day asked for outside the window shows the nearest month within.
+    let date = date.clamp(bookable.0, bookable.1);
+    let month_start = date.with_day(1).unwrap_or(date);
+    let month_end = month_start
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(month_start);
+    let counts = engine
+        .day_counts(venue, (month_start, month_end), offer, choice, false)
+        .await?;
+    let mut next = counts
+        .iter()
+        .find(|c| c.date > date && c.first_free.is_some())
+        .cloned();
+    if next.is_none() && month_end < bookable.1 {
+        next = engine
+            .day_counts(
+                venue,
+                (month_end.succ_opt().unwrap_or(month_end), bookable.1),
+                offer,
+                choice,
+                true,
+            )
+            .await?
+            .pop()
+            .filter(|c| c.first_free.is_some());
+    }
+    let next_free = next.and_then(|c| {
+        c.first_free.map(|label| NextFree {
+            date: c.date,
+            label,
+        })
+    });
+    let counts: Vec<_> = counts.iter().map(|c| (c.date, c.starts, c.free)).collect();
+    Ok(Calendar::build(date, bookable, &counts, next_free))
 }
 
 /// Places a hold and goes to its confirmation page. Signed in only.

@@ -1,3 +1,4 @@
 pub mod booking;
+pub mod day_picker;
 pub mod feedback;
 pub mod layout;

@@ -262,7 +262,11 @@ pub enum DayCell {
 pub struct DayRow {
     /// "10:15" in the venue's time.
     pub time: String,
+    /// Where the unit ends: "10:30".
+    pub until: String,
     pub start: DateTime<Utc>,
+    /// Whether the present moment falls in this unit.
+    pub now: bool,
     /// One per resource of `DayView::resources`, in that order.
     pub cells: Vec<DayCell>,
 }
@@ -302,6 +306,67 @@ pub struct DayView {
     /// Fresh at each load: the idempotency key of the form that books for
     /// a customer (a resubmitted form finds the booking already made).
     pub form_key: String,
+}
+
+/// Consecutive units of one resource that show the same thing: one
+/// booking (or its cleanup), one closure, a break, time off. Free units
+/// stay one each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayBlock {
+    pub first_row: usize,
+    pub rows: usize,
+    pub cell: DayCell,
+    /// "10:00" and "11:00": where the block starts and ends.
+    pub from: String,
+    pub to: String,
+}
+
+impl DayCell {
+    /// Whether `next` continues the same block as `self`.
+    fn continues(&self, next: &DayCell) -> bool {
+        match (self, next) {
+            (
+                DayCell::Booking {
+                    id: a, cleanup: ca, ..
+                },
+                DayCell::Booking {
+                    id: b,
+                    cleanup: cb,
+                    first: false,
+                    ..
+                },
+            ) => a == b && ca == cb,
+            (DayCell::Closed { reason: a }, DayCell::Closed { reason: b }) => a == b,
+            (DayCell::Break, DayCell::Break) | (DayCell::Off, DayCell::Off) => true,
+            _ => false,
+        }
+    }
+}
+
+impl DayView {
+    /// The blocks of the `column`-th resource, top to bottom.
+    pub fn blocks(&self, column: usize) -> Vec<DayBlock> {
+        let mut blocks: Vec<DayBlock> = Vec::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            let Some(cell) = row.cells.get(column) else {
+                continue;
+            };
+            match blocks.last_mut() {
+                Some(b) if b.first_row + b.rows == i && b.cell.continues(cell) => {
+                    b.rows += 1;
+                    b.to = row.until.clone();
+                }
+                _ => blocks.push(DayBlock {
+                    first_row: i,
+                    rows: 1,
+                    cell: cell.clone(),
+                    from: row.time.clone(),
+                    to: row.until.clone(),
+                }),
+            }
+        }
+        blocks
+    }
 }
 
 /// An entry of the audit trail.

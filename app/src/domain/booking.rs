@@ -321,4 +321,37 @@ pub struct Availability {
     /// The suitable resources, in the order the engine prefers them.
     pub resources: Vec<super::venue::ResourceSummary>,
     pub slots: Vec<SlotView>,
+    /// The stretches inside the day's hours when none of the suitable
+    /// resources works: breaks and closures, shown as gaps between times.
+    pub gaps: Vec<GapView>,
+}
+
+/// A stretch of a day with no start times: a break, or a closure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GapView {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// "12:00 to 13:00" in the venue's time.
+    pub label: String,
+    pub kind: GapKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// Nobody suitable works then (a break between hours).
+    Break,
+    /// The venue, or every suitable resource, is closed then.
+    Closed,
+}
+
+impl GapKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            GapKind::Break => "Break",
+            GapKind::Closed => "Closed",
+        }
+    }
 }

@@ -32,6 +32,113 @@ pub struct VenuePage {
     pub nonce: String,
 }
 
+/// How a day of the month calendar looks for the chosen treatment or party.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DayState {
+    /// Some start times are free.
+    Free,
+    /// Open, but every start time is taken (or already past).
+    Full,
+    /// Nobody who can do the job works that day.
+    Closed,
+    /// Before today or beyond the advance window.
+    Unbookable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    /// "Friday 4 December".
+    pub label: String,
+    pub state: DayState,
+    pub free: usize,
+}
+
+impl CalendarDay {
+    /// What a screen reader hears for the day: "Friday 4 December, 12 free times".
+    pub fn spoken(&self) -> String {
+        match self.state {
+            DayState::Free if self.free == 1 => format!("{}, 1 free time", self.label),
+            DayState::Free => format!("{}, {} free times", self.label, self.free),
+            DayState::Full => format!("{}, fully booked", self.label),
+            DayState::Closed => format!("{}, closed", self.label),
+            DayState::Unbookable => format!("{}, not open for booking", self.label),
+        }
+    }
+}
+
+/// The first free time after the chosen day: "Friday 4 December, 10:00".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextFree {
+    pub date: NaiveDate,
+    pub label: String,
+}
+
+/// A month of days to pick from, Monday first, for the chosen treatment or
+/// party and therapist or table: which days have free times, which are
+/// full or closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calendar {
+    /// "December 2026".
+    pub title: String,
+    /// Weeks of seven; `None` pads the days of the months around it.
+    pub weeks: Vec<Vec<Option<CalendarDay>>>,
+    /// A day to open in the previous and the next month, when either has
+    /// bookable days.
+    pub previous: Option<NaiveDate>,
+    pub next: Option<NaiveDate>,
+    pub next_free: Option<NextFree>,
+}
+
+impl Calendar {
+    /// The month of `selected`, each day judged by `counts` (date, start
+    /// times, free ones) of the days in `bookable` (first and last day).
+    pub fn build(
+        selected: NaiveDate,
+        bookable: (NaiveDate, NaiveDate),
+        counts: &[(NaiveDate, usize, usize)],
+        next_free: Option<NextFree>,
+    ) -> Calendar {
+        use chrono::{Datelike, Months};
+        let first = selected.with_day(1).unwrap_or(selected);
+        let next_month = first.checked_add_months(Months::new(1)).unwrap_or(first);
+        let lead = first.weekday().num_days_from_monday() as usize;
+        let mut cells: Vec<Option<CalendarDay>> = vec![None; lead];
+        for date in first.iter_days().take_while(|d| *d < next_month) {
+            let (state, free) = match counts.iter().find(|c| c.0 == date) {
+                _ if date < bookable.0 || date > bookable.1 => (DayState::Unbookable, 0),
+                Some((_, _, free)) if *free > 0 => (DayState::Free, *free),
+                Some((_, starts, _)) if *starts > 0 => (DayState::Full, 0),
+                _ => (DayState::Closed, 0),
+            };
+            cells.push(Some(CalendarDay {
+                date,
+                label: date.format("%A %-d %B").to_string(),
+                state,
+                free,
+            }));
+        }
+        while cells.len() % 7 != 0 {
+            cells.push(None);
+        }
+        let previous_month = first.checked_sub_months(Months::new(1)).unwrap_or(first);
+        let previous = (first > bookable.0).then(|| previous_month.max(bookable.0));
+        let next = (next_month <= bookable.1).then(|| next_month.max(bookable.0));
+        Calendar {
+            title: first.format("%B %Y").to_string(),
+            weeks: cells.chunks(7).map(<[_]>::to_vec).collect(),
+            previous,
+            next,
+            next_free,
+        }
+    }
+
+    /// The days of the month, in order.
+    pub fn days(&self) -> impl Iterator<Item = &CalendarDay> {
+        self.weeks.iter().flatten().flatten()
+    }
+}
+
 /// The slot grid and the key its form carries, fresh at each render: a
 /// double click or a resubmitted form repeats the key and finds the hold
 /// already made.
@@ -45,6 +152,8 @@ pub struct SlotGrid {
     pub service: Option<i64>,
     pub party: Option<i64>,
     pub resource: Option<i64>,
+    /// The month of `date`, to pick another day.
+    pub calendar: Calendar,
 }
 
 /// A booking or hold, with the names people read.
@@ -182,4 +291,58 @@ impl ReschedulePage {
 /// A reschedule target as the page's buttons carry it: "7@2026-06-02T10:00:00+00:00".
 pub fn pick_value(resource: i64, start: DateTime<Utc>) -> String {
     format!("{resource}@{}", start.to_rfc3339())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_calendar_lays_out_the_month_monday_first_and_judges_each_day() {
+        // December 2026 starts on a Tuesday; bookable from the 3rd to 1 February.
+        let counts = [(d(12, 3), 10, 4), (d(12, 4), 10, 0), (d(12, 5), 0, 0)];
+        let cal = Calendar::build(
+            d(12, 3),
+            (d(12, 3), d(12, 31) + chrono::Duration::days(32)),
+            &counts,
+            None,
+        );
+        assert_eq!(cal.title, "December 2026");
+        assert_eq!(cal.weeks[0][0], None, "Monday 30 November is padding");
+        assert_eq!(cal.weeks[0][1].as_ref().map(|c| c.date), Some(d(12, 1)));
+        assert!(cal.weeks.iter().all(|w| w.len() == 7));
+        let state = |day: u32| cal.days().find(|c| c.date == d(12, day)).map(|c| c.state);
+        assert_eq!(state(2), Some(DayState::Unbookable), "before the window");
+        assert_eq!(state(3), Some(DayState::Free));
+        assert_eq!(state(4), Some(DayState::Full));
+        assert_eq!(state(5), Some(DayState::Closed));
+        assert_eq!(
+            state(6),
+            Some(DayState::Closed),
+            "no count: nothing to book"
+        );
+        assert_eq!(cal.days().count(), 31);
+        let third = cal.days().find(|c| c.date == d(12, 3)).unwrap();
+        assert_eq!(third.spoken(), "Thursday 3 December, 4 free times");
+        assert_eq!(
+            (cal.previous, cal.next),
+            (None, Some(d(1, 1) + chrono::Duration::days(365)))
+        );
+    }
+
+    #[test]
+    fn the_month_links_go_only_where_days_can_be_booked() {
+        let cal = Calendar::build(d(2, 10), (d(1, 20), d(2, 27)), &[], None);
+        assert_eq!(
+            cal.previous,
+            Some(d(1, 20)),
+            "the first bookable day of January"
+        );
+        assert_eq!(cal.next, None, "nothing to book in March");
+        assert_eq!(cal.weeks.len(), 5, "1 February 2026 is a Sunday: five rows");
+    }
 }

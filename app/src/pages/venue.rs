@@ -4,11 +4,12 @@
 //! or without JavaScript.
 
 use crate::api::booking::{load_slot_grid, load_venue_page, PlaceHold};
+use crate::components::day_picker::DayPicker;
 use crate::components::feedback::action_error;
-use crate::domain::booking::Alternative;
+use crate::domain::booking::{Alternative, GapView, SlotView};
 use crate::domain::error::AppError;
 use crate::domain::ids::ResourceId;
-use crate::domain::views::{SlotGrid, VenuePage as Page};
+use crate::domain::views::{DayState, SlotGrid, VenuePage as Page};
 use crate::pages::login::urlencoding;
 use leptos::html;
 use leptos::prelude::*;
@@ -164,22 +165,50 @@ fn Booker(
                 <option value="0" selected=e.resource.is_none()>{any_label}</option>
                 {choosable.into_iter().map(|(id, label)| view! { <option value=id selected=e.resource == Some(id)>{label}</option> }).collect_view()}
             </select>
-            <label for="date">"Day"</label>
-            <select id="date" name="date">
-                {page.days.iter().map(|d| {
-                    let value = d.date.to_string();
-                    let selected = e.date.as_deref() == Some(value.as_str());
-                    view! { <option value=value selected=selected>{d.label.clone()}</option> }
-                }).collect_view()}
-            </select>
+            // The day is picked on the calendar below; a new choice above
+            // keeps it.
+            {e.date.clone().map(|d| view! { <input type="hidden" name="date" value=d/> })}
             <button type="submit">"Show times"</button>
         </Form>
         {facts.map(|f| view! { <p class="facts">{f}</p> })}
         <Conflict hold=hold effective=effective.clone() venue_id=venue_id nonce=page.nonce.clone()/>
         {match grid {
-            Ok(g) => view! { <Grid grid=g hold=hold effective=effective venue_id=venue_id names=names/> }.into_any(),
+            Ok(g) => {
+                let bookable = match (page.days.first(), page.days.last()) {
+                    (Some(f), Some(l)) => (f.date, l.date),
+                    _ => (g.date, g.date),
+                };
+                let picker = view! {
+                    <DayPicker calendar=g.calendar.clone() selected=g.date base=choice_link(venue_id, &effective) bookable=bookable/>
+                };
+                view! {
+                    <div class="booker">
+                        {picker}
+                        <Grid grid=g hold=hold effective=effective venue_id=venue_id names=names/>
+                    </div>
+                }.into_any()
+            }
             Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
         }}
+    }
+}
+
+/// The venue page for the choice, without its day: "/venues/1?service=2&resource=3".
+fn choice_link(venue_id: i64, c: &Choice) -> String {
+    let mut query = Vec::new();
+    if let Some(s) = c.service {
+        query.push(format!("service={s}"));
+    }
+    if let Some(p) = c.party {
+        query.push(format!("party={p}"));
+    }
+    if let Some(r) = c.resource {
+        query.push(format!("resource={r}"));
+    }
+    if query.is_empty() {
+        format!("/venues/{venue_id}")
+    } else {
+        format!("/venues/{venue_id}?{}", query.join("&"))
     }
 }
 
@@ -239,36 +268,129 @@ fn Grid(
             .unwrap_or_default()
     };
     let chosen = effective.resource.map(|r| name_of(ResourceId(r)));
+    let day_label = grid.date.format("%A %-d %B").to_string();
+    let gaps = grid.availability.gaps.clone();
+    let gap_items = |from: &[GapView]| {
+        from.iter()
+            .map(|g| view! { <li class="gap">{format!("{} {}", g.kind.word(), g.label)}</li> })
+            .collect_view()
+    };
     if grid.availability.slots.is_empty() {
-        return view! { <p>"No times on this day. Try another day."</p> }.into_any();
+        let closed = grid
+            .calendar
+            .days()
+            .any(|d| d.date == grid.date && d.state == DayState::Closed);
+        let message = if closed {
+            format!("Closed on {day_label}. Pick another day on the calendar.")
+        } else {
+            format!("No times on this day ({day_label}). Pick another day on the calendar.")
+        };
+        return view! {
+            <section aria-labelledby="times-heading" class="times">
+                <h2 id="times-heading">"Start times"</h2>
+                <p>{message}</p>
+                {(!gaps.is_empty()).then(|| view! { <ul class="slots">{gap_items(&gaps)}</ul> })}
+            </section>
+        }
+        .into_any();
     }
     let key = grid.form_key.clone();
+    let groups = part_of_day_groups(&grid.availability.slots, &gaps);
     view! {
-        <section aria-labelledby="times-heading">
+        <section aria-labelledby="times-heading" class="times">
             <h2 id="times-heading">"Start times"</h2>
+            <p class="muted">{day_label}</p>
+            <ul class="legend" aria-label="Key to the times">
+                <li><span class="chip free" aria-hidden="true"></span>"Free"</li>
+                <li><span class="chip taken" aria-hidden="true"></span>"Taken"</li>
+                <li><span class="chip gap" aria-hidden="true"></span>"Break or closed"</li>
+            </ul>
             <ActionForm action=hold attr:class="slot-grid">
                 {offer_fields(venue_id, &effective, effective.resource, &key)}
-                <ul class="slots">
-                    {grid.availability.slots.into_iter().map(|slot| {
-                        let free = !slot.free.is_empty();
-                        let who = chosen.clone().map(|n| format!(", {n}")).unwrap_or_default();
-                        if free {
-                            let label = format!("{}{who}", slot.label);
-                            view! {
-                                <li><button type="submit" name="start" value=slot.start.to_rfc3339() aria-label=label class="slot">{slot.time}</button></li>
-                            }.into_any()
-                        } else {
-                            let label = format!("{}{who}, taken", slot.label);
-                            view! {
-                                <li><button type="button" disabled aria-label=label class="slot taken">{slot.time}<span class="sr-hint">" taken"</span></button></li>
-                            }.into_any()
-                        }
-                    }).collect_view()}
-                </ul>
+                {groups.into_iter().map(|(part, slots, gaps)| {
+                    let heading_id = format!("part-{}", part.to_lowercase());
+                    view! {
+                        <h3 id=heading_id.clone() class="part-of-day">{part}</h3>
+                        <ul class="slots" aria-labelledby=heading_id>
+                            {merge_by_start(slots, gaps).into_iter().map(|item| match item {
+                                Item::Gap(g) => gap_items(std::slice::from_ref(&g)).into_any(),
+                                Item::Slot(slot) => {
+                                    let who = chosen.clone().map(|n| format!(", {n}")).unwrap_or_default();
+                                    if slot.free.is_empty() {
+                                        let label = format!("{}{who}, taken", slot.label);
+                                        view! {
+                                            <li><button type="button" disabled aria-label=label class="slot taken">{slot.time}<span class="sr-hint">" taken"</span></button></li>
+                                        }.into_any()
+                                    } else {
+                                        let label = format!("{}{who}", slot.label);
+                                        view! {
+                                            <li><button type="submit" name="start" value=slot.start.to_rfc3339() aria-label=label class="slot">{slot.time}</button></li>
+                                        }.into_any()
+                                    }
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }
+                }).collect_view()}
             </ActionForm>
         </section>
     }
     .into_any()
+}
+
+enum Item {
+    Slot(SlotView),
+    Gap(GapView),
+}
+
+/// Slots and gaps in the order of their start.
+fn merge_by_start(slots: Vec<SlotView>, gaps: Vec<GapView>) -> Vec<Item> {
+    let mut items: Vec<Item> = slots
+        .into_iter()
+        .map(Item::Slot)
+        .chain(gaps.into_iter().map(Item::Gap))
+        .collect();
+    items.sort_by_key(|i| match i {
+        Item::Slot(s) => s.start,
+        Item::Gap(g) => g.start,
+    });
+    items
+}
+
+/// "Morning" before 12:00, "Afternoon" to 17:00, "Evening" after, by the
+/// venue's clock ("09:15").
+fn part_of_day(clock: &str) -> &'static str {
+    match clock.get(..2).and_then(|h| h.parse::<u32>().ok()) {
+        Some(h) if h < 12 => "Morning",
+        Some(h) if h < 17 => "Afternoon",
+        _ => "Evening",
+    }
+}
+
+/// The day's slots and gaps under their part of the day, in order, parts
+/// without a start time left out.
+fn part_of_day_groups(
+    slots: &[SlotView],
+    gaps: &[GapView],
+) -> Vec<(&'static str, Vec<SlotView>, Vec<GapView>)> {
+    let mut groups: Vec<(&'static str, Vec<SlotView>, Vec<GapView>)> =
+        ["Morning", "Afternoon", "Evening"]
+            .into_iter()
+            .map(|p| (p, Vec::new(), Vec::new()))
+            .collect();
+    for s in slots {
+        if let Some(g) = groups.iter_mut().find(|g| g.0 == part_of_day(&s.time)) {
+            g.1.push(s.clone());
+        }
+    }
+    for gap in gaps {
+        let part = part_of_day(&gap.label);
+        if let Some(g) = groups.iter_mut().find(|g| g.0 == part) {
+            g.2.push(gap.clone());
+        }
+    }
+    groups.retain(|g| !g.1.is_empty() || !g.2.is_empty());
+    groups
 }
 
 /// The banner when the last choice failed: taken (with alternatives), a

@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod booking;
+mod calendar;
 mod checker;
 mod concurrency;
 mod guard;

@@ -225,6 +225,31 @@ on_both_databases! {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
 
+    async fn the_day_view_shows_each_booking_once_over_its_time_with_the_treatment_and_a_line_at_now(app) {
+        let mut alice = app.customer("ada.day@example.com").await;
+        let r = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 2, "resource_id": 1, "start": london(2, 10, 0)}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        let id = r.json["id"].as_i64().unwrap();
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let (_, _, html) = sam.page("/admin/venues/1/day?date=2026-06-02").await;
+        let html = html.replace("<!>", "");
+        // One cell over the hour (four units), naming the customer and the treatment.
+        let cell = format!(r#"<td rowspan="4" title="10:00–11:00 Test Customer — Full body massage" class="cell booked"><a href="/admin/bookings/{id}""#);
+        assert_eq!(html.matches(&cell).count(), 2, "Anna's and the room's: {html}");
+        assert!(html.contains(r#"<span class="what">Full body massage</span>"#), "{html}");
+        assert!(html.contains(r#"<span class="span">10:00–11:00</span>"#), "{html}");
+        assert!(!html.contains("↓"), "{html}");
+        assert!(!html.contains(r#"<td class="cell free">free"#), "free units are left blank: {html}");
+        // Lunch is one cell per therapist, not four.
+        assert_eq!(html.matches(r#"<td rowspan="4" title="13:00–14:00" class="cell break">break"#).count(), 3, "{html}");
+        assert!(!html.contains(r#"class="now""#), "no line at now on another day");
+        // Today, the unit that holds the present moment carries the line (10:07 now).
+        app.clock.set(parse_time(&london(1, 10, 7)).timestamp());
+        let (_, _, html) = sam.page("/admin/venues/1/day?date=2026-06-01").await;
+        let html = html.replace("<!>", "");
+        assert!(html.contains(r#"<tr class="now"><th scope="row">10:00<span class="now-mark"> now"#), "{html}");
+    }
+
     async fn staff_close_a_day_and_choose_what_happens_to_its_bookings_without_javascript(app) {
         let mut alice = app.customer("alice2@example.com").await;
         let r = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(3, 10, 0)}))).await;

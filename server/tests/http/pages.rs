@@ -30,7 +30,7 @@ on_both_databases! {
         assert!(!html.contains(">Chloe<"), "{html}");
         assert!(html.contains(">Anna<") && html.contains(">Ben<"), "{html}");
         assert!(html.contains(r#"<option value="0" selected"#), "any therapist is what the grid shows: {html}");
-        assert!(html.contains(r#"value="2026-06-03" selected"#), "the day is kept: {html}");
+        assert!(html.contains(r#"name="date" value="2026-06-03""#), "the day is kept: {html}");
         assert!(html.contains(r#"class="slot">10:00"#) && !html.contains(r#"role="alert""#), "a grid, not an error: {html}");
         // She is offered for what she does.
         let (_, _, html) = c.page("/venues/1?service=2&resource=3&date=2026-06-03").await;
@@ -93,6 +93,34 @@ on_both_databases! {
         assert!(html.contains(r#"role="alert""#));
         assert!(html.contains("You are already holding 3 time(s) here"), "{html}");
         assert!(html.contains(r#"<a href="/bookings">See your bookings</a>"#));
+    }
+
+    async fn a_month_calendar_offers_the_days_with_times_and_the_next_free_one(app) {
+        let mut c = app.client();
+        // Sunday: the spa is closed; the page says so and offers the next free time.
+        let (status, _, html) = c.page("/venues/1?service=1&resource=1&date=2026-06-07").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Closed on Sunday 7 June."), "{html}");
+        assert!(html.contains(r#"<a href="/venues/1?service=1&amp;resource=1&amp;date=2026-06-08">Next free time: Monday 8 June, 09:00"#), "{html}");
+        assert!(html.contains(r#"id="calendar-title" aria-live="polite">June 2026"#), "{html}");
+        // Closed days are shown, not offered; open days are links that say how many times are free.
+        assert!(html.contains(r#"<span class="sr-hint">Sunday 14 June, closed"#), "{html}");
+        assert!(!html.contains(r#"data-date="2026-06-14""#), "{html}");
+        assert!(html.contains(r#"href="/venues/1?service=1&amp;resource=1&amp;date=2026-06-02" data-date="2026-06-02" aria-label="Tuesday 2 June, 30 free times""#), "{html}");
+        assert!(!html.contains(r#"data-date="2026-06-07""#) && html.contains(r#"<td class="day-closed selected">"#), "the chosen closed day is marked: {html}");
+        // No month before this one is open; the next is.
+        assert!(!html.contains("Previous month"), "{html}");
+        assert!(html.contains(r#"href="/venues/1?service=1&amp;resource=1&amp;date=2026-07-01" class="month-nav"><span class="sr-hint">Next month</span>"#), "{html}");
+        // The chosen open day: marked, times in parts of the day, lunch as a gap.
+        let (_, _, html) = c.page(SPA_PAGE).await;
+        assert!(html.contains(r#"data-date="2026-06-02" aria-label="Tuesday 2 June, 30 free times" aria-current="date""#), "{html}");
+        for part in [">Morning", ">Afternoon", r#"<li class="gap">Break 13:00 to 14:00"#, "Key to the times"] {
+            assert!(html.contains(part), "{part}: {html}");
+        }
+        assert!(html.contains(r#"<ul aria-labelledby="part-evening" class="slots"><li><button type="submit" name="start" value="2026-06-02T16:00:00+00:00""#), "the evening starts at 17:00: {html}");
+        // A month away: the calendar turns, and the month before it is offered.
+        let (_, _, html) = c.page("/venues/1?service=1&resource=1&date=2026-07-15").await;
+        assert!(html.contains(">July 2026<") && html.contains("Previous month"), "{html}");
     }
 
     async fn the_slot_grid_is_server_rendered_with_named_buttons_and_taken_times_shown(app) {
@@ -451,12 +479,12 @@ on_both_databases! {
     async fn garbage_in_page_addresses_gets_a_page_that_says_so_never_a_500(app) {
         let mut c = app.customer("abe@example.com").await;
         for (path, says) in [
-            ("/venues/1?date=bogus&service=1", "Choose a day from the list."),
+            ("/venues/1?date=bogus&service=1", "Choose a day on the calendar."),
             ("/venues/1?date=2026-06-02&service=abc", ""),
             ("/venues/1?date=2026-06-02&service=999", "That service is not offered here."),
             ("/venues/2?date=2026-06-02&party=0", "A party is between 1 and 50 guests."),
             ("/venues/2?date=2026-06-02&party=10000", "A party is between 1 and 50 guests."),
-            ("/venues/1?date=9999-12-31&service=1", "No times on this day."),
+            ("/venues/1?date=9999-12-31&service=1", "No times on this day"),
             ("/venues/99999999999999999999999", "Venue not found"),
             ("/venues/-5", "Venue not found"),
             ("/holds/abc", "There is no such hold among yours."),

@@ -3,7 +3,7 @@
 //! booking transaction, so the two cannot disagree.
 
 use crate::domain::booking::{
-    Availability, BookingError, Offer, ResourceChoice, RuleViolation, SlotView,
+    Availability, BookingError, GapView, Offer, ResourceChoice, RuleViolation, SlotView,
 };
 use crate::domain::ids::{BookingId, ResourceId, UserId, VenueId};
 use crate::domain::schedule;
@@ -98,6 +98,7 @@ async fn grid_in<S: Store>(
             grid_minutes: venue.grid_minutes,
             resources,
             slots: Vec::new(),
+            gaps: Vec::new(),
         });
     }
     let mut day = Day::load(tx, &venue, tz, date, None, now).await?;
@@ -114,11 +115,81 @@ async fn grid_in<S: Store>(
             free: free.into_iter().map(ResourceId).collect(),
         })
         .collect();
+    let gaps = need
+        .gaps(&day, earliest)
+        .into_iter()
+        .map(|(span, kind)| GapView {
+            start: schedule::to_datetime(span.start),
+            end: schedule::to_datetime(span.end),
+            label: format!(
+                "{} to {}",
+                schedule::clock(tz, span.start),
+                schedule::clock(tz, span.end)
+            ),
+            kind,
+        })
+        .collect();
     Ok(Availability {
         venue: VenueId(venue.id),
         date,
         grid_minutes: venue.grid_minutes,
         resources,
         slots,
+        gaps,
     })
+}
+
+/// How a bookable day looks for one treatment or party: how many start
+/// times it has, how many are free, and the first free one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayCount {
+    pub date: NaiveDate,
+    pub starts: usize,
+    pub free: usize,
+    /// The first free time's name: "Friday 4 December, 10:00".
+    pub first_free: Option<String>,
+}
+
+/// The counts of the bookable days from `from` to `to` (both included),
+/// read in one transaction; with `until_free`, it stops at the first day
+/// with a free time. Days outside the bookable window are left out.
+pub(crate) async fn day_counts_attempt<B: Backend>(
+    b: &B,
+    now: i64,
+    venue: VenueId,
+    (from, to): (NaiveDate, NaiveDate),
+    offer: Offer,
+    choice: ResourceChoice,
+    until_free: bool,
+) -> Result<Vec<DayCount>, Failure> {
+    let mut tx = b.begin_read().await?;
+    let venue = tx
+        .venue(venue.0)
+        .await?
+        .ok_or(RuleViolation::UnknownVenue)?;
+    let tz = venue_zone(&venue)?;
+    let need = need_for(&mut tx, &venue, offer, choice).await?;
+    let (earliest, latest) = bookable_range(&venue, now);
+    let first = from.max(schedule::local_date(tz, earliest));
+    let last = to.min(schedule::local_date(tz, latest));
+    let mut counts = Vec::new();
+    for date in first.iter_days().take_while(|d| *d <= last) {
+        let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+        let grid = need.grid(&day, earliest, latest);
+        let first_free = grid
+            .iter()
+            .find(|(_, f)| !f.is_empty())
+            .map(|(t, _)| schedule::label(tz, *t));
+        let found = first_free.is_some();
+        counts.push(DayCount {
+            date,
+            starts: grid.len(),
+            free: grid.iter().filter(|(_, f)| !f.is_empty()).count(),
+            first_free,
+        });
+        if until_free && found {
+            break;
+        }
+    }
+    Ok(counts)
 }

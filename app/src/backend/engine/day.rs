@@ -177,6 +177,14 @@ impl Day {
             .flat_map(|r| r.hours.iter().copied())
     }
 
+    /// The hours of `resource` this date, breaks included.
+    pub fn hours_of(&self, resource: i64) -> &[Span] {
+        self.resources
+            .get(&resource)
+            .map(|r| r.hours.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// Whether `span` is wholly inside the hours of `resource`, and
     /// whether a break touches it.
     pub fn in_hours(&self, resource: i64, span: Span) -> bool {

@@ -29,6 +29,7 @@ mod rows;
 mod rules;
 mod shortcut;
 
+pub use availability::DayCount;
 pub use clock::Clock;
 pub use counters::{Counters, Outcomes};
 
@@ -428,6 +429,35 @@ impl Engine {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
                 availability::availability_attempt(b, self.clock.now(), venue, date, offer, choice)
+            })
+            .await
+            .map_err(settle)
+        })
+    }
+
+    /// How each bookable day from `from` to `to` looks for a service or a
+    /// party size and a resource choice: its start times, the free ones,
+    /// the first free one. With `until_free`, the days up to the first
+    /// with a free time.
+    pub async fn day_counts(
+        &self,
+        venue: VenueId,
+        dates: (NaiveDate, NaiveDate),
+        offer: Offer,
+        choice: ResourceChoice,
+        until_free: bool,
+    ) -> Result<Vec<DayCount>, BookingError> {
+        with_backend!(&self.db, |b| {
+            retrying(&self.counters, || {
+                availability::day_counts_attempt(
+                    b,
+                    self.clock.now(),
+                    venue,
+                    dates,
+                    offer,
+                    choice,
+                    until_free,
+                )
             })
             .await
             .map_err(settle)

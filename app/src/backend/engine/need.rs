@@ -2,7 +2,7 @@
 //! provide it (the therapists who offer the treatment, the tables that seat
 //! the party) and the rooms; read in the transaction that decides.
 
-use crate::domain::booking::{Offer, ResourceChoice, RuleViolation};
+use crate::domain::booking::{GapKind, Offer, ResourceChoice, RuleViolation};
 use crate::domain::ids::{ResourceId, ServiceId};
 use crate::domain::schedule::{self, Span};
 use crate::domain::venue::ResourceKind;
@@ -170,6 +170,52 @@ impl Need {
     pub fn fits(&self, day: &Day, resource: i64, start: i64) -> bool {
         let (span, occupied) = self.spans(start, day.unit);
         day.is_free(resource, span, occupied) && self.free_room(day, span, occupied).is_some()
+    }
+
+    /// The stretches from the first candidate's opening to the last one's
+    /// closing, and after `earliest`, when no candidate works: each a
+    /// closure when one covers a candidate then, else a break.
+    pub fn gaps(&self, day: &Day, earliest: i64) -> Vec<(Span, GapKind)> {
+        let hours: Vec<Span> = self
+            .candidates
+            .iter()
+            .flat_map(|c| day.hours_of(c.id).iter().copied())
+            .collect();
+        let (Some(first), Some(last)) = (
+            hours.iter().map(|h| h.start).min(),
+            hours.iter().map(|h| h.end).max(),
+        ) else {
+            return Vec::new();
+        };
+        let mut gaps: Vec<(Span, GapKind)> = Vec::new();
+        let mut t = first.max(schedule::ceil_to_grid(earliest, day.unit).min(last));
+        while t < last {
+            let unit = Span::new(t, (t + day.unit).min(last));
+            let state = if self
+                .candidates
+                .iter()
+                .any(|c| day.openness(c.id, unit) == Openness::Open)
+            {
+                None
+            } else if self
+                .candidates
+                .iter()
+                .any(|c| day.closure(c.id, unit).is_some())
+            {
+                Some(GapKind::Closed)
+            } else {
+                Some(GapKind::Break)
+            };
+            match (state, gaps.last_mut()) {
+                (Some(kind), Some((span, k))) if *k == kind && span.end == unit.start => {
+                    span.end = unit.end
+                }
+                (Some(kind), _) => gaps.push((unit, kind)),
+                (None, _) => {}
+            }
+            t = unit.end;
+        }
+        gaps
     }
 
     /// The grid starts of the day at which any candidate works, each with

@@ -154,7 +154,9 @@ async fn build_day<S: Store>(
             .collect();
         grid_rows.push(DayRow {
             time: schedule::clock(tz, t),
+            until: schedule::clock(tz, t + unit),
             start: schedule::to_datetime(t),
+            now: t <= now && now < t + unit,
             cells,
         });
         t += unit;

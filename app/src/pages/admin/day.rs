@@ -4,7 +4,7 @@
 use super::common::{number, query_flag, refusal, StrandsPrompt};
 use crate::api::admin::{load_day, AddClosure, StaffBook};
 use crate::components::feedback::{action_error, field_error, FormError};
-use crate::domain::admin::{DayCell, DayView};
+use crate::domain::admin::{DayBlock, DayCell, DayView};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use leptos::prelude::*;
@@ -86,45 +86,29 @@ fn Day(
             <a href=format!("/admin/venues/{venue}/audit?date={date}")>"Audit trail of this day"</a>
         </nav>
         {move || closed.get().then(|| view! { <p class="notice" role="status">"Closed. Customers no longer see these times."</p> })}
-        <p class="legend muted">
-            <span class="sw cell free">"free"</span>
-            <span class="sw cell booked">"booked"</span>
-            <span class="sw cell held">"held (until its expiry)"</span>
-            <span class="sw cell cleanup">"cleanup"</span>
-            <span class="sw cell break">"break"</span>
-            <span class="sw cell closed">"closed"</span>
-            <span class="sw cell off">"off (outside hours)"</span>
-        </p>
+        <ul class="legend" aria-label="Key to the schedule">
+            <li><span class="sw cell free" aria-hidden="true">" "</span>"free"</li>
+            <li><span class="sw cell booked" aria-hidden="true">" "</span>"booked"</li>
+            <li><span class="sw cell held" aria-hidden="true">" "</span>"held (until its expiry)"</li>
+            <li><span class="sw cell cleanup" aria-hidden="true">" "</span>"cleanup"</li>
+            <li><span class="sw cell break" aria-hidden="true">" "</span>"break"</li>
+            <li><span class="sw cell closed" aria-hidden="true">" "</span>"closed"</li>
+            <li><span class="sw cell off" aria-hidden="true">" "</span>"off (outside hours)"</li>
+            {day.rows.iter().any(|r| r.now).then(|| view! { <li><span class="sw now-sw" aria-hidden="true">" "</span>"now"</li> })}
+        </ul>
         <div class="day-grid-wrap">
-            <table class="day-grid">
-                <caption>{format!("Schedule of {}", day.date_label)}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Time"</th>
-                        {resources.iter().map(|(_, name)| view! { <th scope="col">{name.clone()}</th> }).collect_view()}
-                    </tr>
-                </thead>
-                <tbody>
-                    {day.rows.iter().map(|row| view! {
-                        <tr>
-                            <th scope="row">{row.time.clone()}</th>
-                            {row.cells.iter().map(|c| cell(c.clone())).collect_view()}
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <ScheduleGrid day=day.clone()/>
         </div>
         <div class="day-agenda">
             {resources.iter().enumerate().map(|(i, (_, name))| {
-                let busy: Vec<(String, DayCell)> = day.rows.iter()
-                    .filter(|r| matches!(&r.cells[i], DayCell::Booking { first: true, .. } | DayCell::Closed { .. }))
-                    .map(|r| (r.time.clone(), r.cells[i].clone()))
+                let busy: Vec<DayBlock> = day.blocks(i).into_iter()
+                    .filter(|b| !matches!(b.cell, DayCell::Free | DayCell::Off | DayCell::Booking { cleanup: true, .. }))
                     .collect();
                 view! {
                     <h3>{name.clone()}</h3>
-                    <ul>
-                        {if busy.is_empty() { Some(view! { <li>"Nothing booked"</li> }) } else { None }}
-                        {busy.into_iter().map(|(t, c)| view! { <li>{t} " " {cell_text(&c)}</li> }).collect_view()}
+                    <ul class="agenda">
+                        {busy.is_empty().then(|| view! { <li>"Nothing booked"</li> })}
+                        {busy.into_iter().map(|b| agenda_item(&b)).collect_view()}
                     </ul>
                 }
             }).collect_view()}
@@ -215,34 +199,120 @@ fn cell_text(c: &DayCell) -> String {
     }
 }
 
-fn cell(c: DayCell) -> AnyView {
-    match &c {
+/// Resources across, units down; a booking, closure, break or time off is
+/// one cell over the units it spans, with its start and end.
+#[component]
+fn ScheduleGrid(day: DayView) -> impl IntoView {
+    let columns: Vec<Vec<DayBlock>> = (0..day.resources.len()).map(|i| day.blocks(i)).collect();
+    let rows = day.rows.iter().enumerate().map(|(r, row)| {
+        let cells = columns
+            .iter()
+            .filter_map(|blocks| blocks.iter().find(|b| b.first_row == r))
+            .map(block_cell)
+            .collect_view();
+        view! {
+            <tr class=row.now.then_some("now")>
+                <th scope="row">
+                    {row.time.clone()}
+                    {row.now.then(|| view! { <span class="now-mark">" now"</span> })}
+                </th>
+                {cells}
+            </tr>
+        }
+    });
+    view! {
+        <table class="day-grid">
+            <caption>{format!("Schedule of {}", day.date_label)}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Time"</th>
+                    {day.resources.iter().map(|(_, name)| view! { <th scope="col" title=name.clone()>{name.clone()}</th> }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>{rows.collect_view()}</tbody>
+        </table>
+    }
+}
+
+fn block_cell(b: &DayBlock) -> AnyView {
+    let span = format!("{}–{}", b.from, b.to);
+    let rows = b.rows.to_string();
+    match &b.cell {
         DayCell::Booking {
             id,
             status,
-            first,
             cleanup,
             label,
+            ..
         } => {
             let class = match (status, cleanup) {
                 (_, true) => "cell cleanup",
                 (BookingStatus::Held, _) => "cell held",
                 _ => "cell booked",
             };
-            let text = if *first {
-                label.clone()
-            } else if *cleanup {
-                "cleanup".to_owned()
-            } else {
-                "↓".to_owned()
-            };
-            view! { <td class=class><a href=format!("/admin/bookings/{id}") aria-label=cell_text(&c)>{text}</a></td> }.into_any()
+            let title = format!("{span} {}", cell_text(&b.cell));
+            if *cleanup {
+                return view! {
+                    <td class=class rowspan=rows title=title>
+                        <a href=format!("/admin/bookings/{id}") aria-label=cell_text(&b.cell)>"cleanup"</a>
+                    </td>
+                }
+                .into_any();
+            }
+            // "Ada Lovelace — Full body massage": the customer on the first
+            // line, what they come for on the next.
+            let (who, what) = label.split_once(" — ").unwrap_or((label.as_str(), ""));
+            view! {
+                <td class=class rowspan=rows title=title>
+                    <a href=format!("/admin/bookings/{id}") aria-label=format!("{span} {label}")>
+                        <span class="who">{who.to_owned()}</span>
+                        <span class="what">{what.to_owned()}</span>
+                        <span class="span">{span.clone()}</span>
+                    </a>
+                </td>
+            }
+            .into_any()
         }
-        DayCell::Free => view! { <td class="cell free">"free"</td> }.into_any(),
-        DayCell::Off => view! { <td class="cell off">"off"</td> }.into_any(),
-        DayCell::Break => view! { <td class="cell break">"break"</td> }.into_any(),
+        DayCell::Free => {
+            view! { <td class="cell free"><span class="sr-hint">"free"</span></td> }.into_any()
+        }
+        DayCell::Off => view! { <td class="cell off" rowspan=rows>"off"</td> }.into_any(),
+        DayCell::Break => {
+            view! { <td class="cell break" rowspan=rows title=span>"break"</td> }.into_any()
+        }
         DayCell::Closed { reason } => {
-            view! { <td class="cell closed">{format!("closed: {reason}")}</td> }.into_any()
+            let shown = (b.rows > 1).then(|| span.clone());
+            view! {
+                <td class="cell closed" rowspan=rows title=span>
+                    {format!("closed: {reason}")}
+                    {shown.map(|s| view! { <span class="span">{s}</span> })}
+                </td>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// One line of a resource's day on a phone: "10:00–11:00 Ada — Full body massage".
+fn agenda_item(b: &DayBlock) -> AnyView {
+    let span = format!("{}–{}", b.from, b.to);
+    match &b.cell {
+        DayCell::Booking {
+            id, label, status, ..
+        } => {
+            let class = if *status == BookingStatus::Held {
+                "agenda-item held"
+            } else {
+                "agenda-item booked"
+            };
+            view! {
+                <li class=class><a href=format!("/admin/bookings/{id}")><strong>{span}</strong>" "{label.clone()}</a></li>
+            }
+            .into_any()
+        }
+        other => {
+            view! { <li class="agenda-item"><strong>{span}</strong>" "{cell_text(other)}</li> }
+                .into_any()
         }
     }
 }

@@ -146,7 +146,10 @@ async fn calendar(
             label,
         })
     });
-    let counts: Vec<_> = counts.iter().map(|c| (c.date, c.starts, c.free)).collect();
+    let counts: Vec<_> = counts
+        .iter()
+        .map(|c| (c.date, usize::from(c.open).max(c.starts), c.free))
+        .collect();
     Ok(Calendar::build(date, bookable, &counts, next_free))
 }
 

@@ -73,7 +73,7 @@ pub fn DayPicker(
             </table>
             <ul class="legend calendar-legend" aria-label="Key to the calendar">
                 <li><span class="chip day-free" aria-hidden="true"></span>"Free times"</li>
-                <li><span class="chip day-full" aria-hidden="true"></span>"Fully booked"</li>
+                <li><span class="chip day-full" aria-hidden="true"></span>"No free times"</li>
                 <li><span class="chip day-closed" aria-hidden="true"></span>"Closed"</li>
             </ul>
             {next_free.map(|(href, label)| view! {

@@ -206,6 +206,32 @@ impl fmt::Debug for Password {
     }
 }
 
+/// The units a staff form gives a length of time in.
+pub const DURATION_UNITS: [(&str, i64); 3] = [("minutes", 1), ("hours", 60), ("days", 1440)];
+
+/// A length of time as a form gives it ("24" and "hours"), in minutes.
+pub fn duration_minutes(field: &'static str, amount: i64, unit: &str) -> Result<i64, InvalidInput> {
+    let per = DURATION_UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, per)| *per)
+        .ok_or_else(|| InvalidInput::new(field, "Choose minutes, hours or days."))?;
+    amount
+        .checked_mul(per)
+        .ok_or_else(|| InvalidInput::new(field, "That is far too long."))
+}
+
+/// Minutes in the largest unit that holds them whole: 1440 is (1, "days"),
+/// 90 is (90, "minutes").
+pub fn in_largest_unit(minutes: i64) -> (i64, &'static str) {
+    DURATION_UNITS
+        .iter()
+        .rev()
+        .find(|(_, per)| minutes != 0 && minutes % per == 0)
+        .map(|(name, per)| (minutes / per, *name))
+        .unwrap_or((minutes, "minutes"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +361,18 @@ mod note_and_phone {
         for bad in ["1234", "call me", "44+20 7946 0000", "+1 555 <script>"] {
             assert!(parse_phone(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn lengths_of_time_come_in_minutes_hours_or_days() {
+        assert_eq!(duration_minutes("w", 24, "hours"), Ok(1440));
+        assert_eq!(duration_minutes("w", 2, "days"), Ok(2880));
+        assert_eq!(duration_minutes("w", 90, "minutes"), Ok(90));
+        assert_eq!(duration_minutes("w", 1, "weeks").unwrap_err().field, "w");
+        assert!(duration_minutes("w", i64::MAX, "days").is_err());
+        assert_eq!(in_largest_unit(1440), (1, "days"));
+        assert_eq!(in_largest_unit(120), (2, "hours"));
+        assert_eq!(in_largest_unit(90), (90, "minutes"));
+        assert_eq!(in_largest_unit(0), (0, "minutes"));
     }
 }

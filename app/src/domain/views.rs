@@ -37,7 +37,7 @@ pub struct VenuePage {
 pub enum DayState {
     /// Some start times are free.
     Free,
-    /// Open, but every start time is taken (or already past).
+    /// Open, but every start time is taken or already past.
     Full,
     /// Nobody who can do the job works that day.
     Closed,
@@ -60,7 +60,7 @@ impl CalendarDay {
         match self.state {
             DayState::Free if self.free == 1 => format!("{}, 1 free time", self.label),
             DayState::Free => format!("{}, {} free times", self.label, self.free),
-            DayState::Full => format!("{}, fully booked", self.label),
+            DayState::Full => format!("{}, no free times", self.label),
             DayState::Closed => format!("{}, closed", self.label),
             DayState::Unbookable => format!("{}, not open for booking", self.label),
         }

@@ -68,7 +68,7 @@ on_both_databases! {
         let setup = ctx.engine.venue_setup(staff, spa.id).await.unwrap();
         let version = setup.resources.iter().find(|r| r.id == anna).unwrap().version;
         let night = WeekdayHours { weekday: 6, opens: "00:00".into(), closes: "01:30".into(), ..WeekdayHours::default() };
-        ctx.engine.change(staff, spa.id, &Change::Hours { resource: anna, version, day: night }, StrandChoice::Ask).await.unwrap();
+        ctx.engine.change(staff, spa.id, &Change::Hours { resource: anna, version, days: vec![night] }, StrandChoice::Ask).await.unwrap();
 
         let date = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
         let one_gmt = Utc.with_ymd_and_hms(2026, 10, 25, 1, 0, 0).unwrap();
@@ -159,15 +159,41 @@ on_both_databases! {
         // Resources and services too; a schedule edit bumps its resource.
         let anna = setup.resources.iter().find(|r| r.name == "Anna").unwrap().clone();
         let rename = |name: &str| Change::EditResource { id: anna.id, version: anna.version, name: name.into(), capacity: None, active: true };
-        ctx.engine.change(staff, spa.id, &Change::Hours { resource: anna.id, version: anna.version, day: hours_closing_at(0, "17:00") }, StrandChoice::Ask).await.unwrap();
+        ctx.engine.change(staff, spa.id, &Change::Hours { resource: anna.id, version: anna.version, days: vec![hours_closing_at(0, "17:00")] }, StrandChoice::Ask).await.unwrap();
         assert!(matches!(ctx.engine.change(staff, spa.id, &rename("Anne"), StrandChoice::Ask).await.unwrap_err(), AppError::Stale { .. }));
         let head = setup.services.iter().find(|x| x.name == HEAD).unwrap().clone();
         let edit = |minutes: i64| Change::EditService { id: head.id, version: head.version, name: head.name.clone(), duration_minutes: minutes, cleanup_minutes: 15, needs_room: false, active: true, price_cents: None, description: String::new() };
         ctx.engine.change(staff, spa.id, &edit(45), StrandChoice::Ask).await.unwrap();
         assert!(matches!(ctx.engine.change(staff, spa.id, &edit(40), StrandChoice::Ask).await.unwrap_err(), AppError::Stale { .. }));
         // Bad input names its field and changes nothing.
-        let bad = Change::Hours { resource: anna.id, version: anna.version + 1, day: hours_closing_at(1, "8:61") };
+        let bad = Change::Hours { resource: anna.id, version: anna.version + 1, days: vec![hours_closing_at(1, "8:61")] };
         assert!(matches!(ctx.engine.change(staff, spa.id, &bad, StrandChoice::Ask).await.unwrap_err(), AppError::Invalid { field, .. } if field == "closes-1"));
+    }
+
+    async fn a_week_of_hours_is_saved_in_one_step_and_one_bad_day_writes_none(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let staff = ctx.staff_of(&[spa.id]).await;
+        let anna = |setup: &app::domain::admin::VenueSetup| setup.resources.iter().find(|r| r.name == "Anna").unwrap().clone();
+        let a = anna(&ctx.engine.venue_setup(staff, spa.id).await.unwrap());
+        let mut week = a.week.clone();
+        week[0].closes = "17:00".into();
+        week[5] = WeekdayHours { weekday: 5, ..WeekdayHours::default() };
+        week[6] = hours_closing_at(6, "12:00");
+        week[6].break_starts = String::new();
+        week[6].break_ends = String::new();
+        ctx.engine.change(staff, spa.id, &Change::Hours { resource: a.id, version: a.version, days: week.clone() }, StrandChoice::Ask).await.unwrap();
+        let saved = anna(&ctx.engine.venue_setup(staff, spa.id).await.unwrap());
+        assert_eq!(saved.week, week, "Monday shorter, Saturday off, Sunday mornings");
+        assert_eq!(saved.version, a.version + 1, "one step, one version");
+        // One bad day among seven: nothing of the week changes.
+        let mut bad = saved.week.clone();
+        bad[2].closes = "18:30".into();
+        bad[4].break_starts = "19:00".into();
+        assert!(matches!(ctx.engine.change(staff, spa.id, &Change::Hours { resource: a.id, version: saved.version, days: bad }, StrandChoice::Ask).await.unwrap_err(), AppError::Invalid { field, .. } if field == "break_starts-4"));
+        assert_eq!(anna(&ctx.engine.venue_setup(staff, spa.id).await.unwrap()).week, week);
+        // A weekday twice is refused.
+        let twice = vec![hours_closing_at(1, "17:00"), hours_closing_at(1, "16:00")];
+        assert!(matches!(ctx.engine.change(staff, spa.id, &Change::Hours { resource: a.id, version: saved.version, days: twice }, StrandChoice::Ask).await.unwrap_err(), AppError::Invalid { field, .. } if field == "weekday"));
     }
 
     async fn a_closure_over_bookings_asks_then_keeps_or_cancels_them(ctx: Ctx) {
@@ -225,7 +251,7 @@ on_both_databases! {
         let setup = ctx.engine.venue_setup(staff, spa.id).await.unwrap();
         let a = setup.resources.iter().find(|r| r.id == anna).unwrap().clone();
 
-        let shorter = Change::Hours { resource: anna, version: a.version, day: hours_closing_at(1, "17:00") };
+        let shorter = Change::Hours { resource: anna, version: a.version, days: vec![hours_closing_at(1, "17:00")] };
         assert!(matches!(ctx.engine.change(staff, spa.id, &shorter, StrandChoice::Ask).await.unwrap_err(),
             AppError::Strands { bookings, .. } if bookings.len() == 1 && bookings[0].id == late.id));
         let off = Change::EditResource { id: anna, version: a.version, name: "Anna".into(), capacity: None, active: false };
@@ -233,7 +259,7 @@ on_both_databases! {
         let drop = Change::Offer { resource: anna, version: a.version, service: spa.service(HEAD), offered: false };
         assert!(matches!(ctx.engine.change(staff, spa.id, &drop, StrandChoice::Ask).await.unwrap_err(), AppError::Strands { .. }));
         // Hours that still cover it need no choice.
-        let fine = Change::Hours { resource: anna, version: a.version, day: hours_closing_at(1, "17:45") };
+        let fine = Change::Hours { resource: anna, version: a.version, days: vec![hours_closing_at(1, "17:45")] };
         ctx.engine.change(staff, spa.id, &fine, StrandChoice::Ask).await.unwrap();
         assert_eq!(ctx.engine.booking(Actor::customer(c), late.id).await.unwrap().status, BookingStatus::Confirmed);
     }

@@ -23,7 +23,8 @@ on_both_databases! {
             assert_eq!(d.free, grid.slots.iter().filter(|s| !s.free.is_empty()).count(), "{}", d.date);
         }
         let sunday = &counts[6];
-        assert_eq!((sunday.starts, sunday.free, sunday.first_free.clone()), (0, 0, None), "the spa is closed on Sundays");
+        assert_eq!((sunday.open, sunday.starts, sunday.free, sunday.first_free.clone()), (false, 0, 0, None), "the spa is closed on Sundays");
+        assert!(counts[1].open);
         assert_eq!(counts[1].first_free.as_deref(), Some("Tuesday 2 June, 09:00"));
         // Today's first time is after the hour's notice (08:00 now).
         assert_eq!(counts[0].first_free.as_deref(), Some("Monday 1 June, 09:00"));
@@ -35,7 +36,12 @@ on_both_databases! {
             ctx.engine.book(&service_request(c, spa.id, head, specific(anna), slot.start)).await.unwrap();
         }
         let wednesday = ctx.engine.day_counts(spa.id, (june(3), june(3)), offer, specific(anna), false).await.unwrap();
-        assert!(wednesday[0].starts > 0 && wednesday[0].free == 0, "{wednesday:?}");
+        assert!(wednesday[0].open && wednesday[0].starts > 0 && wednesday[0].free == 0, "{wednesday:?}");
+        // Late in the day, today's times have passed: open, nothing left.
+        ctx.clock.set(london(1, 19, 0).timestamp());
+        let tonight = ctx.engine.day_counts(spa.id, (june(1), june(1)), offer, specific(anna), false).await.unwrap();
+        assert_eq!((tonight[0].open, tonight[0].starts, tonight[0].free), (true, 0, 0));
+        ctx.clock.set(monday_morning());
         // Ben is still free that day: "any therapist" counts him.
         let any = ctx.engine.day_counts(spa.id, (june(3), june(3)), offer, app::domain::booking::ResourceChoice::Any, false).await.unwrap();
         assert!(any[0].free > 0);
@@ -75,6 +81,6 @@ on_both_databases! {
         assert!(closed.slots.is_empty());
         assert_eq!(closed.gaps.iter().map(|g| (g.label.as_str(), g.kind)).collect::<Vec<_>>(), vec![("09:00 to 18:00", GapKind::Closed)]);
         let counts = ctx.engine.day_counts(spa.id, (june(4), june(4)), offer, specific(anna), false).await.unwrap();
-        assert_eq!((counts[0].starts, counts[0].free), (0, 0));
+        assert_eq!((counts[0].open, counts[0].starts, counts[0].free), (false, 0, 0), "closed all day");
     }
 }

@@ -627,7 +627,7 @@ async fn run_setup(
             Change::Hours {
                 resource: *id,
                 version: r.version,
-                day: hours(*weekday, closes, *lunch),
+                days: vec![hours(*weekday, closes, *lunch)],
             }
         }
         Setup::Close {

@@ -22,8 +22,15 @@ const ANY_ARGS: &[(&str, &str)] = &[
     ("kind", "therapist"),
     ("grid_minutes", "15"),
     ("hold_minutes", "10"),
-    ("cancellation_window_minutes", "60"),
-    ("min_notice_minutes", "60"),
+    ("cancellation_window", "60"),
+    ("cancellation_window_unit", "minutes"),
+    ("min_notice", "1"),
+    ("min_notice_unit", "hours"),
+    ("days[0][weekday]", "0"),
+    ("days[0][opens]", "09:00"),
+    ("days[0][closes]", "17:00"),
+    ("days[0][break_starts]", ""),
+    ("days[0][break_ends]", ""),
     ("advance_days", "30"),
     ("weekday", "0"),
     ("opens", "09:00"),
@@ -317,13 +324,63 @@ on_both_databases! {
         assert_eq!(html.matches("Walk In — Head and shoulder massage (").count(), 2, "the day lists both: {html}");
     }
 
+    async fn set_up_saves_a_week_in_one_form_and_takes_lengths_of_time_with_their_unit(app) {
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let setup = "/admin/venues/1/setup";
+        let (_, _, html) = sam.page(setup).await;
+        let html = html.replace("<!>", "");
+        assert!(html.contains("Save the week of Anna") && !html.contains("Save Monday"), "one Save for the week: {html}");
+        assert!(html.contains(r#"id="s-cancel" name="cancellation_window" type="number" min="0" value="1""#), "1440 minutes read as 1 day: {html}");
+        assert!(html.contains(r#"<option value="days" selected>days"#), "{html}");
+        assert!(html.contains(r#"<label class="check"><input type="checkbox" name="needs_room""#), "{html}");
+
+        // 36 hours and 2 hours are stored as minutes and shown in hours.
+        let settings = |amount: &'static str, unit: &'static str| vec![
+            ("venue", "1"), ("version", "1"), ("name", "Harbour Spa"), ("grid_minutes", "15"), ("hold_minutes", "10"),
+            ("cancellation_window", amount), ("cancellation_window_unit", unit), ("min_notice", "2"), ("min_notice_unit", "hours"), ("advance_days", "60"),
+        ];
+        let (_, back) = sam.form_post("/api/admin/settings", &settings("36", "fortnights"), setup).await;
+        let (_, _, html) = sam.page(&back).await;
+        assert!(html.contains("Choose minutes, hours or days."), "{html}");
+        let (status, location) = sam.form_post("/api/admin/settings", &settings("36", "hours"), setup).await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/admin/venues/1/setup?saved=settings"));
+        let (_, _, html) = sam.page(setup).await;
+        assert!(html.contains(r#"name="cancellation_window" type="number" min="0" value="36""#), "{html}");
+        assert!(html.contains(r#"name="min_notice" type="number" min="0" value="2""#), "{html}");
+        let mut alice = app.customer("ann.week@example.com").await;
+        let r = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(1, 9, 30)}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "two hours' notice now: {}", r.json);
+
+        // Anna's whole week in one post: Mondays until 17:00, Saturdays off.
+        let version = html.split(r#"aria-label="Weekly hours of Anna""#).nth(1)
+            .and_then(|r| r.split(r#"name="version" value=""#).nth(1)).and_then(|r| r.split('"').next()).expect("the week form's version").to_owned();
+        let mut fields: Vec<(String, String)> = vec![("venue".into(), "1".into()), ("id".into(), "1".into()), ("version".into(), version)];
+        for d in 0..7 {
+            let (opens, closes, lunch) = match d { 0 => ("09:00", "17:00", true), 5 | 6 => ("", "", false), _ => ("09:00", "18:00", true) };
+            for (k, v) in [("weekday", d.to_string()), ("opens", opens.into()), ("closes", closes.into()),
+                           ("break_starts", if lunch { "13:00" } else { "" }.into()), ("break_ends", if lunch { "14:00" } else { "" }.into())] {
+                fields.push((format!("days[{d}][{k}]"), v));
+            }
+        }
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let (status, location) = sam.form_post("/api/admin/hours", &fields, setup).await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/admin/venues/1/setup?saved=hours"));
+        let mut visitor = app.client();
+        let mut last_start = Vec::new();
+        for date in ["2026-06-08", "2026-06-09", "2026-06-06"] {
+            let r = visitor.send(Method::GET, &format!("/api/v1/venues/1/availability?date={date}&service_id=1&resource_id=1"), None).await;
+            last_start.push(r.json["slots"].as_array().unwrap().last().map(|s| parse_time(s["start"].as_str().unwrap())));
+        }
+        assert_eq!(last_start, vec![Some(parse_time(&london(8, 16, 30))), Some(parse_time(&london(9, 17, 30))), None], "Monday ends at 17:00, Tuesday as before, Saturday off");
+    }
+
     async fn a_save_from_an_old_version_is_refused_and_keeps_what_was_typed(app) {
         let mut sam = staff(&app, "staff@slotkeeper.test").await;
         let mut ada = staff(&app, "admin@slotkeeper.test").await;
         let setup = "/admin/venues/1/setup";
         let fields = |hold: &'static str| vec![
             ("venue", "1"), ("version", "1"), ("name", "Harbour Spa"), ("grid_minutes", "15"),
-            ("hold_minutes", hold), ("cancellation_window_minutes", "1440"), ("min_notice_minutes", "60"), ("advance_days", "60"),
+            ("hold_minutes", hold), ("cancellation_window", "1"), ("cancellation_window_unit", "days"), ("min_notice", "60"), ("min_notice_unit", "minutes"), ("advance_days", "60"),
         ];
         let (status, location) = sam.form_post("/api/admin/settings", &fields("12"), setup).await;
         assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/admin/venues/1/setup?saved=settings"));

@@ -25,8 +25,10 @@ pub async fn save_settings(
     name: String,
     grid_minutes: i64,
     hold_minutes: i64,
-    cancellation_window_minutes: i64,
-    min_notice_minutes: i64,
+    cancellation_window: i64,
+    cancellation_window_unit: String,
+    min_notice: i64,
+    min_notice_unit: String,
     advance_days: i64,
     seating_minutes: Option<i64>,
     max_holds_per_customer: Option<i64>,
@@ -41,8 +43,10 @@ pub async fn save_settings(
         name,
         grid_minutes,
         hold_minutes,
-        cancellation_window_minutes,
-        min_notice_minutes,
+        cancellation_window,
+        cancellation_window_unit,
+        min_notice,
+        min_notice_unit,
         advance_days,
         seating_minutes,
         max_holds_per_customer,
@@ -50,6 +54,13 @@ pub async fn save_settings(
         currency,
         address
     );
+    use crate::domain::input::duration_minutes;
+    let cancellation_window_minutes = duration_minutes(
+        "cancellation_window",
+        cancellation_window,
+        &cancellation_window_unit,
+    )?;
+    let min_notice_minutes = duration_minutes("min_notice", min_notice, &min_notice_unit)?;
     let c = ssr::Change::Settings {
         version,
         name,
@@ -141,42 +152,33 @@ pub async fn toggle_offer(
     Ok(())
 }
 
-/// One weekday's hours and break of a resource.
-#[allow(clippy::too_many_arguments)]
+/// A resource's week of hours and breaks, saved in one step. The form
+/// names its fields `days[0][opens]` … `days[6][break_ends]`.
 #[server(prefix = "/api/admin", endpoint = "hours")]
 pub async fn save_hours(
     venue: i64,
     id: i64,
     version: i64,
-    weekday: i64,
-    opens: String,
-    closes: String,
-    break_starts: String,
-    break_ends: String,
+    days: Vec<crate::domain::admin::WeekdayHours>,
     choice: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::admin::WeekdayHours;
     use crate::domain::ids::ResourceId;
-    let submitted = submitted!(
-        venue,
-        id,
-        version,
-        weekday,
-        opens,
-        closes,
-        break_starts,
-        break_ends
-    );
+    let mut submitted = submitted!(venue, id, version);
+    for (i, d) in days.iter().enumerate() {
+        for (field, value) in [
+            ("weekday", d.weekday.to_string()),
+            ("opens", d.opens.clone()),
+            ("closes", d.closes.clone()),
+            ("break_starts", d.break_starts.clone()),
+            ("break_ends", d.break_ends.clone()),
+        ] {
+            submitted.insert(format!("days[{i}][{field}]"), value);
+        }
+    }
     let c = ssr::Change::Hours {
         resource: ResourceId(id),
         version,
-        day: WeekdayHours {
-            weekday,
-            opens,
-            closes,
-            break_starts,
-            break_ends,
-        },
+        days,
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=hours"));

@@ -144,6 +144,9 @@ async fn grid_in<S: Store>(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DayCount {
     pub date: NaiveDate,
+    /// Whether anyone who can do the job works that day (its times may
+    /// all have passed).
+    pub open: bool,
     pub starts: usize,
     pub free: usize,
     /// The first free time's name: "Friday 4 December, 10:00".
@@ -175,6 +178,9 @@ pub(crate) async fn day_counts_attempt<B: Backend>(
     let mut counts = Vec::new();
     for date in first.iter_days().take_while(|d| *d <= last) {
         let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+        // A day counts its start times to come; one whose times have all
+        // passed (today, late) still counts as open, not as closed.
+        let open = !need.grid(&day, i64::MIN, i64::MAX).is_empty();
         let grid = need.grid(&day, earliest, latest);
         let first_free = grid
             .iter()
@@ -183,6 +189,7 @@ pub(crate) async fn day_counts_attempt<B: Backend>(
         let found = first_free.is_some();
         counts.push(DayCount {
             date,
+            open,
             starts: grid.len(),
             free: grid.iter().filter(|(_, f)| !f.is_empty()).count(),
             first_free,

@@ -55,11 +55,12 @@ pub enum Change {
         service: ServiceId,
         offered: bool,
     },
-    /// One weekday's hours and break of a resource (0 is Monday).
+    /// Weekdays' hours and breaks of a resource (0 is Monday), in one
+    /// step: the week's editor sends all seven.
     Hours {
         resource: ResourceId,
         version: i64,
-        day: WeekdayHours,
+        days: Vec<WeekdayHours>,
     },
     AddService {
         name: String,
@@ -433,23 +434,35 @@ pub(super) async fn apply<S: Store>(
         Change::Hours {
             resource,
             version,
-            day,
+            days,
         } => {
             let old = resource_of_venue(tx, venue.id, *resource).await?;
-            if !(0..7).contains(&day.weekday) {
-                return Err(invalid("weekday", "A week has seven days."));
+            // Every day is checked before anything is written.
+            let mut windows = Vec::with_capacity(days.len());
+            for (i, day) in days.iter().enumerate() {
+                if !(0..7).contains(&day.weekday) {
+                    return Err(invalid("weekday", "A week has seven days."));
+                }
+                if days[..i].iter().any(|d| d.weekday == day.weekday) {
+                    return Err(invalid("weekday", "Each weekday once."));
+                }
+                windows.push((
+                    day.weekday,
+                    day.windows().map_err(|e| Failure::App(e.into()))?,
+                ));
             }
-            let (hours, pause) = day.windows().map_err(|e| Failure::App(e.into()))?;
             let before = week_json(tx, old.id).await?;
             if !tx.update_resource(&old, *version).await? {
                 return Err(stale());
             }
-            tx.clear_weekday(old.id, day.weekday).await?;
-            if let Some((o, c)) = hours {
-                tx.insert_weekly_hours(old.id, day.weekday, o, c).await?;
-            }
-            if let Some((s, e)) = pause {
-                tx.insert_weekly_break(old.id, day.weekday, s, e).await?;
+            for (weekday, (hours, pause)) in windows {
+                tx.clear_weekday(old.id, weekday).await?;
+                if let Some((o, c)) = hours {
+                    tx.insert_weekly_hours(old.id, weekday, o, c).await?;
+                }
+                if let Some((s, e)) = pause {
+                    tx.insert_weekly_break(old.id, weekday, s, e).await?;
+                }
             }
             Ok(Applied {
                 action: "resource.hours",

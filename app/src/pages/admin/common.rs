@@ -59,7 +59,7 @@ pub(super) fn refusal(e: AppError) -> AnyView {
 pub(super) fn typed(
     error: Signal<Option<AppError>>,
     id: i64,
-    field: &'static str,
+    field: &str,
     current: String,
 ) -> String {
     let submitted = match error.get_untracked() {

@@ -83,9 +83,20 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
     let t =
         move |field: &'static str, current: i64| typed(error, venue, field, current.to_string());
     let stale = move || matches!(error.get(), Some(AppError::Stale { .. }));
+    let spoken = |minutes: i64| {
+        let (n, unit) = crate::domain::input::in_largest_unit(minutes);
+        format!(
+            "{n} {}",
+            if n == 1 {
+                unit.trim_end_matches('s')
+            } else {
+                unit
+            }
+        )
+    };
     let current = format!(
-        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {} min, minimum notice {} min, advance window {} days, at most {} holds and {} upcoming bookings per customer.",
-        s.name, s.grid_minutes, s.hold_minutes, s.cancellation_window_minutes, s.min_notice_minutes, s.advance_days, s.max_holds_per_customer, s.max_upcoming_per_customer
+        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {}, minimum notice {}, advance window {} days, at most {} holds and {} upcoming bookings per customer.",
+        s.name, s.grid_minutes, s.hold_minutes, spoken(s.cancellation_window_minutes), spoken(s.min_notice_minutes), s.advance_days, s.max_holds_per_customer, s.max_upcoming_per_customer
     );
     let saved = query_flag("saved");
     let services = setup.services.clone();
@@ -111,12 +122,10 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
             <label for="s-hold">"Hold minutes"</label>
             <input id="s-hold" name="hold_minutes" type="number" value=t("hold_minutes", s.hold_minutes) required/>
             <span class="field-error">{field_error(error, "hold_minutes")}</span>
-            <label for="s-cancel">"Cancellation window (minutes before the start)"</label>
-            <input id="s-cancel" name="cancellation_window_minutes" type="number" value=t("cancellation_window_minutes", s.cancellation_window_minutes) required/>
-            <span class="field-error">{field_error(error, "cancellation_window_minutes")}</span>
-            <label for="s-notice">"Minimum notice (minutes)"</label>
-            <input id="s-notice" name="min_notice_minutes" type="number" value=t("min_notice_minutes", s.min_notice_minutes) required/>
-            <span class="field-error">{field_error(error, "min_notice_minutes")}</span>
+            <DurationField error=error venue=venue id="s-cancel" name="cancellation_window" minutes=s.cancellation_window_minutes
+                label="Free cancellation until, before the start" engine_field="cancellation_window_minutes"/>
+            <DurationField error=error venue=venue id="s-notice" name="min_notice" minutes=s.min_notice_minutes
+                label="Minimum notice for a booking" engine_field="min_notice_minutes"/>
             <label for="s-advance">"Advance window (days)"</label>
             <input id="s-advance" name="advance_days" type="number" value=t("advance_days", s.advance_days) required/>
             <span class="field-error">{field_error(error, "advance_days")}</span>
@@ -175,6 +184,35 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
     }
 }
 
+/// A length of time with its unit: "1" "days" for 1440 minutes.
+#[component]
+fn DurationField(
+    error: Signal<Option<AppError>>,
+    venue: i64,
+    id: &'static str,
+    name: &'static str,
+    minutes: i64,
+    label: &'static str,
+    /// The field the engine names when it refuses the value.
+    engine_field: &'static str,
+) -> impl IntoView {
+    let (amount, unit) = crate::domain::input::in_largest_unit(minutes);
+    let unit_name = format!("{name}_unit");
+    let amount = typed(error, venue, name, amount.to_string());
+    let unit = typed(error, venue, &unit_name, unit.to_owned());
+    let unit_id = format!("{id}-unit");
+    view! {
+        <label for=id>{label}</label>
+        <span class="duration">
+            <input id=id name=name type="number" min="0" value=amount required/>
+            <select id=unit_id.clone() name=unit_name aria-label=format!("{label}: unit")>
+                {crate::domain::input::DURATION_UNITS.iter().map(|(u, _)| view! { <option value=*u selected=unit == *u>{*u}</option> }).collect_view()}
+            </select>
+        </span>
+        <span class="field-error">{field_error(error, name)}{field_error(error, engine_field)}</span>
+    }
+}
+
 #[component]
 fn ResourceEditor(
     r: ResourceSetup,
@@ -183,6 +221,7 @@ fn ResourceEditor(
     actions: SetupActions,
 ) -> impl IntoView {
     let error = action_error(actions.edit_resource.value());
+    let hours_error = action_error(actions.hours.value());
     let id = r.id.0;
     let heading = format!("resource-{id}");
     let heading_ref = heading.clone();
@@ -191,6 +230,8 @@ fn ResourceEditor(
         _ => false,
     };
     let name = r.name.clone();
+    let week_label = format!("Weekly hours of {name}");
+    let save_week = format!("Save the week of {name}");
     let title = format!(
         "{} ({}){}",
         r.name,
@@ -225,7 +266,7 @@ fn ResourceEditor(
                     <label for=format!("r-cap-{id}")>"Seats"</label>
                     <input id=format!("r-cap-{id}") name="capacity" type="number" min="1" max="100" value=typed(error, id, "capacity", r.capacity.unwrap_or(0).to_string())/>
                 })}
-                <label><input type="checkbox" name="active" value="on" checked=r.active/>" Active (bookable)"</label>
+                <label class="check"><input type="checkbox" name="active" value="on" checked=r.active/>" Active (bookable)"</label>
                 <button type="submit">{format!("Save {}", r.name)}</button>
             </ActionForm>
             {is_therapist.then(|| view! {
@@ -249,34 +290,32 @@ fn ResourceEditor(
             })}
             <details>
                 <summary>{format!("Weekly hours of {}", name)}</summary>
-                <table class="hours">
-                    <thead><tr><th scope="col">"Day"</th><th scope="col">"Opens"</th><th scope="col">"Closes"</th><th scope="col">"Break from"</th><th scope="col">"Break to"</th><th scope="col"></th></tr></thead>
-                    <tbody>
-                        {week.into_iter().map(|d| {
-                            let day = WEEKDAYS[d.weekday as usize];
-                            let form = format!("hours-{id}-{}", d.weekday);
-                            view! {
-                                <tr>
-                                    <th scope="row">{day}</th>
-                                    <td><input form=form.clone() name="opens" type="time" aria-label=format!("{} opens", day) value=d.opens.clone()/></td>
-                                    <td><input form=form.clone() name="closes" type="time" aria-label=format!("{} closes", day) value=d.closes.clone()/></td>
-                                    <td><input form=form.clone() name="break_starts" type="time" aria-label=format!("{} break from", day) value=d.break_starts.clone()/></td>
-                                    <td><input form=form.clone() name="break_ends" type="time" aria-label=format!("{} break to", day) value=d.break_ends.clone()/></td>
-                                    <td>
-                                        <ActionForm action=actions.hours attr:id=form.clone() attr:class="inline-form">
-                                            <input type="hidden" name="venue" value=venue/>
-                                            <input type="hidden" name="id" value=id/>
-                                            <input type="hidden" name="version" value=version/>
-                                            <input type="hidden" name="weekday" value=d.weekday/>
-                                            <button type="submit">{format!("Save {}", day)}</button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-                <p class="muted">"Leave opening and closing empty for a day off."</p>
+                <ActionForm action=actions.hours attr:class="week-form" attr:aria-label=week_label>
+                    <input type="hidden" name="venue" value=venue/>
+                    <input type="hidden" name="id" value=id/>
+                    <input type="hidden" name="version" value=version/>
+                    <table class="hours">
+                        <thead><tr><th scope="col">"Day"</th><th scope="col">"Opens"</th><th scope="col">"Closes"</th><th scope="col">"Break from"</th><th scope="col">"Break to"</th></tr></thead>
+                        <tbody>
+                            {week.into_iter().enumerate().map(|(i, d)| {
+                                let day = WEEKDAYS[d.weekday as usize];
+                                let name_of = move |field: &str| format!("days[{i}][{field}]");
+                                let value = move |field: &str, saved: String| typed(hours_error, id, &name_of(field), saved);
+                                view! {
+                                    <tr>
+                                        <th scope="row">{day}<input type="hidden" name=name_of("weekday") value=d.weekday/></th>
+                                        <td><input name=name_of("opens") type="time" aria-label=format!("{} opens", day) value=value("opens", d.opens.clone())/></td>
+                                        <td><input name=name_of("closes") type="time" aria-label=format!("{} closes", day) value=value("closes", d.closes.clone())/></td>
+                                        <td><input name=name_of("break_starts") type="time" aria-label=format!("{} break from", day) value=value("break_starts", d.break_starts.clone())/></td>
+                                        <td><input name=name_of("break_ends") type="time" aria-label=format!("{} break to", day) value=value("break_ends", d.break_ends.clone())/></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <p class="muted">"Leave opening and closing empty for a day off."</p>
+                    <button type="submit">{save_week}</button>
+                </ActionForm>
             </details>
         </section>
     }
@@ -328,16 +367,16 @@ fn ServiceEditor(s: ServiceSetup, venue: i64, action: ServerAction<EditService>)
             <input type="hidden" name="version" value=s.version/>
             <label for=format!("sv-name-{id}")>"Service"</label>
             <input id=format!("sv-name-{id}") name="name" value=typed(error, id, "name", s.name.clone()) required/>
-            <label for=format!("sv-dur-{id}")>"Minutes"</label>
+            <label for=format!("sv-dur-{id}")>"Length (minutes)"</label>
             <input id=format!("sv-dur-{id}") name="duration_minutes" type="number" value=typed(error, id, "duration_minutes", s.duration_minutes.to_string())/>
-            <label for=format!("sv-clean-{id}")>"Cleanup"</label>
+            <label for=format!("sv-clean-{id}")>"Cleanup (minutes)"</label>
             <input id=format!("sv-clean-{id}") name="cleanup_minutes" type="number" value=typed(error, id, "cleanup_minutes", s.cleanup_minutes.to_string())/>
             <label for=format!("sv-price-{id}")>"Price"</label>
             <input id=format!("sv-price-{id}") name="price" inputmode="decimal" size="8" value=typed(error, id, "price", s.price_cents.map(crate::domain::money::plain).unwrap_or_default())/>
             <label for=format!("sv-desc-{id}")>"Description"</label>
             <input id=format!("sv-desc-{id}") name="description" maxlength="500" value=typed(error, id, "description", s.description.clone())/>
-            <label><input type="checkbox" name="needs_room" value="on" checked=s.needs_room/>" Needs a room"</label>
-            <label><input type="checkbox" name="active" value="on" checked=s.active/>" Offered"</label>
+            <label class="check"><input type="checkbox" name="needs_room" value="on" checked=s.needs_room/>" Needs a room"</label>
+            <label class="check"><input type="checkbox" name="active" value="on" checked=s.active/>" Offered"</label>
             <button type="submit">{format!("Save {}", s.name)}</button>
         </ActionForm>
     }
@@ -353,7 +392,7 @@ fn AddServiceForm(venue: i64, action: ServerAction<AddService>) -> impl IntoView
             <input type="hidden" name="venue" value=venue/>
             <label for="as-name">"Name"</label>
             <input id="as-name" name="name" required/>
-            <label for="as-dur">"Minutes"</label>
+            <label for="as-dur">"Length (minutes)"</label>
             <input id="as-dur" name="duration_minutes" type="number" min="5" max="720" required/>
             <label for="as-clean">"Cleanup minutes"</label>
             <input id="as-clean" name="cleanup_minutes" type="number" min="0" max="240" value="0"/>
@@ -361,7 +400,7 @@ fn AddServiceForm(venue: i64, action: ServerAction<AddService>) -> impl IntoView
             <input id="as-price" name="price" inputmode="decimal"/>
             <label for="as-desc">"Description " <span class="muted">"(optional)"</span></label>
             <input id="as-desc" name="description" maxlength="500"/>
-            <label><input type="checkbox" name="needs_room" value="on"/>" Needs a room"</label>
+            <label class="check"><input type="checkbox" name="needs_room" value="on"/>" Needs a room"</label>
             <button type="submit">"Add service"</button>
         </ActionForm>
     }

@@ -406,8 +406,20 @@ pub struct BookingDetail {
     pub date: NaiveDate,
     /// "10:15", for the move form.
     pub time: String,
-    /// Resources it could move to (of the kind it uses), with names.
+    /// Who could take it instead, with names: the therapists who offer its
+    /// treatment, the tables that seat its party.
     pub movable_to: Vec<(ResourceId, String)>,
+    /// Its own therapist or table.
+    pub current_resource: Option<ResourceId>,
+}
+
+/// The free times staff may move a booking to on one day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveTimes {
+    pub date: NaiveDate,
+    /// The resource the times are for; 0 is anyone who can do the job.
+    pub resource: i64,
+    pub times: crate::domain::booking::Availability,
 }
 
 /// Booking activity of one venue in one hour.

@@ -402,6 +402,40 @@ on_both_databases! {
         assert_eq!((r.status, r.json["field"].as_str()), (StatusCode::BAD_REQUEST, Some("hold_minutes")));
     }
 
+    async fn staff_move_a_booking_from_the_free_times_of_those_who_can_do_the_job(app) {
+        let mut alice = app.customer("alice4@example.com").await;
+        let mut bob = app.customer("bob4@example.com").await;
+        let a = alice.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 10, 0)}))).await.json["id"].as_i64().unwrap();
+        bob.send(Method::POST, "/api/v1/bookings", Some(json!({"venue_id": 1, "service_id": 1, "resource_id": 1, "start": london(2, 11, 0)}))).await;
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let page = format!("/admin/bookings/{a}");
+        let (_, _, html) = sam.page(&page).await;
+        let html = html.replace("<!>", "");
+        // Chloe does not do the head and shoulder massage: not offered.
+        assert!(html.contains(r#"<option value="1" selected>Anna"#) && html.contains(r#"<option value="2">Ben"#), "{html}");
+        assert!(!html.contains(">Chloe<"), "{html}");
+        // Its own day and therapist: its own time and those overlapping only it are free; Bob's is not.
+        assert!(html.contains(r#"aria-label="Move to Tuesday 2 June, 10:15, Anna""#), "{html}");
+        assert!(!html.contains(r#"aria-label="Move to Tuesday 2 June, 11:00, Anna""#), "{html}");
+        // Another day, anyone who can: its own therapist first when free.
+        let (_, _, html) = sam.page(&format!("{page}?move_date=2026-06-03&move_resource=0")).await;
+        let html = html.replace("<!>", "");
+        assert!(html.contains(r#"<option value="0" selected>Anyone who can"#), "{html}");
+        assert!(html.contains(r#"aria-label="Move to Wednesday 3 June, 09:00, Anna""#), "{html}");
+        let start = london(3, 9, 0);
+        assert!(html.contains(&format!(r#"name="start" value="{}""#, parse_time(&start).to_rfc3339())), "{html}");
+        // One click moves it there.
+        let (_, moved) = sam.form_post("/api/admin/move", &[("id", &a.to_string()), ("start", &parse_time(&start).to_rfc3339()), ("resource", "1")], &page).await;
+        assert_eq!(moved, format!("/admin/bookings/{a}?moved=1"));
+        let r = alice.send(Method::GET, "/api/v1/bookings", None).await;
+        let mine = r.json.as_array().unwrap().iter().find(|b| b["id"].as_i64() == Some(a)).cloned().unwrap_or_default();
+        assert_eq!(mine["start"].as_str().map(parse_time), Some(parse_time(&start)), "{}", r.json);
+        // A garbled day is a clear answer, not a 500.
+        let (status, _, html) = sam.page(&format!("{page}?move_date=soon")).await;
+        assert!(status.is_success() || status.is_client_error(), "{status}");
+        assert!(html.contains(r#"role="alert""#), "{html}");
+    }
+
     async fn staff_move_a_booking_over_the_api_and_a_taken_target_answers_with_alternatives(app) {
         let mut alice = app.customer("alice3@example.com").await;
         let mut bob = app.customer("bob3@example.com").await;

@@ -17,6 +17,43 @@ pub async fn load_booking(id: i64) -> Result<BookingDetail, AppError> {
         .await
 }
 
+/// The free times a booking may move to on `date` (its own day when
+/// absent), with `resource` (its own when absent; 0 is anyone who can).
+#[server(prefix = "/api/admin", endpoint = "move_times")]
+pub async fn load_move_times(
+    id: i64,
+    date: Option<String>,
+    resource: Option<i64>,
+) -> Result<crate::domain::admin::MoveTimes, AppError> {
+    use crate::domain::booking::ResourceChoice;
+    use crate::domain::ids::BookingId;
+    let staff = ssr::staff().await?;
+    let engine = &crate::api::state()?.engine;
+    let (date, resource) = match (date.filter(|d| !d.is_empty()), resource) {
+        (Some(d), Some(r)) => (ssr::date("date", &d)?, r),
+        (d, r) => {
+            let detail = engine.booking_detail(staff, BookingId(id)).await?;
+            let date = match d {
+                Some(d) => ssr::date("date", &d)?,
+                None => detail.date,
+            };
+            (
+                date,
+                r.unwrap_or_else(|| detail.current_resource.map_or(0, |c| c.0)),
+            )
+        }
+    };
+    let choice = ResourceChoice::from_id(Some(resource).filter(|r| *r > 0));
+    let times = engine
+        .staff_move_times(staff, BookingId(id), date, choice)
+        .await?;
+    Ok(crate::domain::admin::MoveTimes {
+        date,
+        resource,
+        times,
+    })
+}
+
 #[server(prefix = "/api/admin", endpoint = "cancel")]
 pub async fn staff_cancel(id: i64) -> Result<(), AppError> {
     use crate::backend::engine::Actor;

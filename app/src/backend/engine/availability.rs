@@ -17,7 +17,7 @@ use super::need::need_for;
 use super::rules::{bookable_range, venue_zone};
 use crate::backend::db::Backend;
 use crate::backend::store::prelude::*;
-use crate::backend::store::{ResourceRow, Store};
+use crate::backend::store::{BookingRow, ResourceRow, Store, VenueRow};
 
 fn summary(r: &ResourceRow) -> Option<ResourceSummary> {
     Some(ResourceSummary {
@@ -40,14 +40,15 @@ pub(crate) async fn availability_attempt<B: Backend>(
     grid_in(&mut tx, now, venue, date, offer, choice, None).await
 }
 
-/// The times `customer`'s booking `id` may move to on `date`: the grid of
-/// its treatment or party, read as if its own claims were gone (a move
-/// frees them first), so that its own time and those overlapping it show
-/// as they would for the move. Someone else's booking is not found.
+/// The times booking `id` may move to on `date`: the grid of its
+/// treatment or party, read as if its own claims were gone (a move frees
+/// them first), so that its own time and those overlapping it show as they
+/// would for the move. With `customer`, someone else's booking is not
+/// found; without, the caller has checked who may see it (staff).
 pub(crate) async fn move_times_attempt<B: Backend>(
     b: &B,
     now: i64,
-    customer: UserId,
+    customer: Option<UserId>,
     id: BookingId,
     date: NaiveDate,
     choice: ResourceChoice,
@@ -56,7 +57,7 @@ pub(crate) async fn move_times_attempt<B: Backend>(
     let row = tx
         .booking(id.0)
         .await?
-        .filter(|r| r.customer_id == customer.0)
+        .filter(|r| customer.is_none_or(|c| r.customer_id == c.0))
         .ok_or(Failure::Refused(BookingError::NotFound))?;
     let offer = offer_of(&row)?;
     grid_in(
@@ -69,6 +70,19 @@ pub(crate) async fn move_times_attempt<B: Backend>(
         Some(row.id),
     )
     .await
+}
+
+/// Who can do booking `row`'s job at its venue: the therapists who offer
+/// its treatment, or the tables that seat its party, in the engine's order.
+pub(crate) async fn able_resources<S: Store>(
+    tx: &mut S,
+    venue: &VenueRow,
+    row: &BookingRow,
+) -> Result<Vec<ResourceRow>, Failure> {
+    let offer = offer_of(row)?;
+    Ok(need_for(tx, venue, offer, ResourceChoice::Any)
+        .await?
+        .candidates)
 }
 
 async fn grid_in<S: Store>(

@@ -30,6 +30,7 @@ mod rules;
 mod shortcut;
 
 pub use availability::DayCount;
+pub(crate) use availability::{able_resources, move_times_attempt};
 pub use clock::Clock;
 pub use counters::{Counters, Outcomes};
 
@@ -476,7 +477,14 @@ impl Engine {
     ) -> Result<Availability, BookingError> {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
-                availability::move_times_attempt(b, self.clock.now(), customer, id, date, choice)
+                availability::move_times_attempt(
+                    b,
+                    self.clock.now(),
+                    Some(customer),
+                    id,
+                    date,
+                    choice,
+                )
             })
             .await
             .map_err(settle)

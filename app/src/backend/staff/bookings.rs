@@ -8,14 +8,13 @@ use crate::domain::error::AppError;
 use crate::domain::ids::{BookingId, ResourceId, UserId, VenueId};
 use crate::domain::input::{DisplayName, Email, IdempotencyKey};
 use crate::domain::schedule;
-use crate::domain::venue::ResourceKind;
 
 use super::audit::audit_entries;
 use super::{authorize, check_staff_instant, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
-    booking_from_row, lock_booking_resources, retrying, settle_app, venue_zone, Engine, Failure,
-    LockSet, Moved, Mover,
+    able_resources, booking_from_row, lock_booking_resources, move_times_attempt, retrying,
+    settle_app, venue_zone, Engine, Failure, LockSet, Moved, Mover,
 };
 use crate::backend::store::prelude::*;
 use crate::backend::store::NewAudit;
@@ -41,7 +40,7 @@ impl Engine {
         id: BookingId,
     ) -> Result<BookingDetail, AppError> {
         let now = self.clock().now();
-        let (booking, customer, history, created, date, time, movable) =
+        let (booking, customer, history, created, date, time, movable, current) =
             with_backend!(self.db(), |b| {
                 async {
                     let mut tx = b.begin_read().await?;
@@ -59,18 +58,19 @@ impl Engine {
                     let customer = tx.user(row.customer_id).await?;
                     let audit_rows = tx.audit_of_booking(row.id).await?;
                     let history = audit_entries(&mut tx, &v, tz, audit_rows).await?;
-                    let used = tx.booking_resources(row.id).await?;
-                    let resources = tx.resources(v.id).await?;
-                    let kind = used
-                        .iter()
-                        .filter_map(|u| resources.iter().find(|r| r.id == *u))
-                        .find(|r| r.kind != ResourceKind::Room)
-                        .map(|r| r.kind);
-                    let movable: Vec<(ResourceId, String)> = resources
-                        .iter()
-                        .filter(|r| r.active && Some(r.kind) == kind)
-                        .map(|r| (ResourceId(r.id), r.name.clone()))
+                    // Only those who can do the job: the therapists who
+                    // offer the treatment, the tables that seat the party.
+                    let movable: Vec<(ResourceId, String)> = able_resources(&mut tx, &v, &row)
+                        .await?
+                        .into_iter()
+                        .map(|r| (ResourceId(r.id), r.name))
                         .collect();
+                    let used = tx.booking_resources(row.id).await?;
+                    let current = used
+                        .iter()
+                        .copied()
+                        .map(ResourceId)
+                        .find(|u| movable.iter().any(|(m, _)| m == u));
                     let date = schedule::local_date(tz, row.starts_at);
                     let time = schedule::clock(tz, row.starts_at);
                     let booking = booking_from_row(&mut tx, row).await?;
@@ -88,6 +88,7 @@ impl Engine {
                         date,
                         time,
                         movable,
+                        current,
                     ))
                 }
                 .await
@@ -109,6 +110,35 @@ impl Engine {
             date,
             time,
             movable_to: movable,
+            current_resource: current,
+        })
+    }
+
+    /// The times staff may move booking `id` to on `date`, for `choice`:
+    /// the grid a customer sees for its treatment or party, read as if the
+    /// booking's own claims were free.
+    pub async fn staff_move_times(
+        &self,
+        staff: Staff,
+        id: BookingId,
+        date: chrono::NaiveDate,
+        choice: ResourceChoice,
+    ) -> Result<crate::domain::booking::Availability, AppError> {
+        let now = self.clock().now();
+        with_backend!(self.db(), |b| {
+            async {
+                {
+                    let mut tx = b.begin_read().await?;
+                    let row = tx
+                        .booking(id.0)
+                        .await?
+                        .ok_or(Failure::App(AppError::NotFound))?;
+                    authorize(&mut tx, staff, row.venue_id).await?;
+                }
+                move_times_attempt(b, now, None, id, date, choice).await
+            }
+            .await
+            .map_err(settle_app)
         })
     }
 

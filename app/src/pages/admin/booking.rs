@@ -3,14 +3,18 @@
 
 use super::audit::AuditTable;
 use super::common::{number, query_flag, refusal};
-use crate::api::admin::{load_booking, MakeClaimLink, MarkBooking, MoveBooking, StaffCancel};
+use crate::api::admin::{
+    load_booking, load_move_times, MakeClaimLink, MarkBooking, MoveBooking, StaffCancel,
+};
 use crate::components::feedback::{action_error, FormError};
-use crate::domain::admin::BookingDetail;
+use crate::domain::admin::{BookingDetail, MoveTimes};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
+use crate::pages::venue::submit_form_of;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn AdminBookingPage() -> impl IntoView {
@@ -31,21 +35,93 @@ pub fn AdminBookingPage() -> impl IntoView {
         },
         |(id, ..)| load_booking(id),
     );
+    // The move grid's day and resource come from the address: the form
+    // above it is a plain GET form, with or without JavaScript.
+    let query = use_query_map();
+    let move_times = Resource::new(
+        move || {
+            let q = query.read();
+            (
+                id(),
+                q.get("move_date"),
+                number(q.get("move_resource")),
+                mover.version().get(),
+            )
+        },
+        |(id, date, resource, _)| load_move_times(id, date, resource),
+    );
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match booking.await {
-                    Ok(b) => view! { <BookingAdmin b=b cancel=cancel mark=mark mover=mover claim=claim/> }.into_any(),
-                    Err(e) => refusal(e),
+                match (booking.await, move_times.await) {
+                    (Ok(b), times) => view! { <BookingAdmin b=b times=times cancel=cancel mark=mark mover=mover claim=claim/> }.into_any(),
+                    (Err(e), _) => refusal(e),
                 }
             })}
         </Transition>
     }
 }
 
+/// The free times of the chosen day, each a button that moves the booking
+/// there: with the chosen therapist or table, or for "anyone", its own
+/// when free then, else the first free one.
+#[component]
+fn MoveGrid(
+    id: i64,
+    current: Option<i64>,
+    times: MoveTimes,
+    mover: ServerAction<MoveBooking>,
+) -> impl IntoView {
+    let names = times.times.resources.clone();
+    let name_of = move |r: i64| {
+        names
+            .iter()
+            .find(|s| s.id.0 == r)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let free: Vec<_> = times
+        .times
+        .slots
+        .iter()
+        .filter_map(|slot| {
+            let pick = if times.resource > 0 {
+                slot.free.iter().map(|f| f.0).find(|f| *f == times.resource)
+            } else {
+                current
+                    .filter(|c| slot.free.iter().any(|f| f.0 == *c))
+                    .or_else(|| slot.free.first().map(|f| f.0))
+            }?;
+            Some((slot.clone(), pick))
+        })
+        .collect();
+    if free.is_empty() {
+        return view! { <p>"No free time that day for this booking. Try another day or “Anyone who can”."</p> }.into_any();
+    }
+    view! {
+        <ul class="slots">
+            {free.into_iter().map(|(slot, pick)| {
+                let label = format!("Move to {}, {}", slot.label, name_of(pick));
+                view! {
+                    <li>
+                        <ActionForm action=mover attr:class="inline-form">
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="start" value=slot.start.to_rfc3339()/>
+                            <input type="hidden" name="resource" value=pick/>
+                            <button type="submit" class="slot" aria-label=label>{slot.time.clone()}</button>
+                        </ActionForm>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
 #[component]
 fn BookingAdmin(
     b: BookingDetail,
+    times: Result<MoveTimes, AppError>,
     cancel: ServerAction<StaffCancel>,
     mark: ServerAction<MarkBooking>,
     mover: ServerAction<MoveBooking>,
@@ -63,7 +139,7 @@ fn BookingAdmin(
             .or_else(|| action_error(mover.value()).get())
             .or_else(|| action_error(claim.value()).get())
     });
-    let query = leptos_router::hooks::use_query_map();
+    let query = use_query_map();
     let made_link = move || {
         query
             .read()
@@ -85,6 +161,21 @@ fn BookingAdmin(
         Some(AppError::SlotTaken { alternatives }) => Some(alternatives),
         _ => None,
     };
+    let current = b.current_resource.map(|r| r.0);
+    let (grid_date, grid_resource) = match &times {
+        Ok(t) => (t.date.to_string(), t.resource),
+        Err(_) => (b.date.to_string(), current.unwrap_or(0)),
+    };
+    let with_options = b
+        .movable_to
+        .iter()
+        .map(|(r, name)| view! { <option value=r.0 selected=grid_resource == r.0>{name.clone()}</option> })
+        .collect_view();
+    let to_options = b
+        .movable_to
+        .iter()
+        .map(|(r, name)| view! { <option value=r.0>{name.clone()}</option> })
+        .collect_view();
     let title = format!("Booking #{id}");
     let moved = query_flag("moved");
     view! {
@@ -138,20 +229,39 @@ fn BookingAdmin(
                     </ActionForm>
                 })}
             </div>
-            <h2 id="move-heading">"Move"</h2>
-            <ActionForm action=mover attr:class="stacked" attr:aria-labelledby="move-heading">
-                <input type="hidden" name="id" value=id/>
-                <label for="move-date">"Date"</label>
-                <input id="move-date" name="date" type="date" value=b.date.to_string() required/>
-                <label for="move-time">"Time"</label>
-                <input id="move-time" name="time" type="time" step="300" value=b.time.clone() required/>
-                <label for="move-resource">"To"</label>
-                <select id="move-resource" name="resource">
-                    <option value="0">"The same"</option>
-                    {b.movable_to.iter().map(|(r, name)| view! { <option value=r.0>{name.clone()}</option> }).collect_view()}
-                </select>
-                <button type="submit" class="primary">"Move"</button>
-            </ActionForm>
+            <section aria-labelledby="move-heading">
+                <h2 id="move-heading">"Move"</h2>
+                <Form method="GET" action="" attr:class="choices" on:change=|ev: leptos::ev::Event| submit_form_of(&ev)>
+                    <label for="move-day">"Day"</label>
+                    <input id="move-day" name="move_date" type="date" value=grid_date.clone()/>
+                    <label for="move-with">"With"</label>
+                    <select id="move-with" name="move_resource">
+                        <option value="0" selected=grid_resource == 0>"Anyone who can"</option>
+                        {with_options}
+                    </select>
+                    <button type="submit">"Show free times"</button>
+                </Form>
+                {match times.clone() {
+                    Ok(t) => view! { <MoveGrid id=id current=current times=t mover=mover/> }.into_any(),
+                    Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                }}
+                <details>
+                    <summary>"Or type a date and time"</summary>
+                    <ActionForm action=mover attr:class="stacked" attr:aria-label="Move to a date and time">
+                        <input type="hidden" name="id" value=id/>
+                        <label for="move-date">"Date"</label>
+                        <input id="move-date" name="date" type="date" value=b.date.to_string() required/>
+                        <label for="move-time">"Time"</label>
+                        <input id="move-time" name="time" type="time" step="300" value=b.time.clone() required/>
+                        <label for="move-resource">"To"</label>
+                        <select id="move-resource" name="resource">
+                            <option value="0">"The same"</option>
+                            {to_options}
+                        </select>
+                        <button type="submit" class="primary">"Move"</button>
+                    </ActionForm>
+                </details>
+            </section>
         })}
         {(!b.customer_has_password).then(|| view! {
             <h2 id="claim-heading">"The customer's account"</h2>

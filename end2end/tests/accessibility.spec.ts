@@ -1,18 +1,5 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { dayFrom, freeTimes, logInStaff, newCustomer } from "./helpers";
-
-/**
- * The axe scan of the page as it is now: WCAG 2.1 A and AA rules, and
- * only the violations people are most hurt by (serious and critical).
- */
-async function expectNoSeriousViolations(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(serious, `axe on ${what}`).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import { dayFrom, expectNoSeriousViolations, freeTimes, logInStaff, newCustomer } from "./helpers";
 
 test("accessibility: the home page", async ({ page }) => {
   await page.goto("/");

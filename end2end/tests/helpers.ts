@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type Browser, type Page } from "@playwright/test";
 
 export const PASSWORD = "slotkeeper-demo";
@@ -131,4 +132,16 @@ export async function book(page: Page, url: string, index: number): Promise<stri
   await page.getByRole("button", { name: label, exact: true }).click();
   await confirmHold(page);
   return label;
+}
+
+/**
+ * The axe scan of the page as it is now: WCAG 2.1 A and AA rules, and
+ * only the violations people are most hurt by (serious and critical).
+ */
+export async function expectNoSeriousViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(serious, `axe on ${what}`).toEqual([]);
 }

@@ -98,7 +98,7 @@ pub async fn load_slot_grid(
 /// The month of `date` for the choice, and the first free time after it
 /// (looked for past the month's end when the month has none).
 #[cfg(feature = "ssr")]
-async fn calendar(
+pub(crate) async fn calendar(
     engine: &crate::backend::engine::Engine,
     page: &VenuePage,
     date: chrono::NaiveDate,

@@ -27,7 +27,7 @@ pub async fn load_reschedule_page(
         .await
         .map_err(internal("loading a venue for a reschedule"))?
         .ok_or(AppError::NotFound)?;
-    let venue = page.venue;
+    let venue = page.venue.clone();
     let tz: chrono_tz::Tz = venue.timezone.parse().unwrap_or(chrono_tz::UTC);
     let (service, party) = (
         booking.booking.service.map(|s| s.0),
@@ -65,7 +65,7 @@ pub async fn load_reschedule_page(
         None => page.days.first().map(|d| d.date).unwrap_or(own_day),
     };
     let times = match asked {
-        Some(Err(_)) => Err("Choose a day from the list.".to_owned()),
+        Some(Err(_)) => Err("Choose a day on the calendar.".to_owned()),
         _ => state
             .engine
             .move_times(
@@ -77,11 +77,21 @@ pub async fn load_reschedule_page(
             .await
             .map_err(|e| AppError::from(e).to_string()),
     };
+    let offer = crate::domain::booking::Offer::parse(service, party, "service")?;
+    let calendar = super::booking::calendar(
+        &state.engine,
+        &page,
+        date,
+        offer,
+        ResourceChoice::from_id(resource),
+    )
+    .await?;
     Ok(ReschedulePage {
+        calendar,
         booking,
         timezone: venue.timezone.clone(),
         is_restaurant: venue.seating_minutes.is_some(),
-        days: page.days,
+        days: page.days.clone(),
         choosable,
         current_resource,
         date,

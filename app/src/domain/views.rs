@@ -265,6 +265,9 @@ pub struct ReschedulePage {
     pub resource: Option<i64>,
     /// The times that day, or why there are none to show.
     pub times: Result<Availability, String>,
+    /// The month of `date`, to pick another day. Its counts are the
+    /// customer's grid: the booking's own times count as taken.
+    pub calendar: Calendar,
     /// Fresh at each load, like `VenuePage::nonce`.
     pub nonce: String,
 }

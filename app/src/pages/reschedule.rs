@@ -5,6 +5,7 @@
 
 use crate::api::reschedule::{load_reschedule_page, RescheduleBooking};
 use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
+use crate::components::day_picker::DayPicker;
 use crate::components::feedback::action_error;
 use crate::domain::booking::{Alternative, BookingStatus};
 use crate::domain::error::AppError;
@@ -92,11 +93,12 @@ fn Mover(p: Page, mv: ServerAction<RescheduleBooking>) -> impl IntoView {
         .map(|(rid, label)| view! { <option value=*rid selected=chosen == Some(*rid)>{label.clone()}</option> })
         .collect_view();
     let day = p.date;
-    let days = p
-        .days
-        .iter()
-        .map(|d| view! { <option value=d.date.to_string() selected=d.date == day>{d.label.clone()}</option> })
-        .collect_view();
+    let bookable = match (p.days.first(), p.days.last()) {
+        (Some(f), Some(l)) => (f.date, l.date),
+        _ => (day, day),
+    };
+    let base = format!("{here}?resource={}", chosen.unwrap_or(0));
+    let calendar = p.calendar.clone();
     view! {
         <h1>"Reschedule your booking"</h1>
         {summary}
@@ -107,14 +109,14 @@ fn Mover(p: Page, mv: ServerAction<RescheduleBooking>) -> impl IntoView {
                 <option value="0" selected=chosen.is_none()>{any_label}</option>
                 {resources}
             </select>
-            <label for="date">"Day"</label>
-            <select id="date" name="date">
-                {days}
-            </select>
+            <input type="hidden" name="date" value=day.to_string()/>
             <button type="submit">"Show times"</button>
         </Form>
         <Banner mv=mv id=id/>
-        <Times p=p mv=mv/>
+        <div class="booker">
+            <DayPicker calendar=calendar selected=day base=base bookable=bookable/>
+            <Times p=p mv=mv/>
+        </div>
         <p><a href="/bookings">"Keep the booking as it is"</a></p>
     }
     .into_any()

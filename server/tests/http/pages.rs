@@ -334,7 +334,8 @@ on_both_databases! {
         assert!(html.contains(r#"aria-label="Tuesday 2 June, 11:00, taken""#), "Sam's time: {html}");
         // Another day and "any therapist" are a query away.
         let (_, _, html) = c.page(&format!("{page}?date=2026-06-03&resource=0")).await;
-        assert!(html.contains(r#"value="2026-06-03" selected"#) && html.contains(r#"<option value="0" selected"#), "{html}");
+        assert!(html.contains(r#"data-date="2026-06-03" aria-label="Wednesday 3 June, 30 free times" aria-current="date""#) && html.contains(r#"<option value="0" selected"#), "{html}");
+        assert!(html.contains(r#"href="/bookings/"#) && html.contains(r#"/reschedule?resource=0&amp;date=2026-06-04""#), "the calendar keeps the choice: {html}");
         assert!(html.contains(r#"aria-label="Move to Wednesday 3 June, 10:00, Anna""#), "{html}");
 
         // A move, without JavaScript.

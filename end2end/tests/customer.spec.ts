@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { book, dayFrom, freeTimes, logInStaff, newCustomer, SECOND_URL, twoCustomers } from "./helpers";
+import { book, dayFrom, freeTimes, logInStaff, newCustomer, offeredDays, SECOND_URL, twoCustomers } from "./helpers";
 
 const where = SECOND_URL ? ", each on its own app instance" : "";
 const onOff = (js: boolean) => `JavaScript ${js ? "on" : "off"}`;

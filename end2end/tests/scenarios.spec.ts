@@ -25,7 +25,8 @@ test("staff close a day in the admin page: customers no longer see its times, an
   await staff.screenshot({ path: info.outputPath("admin-day-view.png"), fullPage: true });
 
   await customer.reload();
-  await expect(customer.getByText("No times on this day")).toBeVisible();
+  await expect(customer.getByText(/^Closed on \w+ \d+ \w+\. Pick another day/)).toBeVisible();
+  await expect(customer.getByText("Closed 09:00 to 18:00")).toBeVisible();
   await expect(freeTimes(customer)).toHaveCount(0);
 
   // The admin page refuses a customer, even by its address.

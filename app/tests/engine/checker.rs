@@ -89,12 +89,11 @@ enum Setup {
         needs_room: bool,
         active: bool,
     },
-    /// One weekday's hours of a resource.
+    /// Weekdays' hours of a resource, saved in one step as the week's
+    /// form does: (weekday, closing time, lunch break).
     Hours {
         resource: ResourceId,
-        weekday: i64,
-        closes: &'static str,
-        lunch: bool,
+        days: Vec<(i64, &'static str, bool)>,
     },
     Close {
         resource: Option<ResourceId>,
@@ -342,10 +341,24 @@ impl World {
             },
             5 | 6 => Setup::Hours {
                 resource: *resources.choose(rng).unwrap(),
-                // The days the checker books on.
-                weekday: rng.gen_range(1..=6),
-                closes: *["16:00", "17:00", "18:00", "23:00"].choose(rng).unwrap(),
-                lunch: rng.gen_bool(0.5),
+                days: {
+                    let n = rng.gen_range(1..=3);
+                    let weekdays: Vec<i64> = (1..=6i64)
+                        .collect::<Vec<_>>()
+                        .choose_multiple(rng, n)
+                        .copied()
+                        .collect();
+                    weekdays
+                        .into_iter()
+                        .map(|weekday| {
+                            (
+                                weekday,
+                                *["16:00", "17:00", "18:00", "23:00"].choose(rng).unwrap(),
+                                rng.gen_bool(0.5),
+                            )
+                        })
+                        .collect()
+                },
             },
             7 | 8 => Setup::Close {
                 resource: rng.gen_bool(0.5).then(|| *resources.choose(rng).unwrap()),
@@ -615,19 +628,17 @@ async fn run_setup(
                 description: s.description.clone(),
             }
         }
-        Setup::Hours {
-            resource: id,
-            weekday,
-            closes,
-            lunch,
-        } => {
+        Setup::Hours { resource: id, days } => {
             let Some(r) = resource(*id) else {
                 return Outcome::Nothing;
             };
             Change::Hours {
                 resource: *id,
                 version: r.version,
-                days: vec![hours(*weekday, closes, *lunch)],
+                days: days
+                    .iter()
+                    .map(|(weekday, closes, lunch)| hours(*weekday, closes, *lunch))
+                    .collect(),
             }
         }
         Setup::Close {

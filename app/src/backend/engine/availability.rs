@@ -73,16 +73,21 @@ pub(crate) async fn move_times_attempt<B: Backend>(
 }
 
 /// Who can do booking `row`'s job at its venue: the therapists who offer
-/// its treatment, or the tables that seat its party, in the engine's order.
+/// its treatment, or the tables that seat its party, in the engine's order;
+/// none when nobody can.
 pub(crate) async fn able_resources<S: Store>(
     tx: &mut S,
     venue: &VenueRow,
     row: &BookingRow,
 ) -> Result<Vec<ResourceRow>, Failure> {
     let offer = offer_of(row)?;
-    Ok(need_for(tx, venue, offer, ResourceChoice::Any)
-        .await?
-        .candidates)
+    // A booking nobody can take now (its treatment no longer offered, say)
+    // has nobody to move to; it is still shown.
+    match need_for(tx, venue, offer, ResourceChoice::Any).await {
+        Ok(need) => Ok(need.candidates),
+        Err(Failure::Refused(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }
 
 async fn grid_in<S: Store>(

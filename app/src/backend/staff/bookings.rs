@@ -10,7 +10,7 @@ use crate::domain::input::{DisplayName, Email, IdempotencyKey};
 use crate::domain::schedule;
 
 use super::audit::audit_entries;
-use super::{authorize, check_staff_instant, Staff};
+use super::{authorize, check_staff_instant, staff_booking, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
     able_resources, booking_from_row, lock_booking_resources, move_times_attempt, retrying,
@@ -44,11 +44,7 @@ impl Engine {
             with_backend!(self.db(), |b| {
                 async {
                     let mut tx = b.begin_read().await?;
-                    let row = tx
-                        .booking(id.0)
-                        .await?
-                        .ok_or(Failure::App(AppError::NotFound))?;
-                    authorize(&mut tx, staff, row.venue_id).await?;
+                    let row = staff_booking(&mut tx, staff, id.0).await?;
                     let v = tx
                         .venue(row.venue_id)
                         .await?
@@ -129,11 +125,7 @@ impl Engine {
             async {
                 {
                     let mut tx = b.begin_read().await?;
-                    let row = tx
-                        .booking(id.0)
-                        .await?
-                        .ok_or(Failure::App(AppError::NotFound))?;
-                    authorize(&mut tx, staff, row.venue_id).await?;
+                    staff_booking(&mut tx, staff, id.0).await?;
                 }
                 move_times_attempt(b, now, None, id, date, choice).await
             }

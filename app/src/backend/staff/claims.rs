@@ -6,7 +6,7 @@ use crate::domain::error::AppError;
 use crate::domain::ids::BookingId;
 use crate::domain::schedule;
 
-use super::{authorize, Staff};
+use super::{staff_booking, Staff};
 use crate::backend::accounts::{claim_token_hash, has_password, new_claim_token, CLAIM_LINK_DAYS};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{settle_app, Engine, Failure};
@@ -28,11 +28,7 @@ impl Engine {
         with_backend!(self.db(), |b| {
             async {
                 let mut tx = b.begin_write().await?;
-                let row = tx
-                    .booking(booking.0)
-                    .await?
-                    .ok_or(Failure::App(AppError::NotFound))?;
-                authorize(&mut tx, staff, row.venue_id).await?;
+                let row = staff_booking(&mut tx, staff, booking.0).await?;
                 let customer = tx
                     .user(row.customer_id)
                     .await?

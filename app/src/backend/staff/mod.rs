@@ -88,6 +88,16 @@ fn check_range(field: &'static str, v: i64, lo: i64, hi: i64, what: &str) -> Res
     }
 }
 /// Whether `user` may run `venue`; `Forbidden` otherwise.
+/// Booking `id`, when `staff` work at its venue; not found otherwise.
+async fn staff_booking<S: Store>(tx: &mut S, staff: Staff, id: i64) -> Result<BookingRow, Failure> {
+    let row = tx
+        .booking(id)
+        .await?
+        .ok_or(Failure::App(AppError::NotFound))?;
+    authorize(tx, staff, row.venue_id).await?;
+    Ok(row)
+}
+
 async fn authorize<S: Store>(tx: &mut S, staff: Staff, venue: i64) -> Result<(), Failure> {
     if tx.may_run(staff.user.0, venue).await? {
         Ok(())

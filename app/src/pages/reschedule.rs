@@ -93,6 +93,7 @@ fn Mover(p: Page, mv: ServerAction<RescheduleBooking>) -> impl IntoView {
         .map(|(rid, label)| view! { <option value=*rid selected=chosen == Some(*rid)>{label.clone()}</option> })
         .collect_view();
     let day = p.date;
+    let query = use_query_map();
     let bookable = match (p.days.first(), p.days.last()) {
         (Some(f), Some(l)) => (f.date, l.date),
         _ => (day, day),
@@ -109,7 +110,8 @@ fn Mover(p: Page, mv: ServerAction<RescheduleBooking>) -> impl IntoView {
                 <option value="0" selected=chosen.is_none()>{any_label}</option>
                 {resources}
             </select>
-            <input type="hidden" name="date" value=day.to_string()/>
+            // From the address, as on the venue page.
+            <input type="hidden" name="date" value=move || query.read().get("date").filter(|d| !d.is_empty()).unwrap_or_else(|| day.to_string())/>
             <button type="submit">"Show times"</button>
         </Form>
         <Banner mv=mv id=id/>

@@ -166,8 +166,14 @@ fn Booker(
                 {choosable.into_iter().map(|(id, label)| view! { <option value=id selected=e.resource == Some(id)>{label}</option> }).collect_view()}
             </select>
             // The day is picked on the calendar below; a new choice above
-            // keeps it.
-            {e.date.clone().map(|d| view! { <input type="hidden" name="date" value=d/> })}
+            // keeps it. Read from the address, not from the grid on screen:
+            // a choice made while the next day's grid loads keeps that day.
+            {
+                let shown = e.date.clone();
+                let query = use_query_map();
+                let day = move || query.read().get("date").filter(|d| !d.is_empty()).or_else(|| shown.clone());
+                view! { <input type="hidden" name="date" value=day/> }
+            }
             <button type="submit">"Show times"</button>
         </Form>
         {facts.map(|f| view! { <p class="facts">{f}</p> })}

@@ -243,6 +243,25 @@ pub(crate) fn submit_form_of(ev: &leptos::ev::Event) {
         .and_then(|e| e.closest("form").ok().flatten())
         .and_then(|f| f.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
     if let Some(form) = form {
+        // The day picked last is the one in the address: a choice made
+        // while the new day's grid loads still shows the old form.
+        let day = leptos::prelude::window()
+            .location()
+            .search()
+            .ok()
+            .and_then(|q| {
+                q.trim_start_matches('?')
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("date=").map(str::to_owned))
+            });
+        let hidden = form
+            .query_selector("input[type=hidden][name=date]")
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlInputElement>().ok());
+        if let (Some(day), Some(input)) = (day.filter(|d| !d.is_empty()), hidden) {
+            input.set_value(&day);
+        }
         let _ = form.request_submit();
     }
 }

@@ -40,7 +40,7 @@ fn offer_and_choice(
 }
 
 /// The slot grid for a day, with a fresh key for the form that books from
-/// it. Missing choices get defaults: the first bookable day, the venue's
+/// it. Missing choices get defaults: the first day with a free time, the venue's
 /// first treatment, or a table for two.
 #[server(prefix = "/api", endpoint = "slot_grid")]
 pub async fn load_slot_grid(
@@ -57,15 +57,19 @@ pub async fn load_slot_grid(
         .await
         .map_err(internal("loading a venue"))?
         .ok_or(AppError::NotFound)?;
-    let date = match date.filter(|d| !d.is_empty()) {
+    let date_asked = date.filter(|d| !d.is_empty());
+    let date = match date_asked.clone() {
         Some(d) => {
             chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| AppError::Invalid {
                 field: "date".to_owned(),
                 message: "Choose a day on the calendar.".to_owned(),
             })?
         }
+        // No day asked for: the first day with a free time (late in the
+        // evening, today may have none left), else the first bookable day.
         None => page.days.first().map(|d| d.date).unwrap_or_default(),
     };
+    let first_free_day = date_asked.is_none();
     let (service, party) = match (service, party, page.venue.seating_minutes) {
         (None, None, Some(_)) => (None, Some(2)),
         (None, None, None) => (page.venue.services.first().map(|s| s.id.0), None),
@@ -79,6 +83,16 @@ pub async fn load_slot_grid(
         .filter(|r| *r > 0)
         .filter(|r| page.venue.can_serve(ResourceId(*r), service, party));
     let (offer, choice) = offer_and_choice(service, party, resource)?;
+    let date = match (first_free_day, page.days.last()) {
+        (true, Some(last)) => state
+            .engine
+            .day_counts(VenueId(venue), (date, last.date), offer, choice, true)
+            .await?
+            .into_iter()
+            .find(|d| d.first_free.is_some())
+            .map_or(date, |d| d.date),
+        _ => date,
+    };
     let availability = state
         .engine
         .availability(VenueId(venue), date, offer, choice)

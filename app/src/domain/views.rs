@@ -146,8 +146,8 @@ impl Calendar {
 pub struct SlotGrid {
     pub availability: Availability,
     pub form_key: String,
-    /// The choice the grid is for, defaults filled in: the first bookable
-    /// day, the first treatment, or a table for two.
+    /// The choice the grid is for, defaults filled in: the first day with
+    /// a free time, the first treatment, or a table for two.
     pub date: NaiveDate,
     pub service: Option<i64>,
     pub party: Option<i64>,

@@ -121,6 +121,11 @@ on_both_databases! {
         // A month away: the calendar turns, and the month before it is offered.
         let (_, _, html) = c.page("/venues/1?service=1&resource=1&date=2026-07-15").await;
         assert!(html.contains(">July 2026<") && html.contains("Previous month"), "{html}");
+        // Late on Monday evening, today's times have passed: without a day
+        // asked for, the page opens on the first day with a free time.
+        app.clock.set(parse_time(&london(1, 20, 0)).timestamp());
+        let (_, _, html) = c.page("/venues/1?service=1&resource=1").await;
+        assert!(html.contains(r#"data-date="2026-06-02" aria-label="Tuesday 2 June, 30 free times" aria-current="date""#), "{html}");
     }
 
     async fn the_slot_grid_is_server_rendered_with_named_buttons_and_taken_times_shown(app) {

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { book, dayFrom, freeTimes, logInStaff, newCustomer, offeredDays, SECOND_URL, twoCustomers } from "./helpers";
+import { book, dayFrom, freeTimes, logInStaff, newCustomer, offeredDays, scrollsSideways, SECOND_URL, twoCustomers } from "./helpers";
 
 const where = SECOND_URL ? ", each on its own app instance" : "";
 const onOff = (js: boolean) => `JavaScript ${js ? "on" : "off"}`;
@@ -23,13 +23,22 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(page.getByRole("heading", { name: "Reschedule your booking" })).toBeVisible();
       // Its own time is shown as where it is now, not as taken.
       await expect(page.getByRole("button", { name: `${old}, your booking now`, exact: true })).toBeDisabled();
+      // The same grid as booking: parts of the day, the key, the calendar.
+      await expect(page.getByRole("list", { name: "Key to the times" })).toContainText("Your booking now");
+      await expect(page.locator("h3.part-of-day").first()).toHaveText(/^(Morning|Afternoon|Evening)$/);
       await page.screenshot({ path: info.outputPath("reschedule.png"), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      expect(await scrollsSideways(page)).toBe(false);
+      await page.screenshot({ path: info.outputPath("reschedule-phone.png"), fullPage: true });
       const target = moveTimes(page).last();
       const label = (await target.getAttribute("aria-label"))!.replace(/^Move to /, "");
       await target.click();
       await expect(page.getByRole("status")).toHaveText(/Rescheduled/);
       const upcoming = page.getByRole("heading", { level: 3 });
       await expect(upcoming).toHaveText([`Head and shoulder massage — ${when(label)}`]);
+      expect(await scrollsSideways(page)).toBe(false);
+      await page.screenshot({ path: info.outputPath("my-bookings-phone.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
       // The old time is free again for anyone, the new one taken.
       await page.goto(url);
       await expect(page.getByRole("button", { name: old, exact: true })).toBeEnabled();

@@ -59,12 +59,12 @@ pub async fn load_slot_grid(
         .ok_or(AppError::NotFound)?;
     let date_asked = date.filter(|d| !d.is_empty());
     let date = match date_asked.clone() {
-        Some(d) => {
-            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| AppError::Invalid {
-                field: "date".to_owned(),
-                message: "Choose a day on the calendar.".to_owned(),
-            })?
-        }
+        Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+            AppError::invalid(
+                "date".to_owned(),
+                "Choose a day on the calendar.".to_owned(),
+            )
+        })?,
         // No day asked for: the first day with a free time (late in the
         // evening, today may have none left), else the first bookable day.
         None => page.days.first().map(|d| d.date).unwrap_or_default(),
@@ -86,7 +86,7 @@ pub async fn load_slot_grid(
     let date = match (first_free_day, page.days.last()) {
         (true, Some(last)) => state
             .engine
-            .day_counts(VenueId(venue), (date, last.date), offer, choice, true)
+            .day_counts(VenueId(venue), (date, last.date), offer, choice, true, None)
             .await?
             .into_iter()
             .find(|d| d.first_free.is_some())
@@ -97,7 +97,7 @@ pub async fn load_slot_grid(
         .engine
         .availability(VenueId(venue), date, offer, choice)
         .await?;
-    let calendar = calendar(&state.engine, &page, date, offer, choice).await?;
+    let calendar = calendar(&state.engine, &page, date, offer, choice, None).await?;
     Ok(SlotGrid {
         availability,
         form_key: crate::one_time::form_key(),
@@ -110,7 +110,8 @@ pub async fn load_slot_grid(
 }
 
 /// The month of `date` for the choice, and the first free time after it
-/// (looked for past the month's end when the month has none).
+/// (looked for past the month's end when the month has none); with
+/// `moving`, as that booking's reschedule grid reads it.
 #[cfg(feature = "ssr")]
 pub(crate) async fn calendar(
     engine: &crate::backend::engine::Engine,
@@ -118,6 +119,7 @@ pub(crate) async fn calendar(
     date: chrono::NaiveDate,
     offer: crate::domain::booking::Offer,
     choice: crate::domain::booking::ResourceChoice,
+    moving: Option<crate::domain::ids::BookingId>,
 ) -> Result<crate::domain::views::Calendar, AppError> {
     use crate::domain::ids::VenueId;
     use crate::domain::views::{Calendar, NextFree};
@@ -135,7 +137,14 @@ pub(crate) async fn calendar(
         .and_then(|d| d.pred_opt())
         .unwrap_or(month_start);
     let counts = engine
-        .day_counts(venue, (month_start, month_end), offer, choice, false)
+        .day_counts(
+            venue,
+            (month_start, month_end),
+            offer,
+            choice,
+            false,
+            moving,
+        )
         .await?;
     let mut next = counts
         .iter()
@@ -149,6 +158,7 @@ pub(crate) async fn calendar(
                 offer,
                 choice,
                 true,
+                moving,
             )
             .await?
             .pop()

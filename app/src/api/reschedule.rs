@@ -84,6 +84,7 @@ pub async fn load_reschedule_page(
         date,
         offer,
         ResourceChoice::from_id(resource),
+        Some(BookingId(id)),
     )
     .await?;
     Ok(ReschedulePage {
@@ -108,9 +109,11 @@ pub async fn reschedule_booking(id: i64, pick: String) -> Result<(), AppError> {
     use crate::domain::ids::{BookingId, ResourceId};
     let state = super::state()?;
     let user = super::account::ssr::signed_in().await?;
-    let bad = || AppError::Invalid {
-        field: "pick".to_owned(),
-        message: "Choose one of the times shown.".to_owned(),
+    let bad = || {
+        AppError::invalid(
+            "pick".to_owned(),
+            "Choose one of the times shown.".to_owned(),
+        )
     };
     let (resource, start) = pick.split_once('@').ok_or_else(bad)?;
     let resource = resource.parse::<i64>().map_err(|_| bad())?;

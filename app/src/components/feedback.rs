@@ -27,10 +27,13 @@ where
 /// The message for one field, when the last error named it.
 pub fn field_error(
     error: Signal<Option<AppError>>,
-    field: &'static str,
+    field: impl Into<String>,
 ) -> impl Fn() -> Option<String> + Send + Sync + Clone + 'static {
+    let field = field.into();
     move || match error.get() {
-        Some(AppError::Invalid { field: f, message }) if f == field => Some(message),
+        Some(AppError::Invalid {
+            field: f, message, ..
+        }) if f == field => Some(message),
         _ => None,
     }
 }

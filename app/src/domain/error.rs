@@ -9,14 +9,22 @@
 use super::booking::{Alternative, BookingError};
 use super::input::InvalidInput;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(tag = "error", rename_all = "snake_case")]
 pub enum AppError {
     /// Bad input: `field` names it (a body field, `query` or `body`).
+    /// A form's refusal carries what was typed (`submitted`, left out of
+    /// the JSON when empty), so the page can offer it again.
     #[error("{message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        submitted: BTreeMap<String, String>,
+    },
     /// Someone else holds or booked the time: free times nearby.
     #[error("That time was just taken by someone else.")]
     SlotTaken { alternatives: Vec<Alternative> },
@@ -131,12 +139,20 @@ pub fn internal<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> A
     }
 }
 
+impl AppError {
+    /// Bad input in `field`, said in words.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+            submitted: BTreeMap::new(),
+        }
+    }
+}
+
 impl From<InvalidInput> for AppError {
     fn from(e: InvalidInput) -> Self {
-        AppError::Invalid {
-            field: e.field.to_owned(),
-            message: e.message,
-        }
+        AppError::invalid(e.field.to_owned(), e.message)
     }
 }
 
@@ -147,10 +163,7 @@ impl From<InvalidInput> for AppError {
 impl From<BookingError> for AppError {
     fn from(e: BookingError) -> Self {
         use super::booking::RuleViolation as V;
-        let invalid = |field: &str, v: V| AppError::Invalid {
-            field: field.to_owned(),
-            message: v.to_string(),
-        };
+        let invalid = |field: &str, v: V| AppError::invalid(field.to_owned(), v.to_string());
         match e {
             BookingError::Rejected(v @ V::UnknownVenue) => invalid("venue_id", v),
             BookingError::Rejected(v @ V::UnknownService) => invalid("service_id", v),
@@ -159,10 +172,9 @@ impl From<BookingError> for AppError {
             BookingError::Rejected(v @ (V::PartyTooLarge { .. } | V::TableTooSmall { .. })) => {
                 invalid("party_size", v)
             }
-            other @ BookingError::SameTime => AppError::Invalid {
-                field: "start".to_owned(),
-                message: other.to_string(),
-            },
+            other @ BookingError::SameTime => {
+                AppError::invalid("start".to_owned(), other.to_string())
+            }
             BookingError::SlotTaken { alternatives } => AppError::SlotTaken { alternatives },
             other @ (BookingError::HoldLimit { .. } | BookingError::BookingLimit { .. }) => {
                 AppError::LimitReached {

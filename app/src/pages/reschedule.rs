@@ -7,7 +7,8 @@ use crate::api::reschedule::{load_reschedule_page, RescheduleBooking};
 use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
 use crate::components::day_picker::DayPicker;
 use crate::components::feedback::action_error;
-use crate::domain::booking::{Alternative, BookingStatus};
+use crate::components::times::{gap_items, grouped_times, TimesLegend};
+use crate::domain::booking::{Alternative, BookingStatus, SlotView};
 use crate::domain::error::AppError;
 use crate::domain::views::{pick_value, ReschedulePage as Page};
 use crate::pages::login::urlencoding;
@@ -132,53 +133,60 @@ fn Times(p: Page, mv: ServerAction<RescheduleBooking>) -> impl IntoView {
         Ok(a) => a.clone(),
         Err(message) => return view! { <p role="alert">{message.clone()}</p> }.into_any(),
     };
+    let day_label = p.date.format("%A %-d %B").to_string();
     if availability.slots.is_empty() {
-        return view! { <p>"No times on this day. Try another day."</p> }.into_any();
+        return view! {
+            <section aria-labelledby="times-heading" class="times">
+                <h2 id="times-heading">"New start times"</h2>
+                <p>{format!("No times on this day ({day_label}). Pick another day on the calendar.")}</p>
+                {(!availability.gaps.is_empty()).then(|| view! { <ul class="slots">{gap_items(&availability.gaps)}</ul> })}
+            </section>
+        }
+        .into_any();
     }
-    let name_of = |r: i64| {
-        availability
-            .resources
+    let names = availability.resources.clone();
+    let name_of = move |r: i64| {
+        names
             .iter()
             .find(|s| s.id.0 == r)
             .map(|s| s.name.clone())
             .unwrap_or_default()
     };
-    let buttons = availability
-        .slots
-        .iter()
-        .map(|slot| {
-            let pick = p.pick_for(&slot.free).filter(|_| !slot.free.is_empty());
-            match pick {
-                Some(r) if p.is_current(slot.start, Some(r)) => {
-                    let label = format!("{}, {}, your booking now", slot.label, name_of(r));
-                    view! {
-                        <li><button type="button" disabled aria-label=label class="slot current">{slot.time.clone()}<span class="sr-hint">" now"</span></button></li>
-                    }
-                    .into_any()
+    let page = p.clone();
+    let button = move |slot: SlotView| {
+        let pick = page.pick_for(&slot.free).filter(|_| !slot.free.is_empty());
+        match pick {
+            Some(r) if page.is_current(slot.start, Some(r)) => {
+                let label = format!("{}, {}, your booking now", slot.label, name_of(r));
+                view! {
+                    <li><button type="button" disabled aria-label=label class="slot current">{slot.time}<span class="sr-hint">" now"</span></button></li>
                 }
-                Some(r) => {
-                    let label = format!("Move to {}, {}", slot.label, name_of(r));
-                    view! {
-                        <li><button type="submit" name="pick" value=pick_value(r, slot.start) aria-label=label class="slot">{slot.time.clone()}</button></li>
-                    }
-                    .into_any()
-                }
-                None => {
-                    let label = format!("{}, taken", slot.label);
-                    view! {
-                        <li><button type="button" disabled aria-label=label class="slot taken">{slot.time.clone()}<span class="sr-hint">" taken"</span></button></li>
-                    }
-                    .into_any()
-                }
+                .into_any()
             }
-        })
-        .collect_view();
+            Some(r) => {
+                let label = format!("Move to {}, {}", slot.label, name_of(r));
+                view! {
+                    <li><button type="submit" name="pick" value=pick_value(r, slot.start) aria-label=label class="slot">{slot.time}</button></li>
+                }
+                .into_any()
+            }
+            None => {
+                let label = format!("{}, taken", slot.label);
+                view! {
+                    <li><button type="button" disabled aria-label=label class="slot taken">{slot.time}<span class="sr-hint">" taken"</span></button></li>
+                }
+                .into_any()
+            }
+        }
+    };
     view! {
-        <section aria-labelledby="times-heading">
+        <section aria-labelledby="times-heading" class="times">
             <h2 id="times-heading">"New start times"</h2>
+            <p class="muted">{day_label}</p>
+            <TimesLegend own=true/>
             <ActionForm action=mv attr:class="slot-grid">
                 <input type="hidden" name="id" value=id/>
-                <ul class="slots">{buttons}</ul>
+                {grouped_times(&availability.slots, &availability.gaps, button)}
             </ActionForm>
         </section>
     }

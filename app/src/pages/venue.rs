@@ -6,7 +6,8 @@
 use crate::api::booking::{load_slot_grid, load_venue_page, PlaceHold};
 use crate::components::day_picker::DayPicker;
 use crate::components::feedback::action_error;
-use crate::domain::booking::{Alternative, GapView, SlotView};
+use crate::components::times::{gap_items, grouped_times, TimesLegend};
+use crate::domain::booking::{Alternative, SlotView};
 use crate::domain::error::AppError;
 use crate::domain::ids::ResourceId;
 use crate::domain::views::{DayState, SlotGrid, VenuePage as Page};
@@ -295,11 +296,6 @@ fn Grid(
     let chosen = effective.resource.map(|r| name_of(ResourceId(r)));
     let day_label = grid.date.format("%A %-d %B").to_string();
     let gaps = grid.availability.gaps.clone();
-    let gap_items = |from: &[GapView]| {
-        from.iter()
-            .map(|g| view! { <li class="gap">{format!("{} {}", g.kind.word(), g.label)}</li> })
-            .collect_view()
-    };
     if grid.availability.slots.is_empty() {
         let closed = grid
             .calendar
@@ -320,102 +316,34 @@ fn Grid(
         .into_any();
     }
     let key = grid.form_key.clone();
-    let groups = part_of_day_groups(&grid.availability.slots, &gaps);
+    let who = chosen.map(|n| format!(", {n}")).unwrap_or_default();
+    let button = move |slot: SlotView| {
+        if slot.free.is_empty() {
+            let label = format!("{}{who}, taken", slot.label);
+            view! {
+                <li><button type="button" disabled aria-label=label class="slot taken">{slot.time}<span class="sr-hint">" taken"</span></button></li>
+            }
+            .into_any()
+        } else {
+            let label = format!("{}{who}", slot.label);
+            view! {
+                <li><button type="submit" name="start" value=slot.start.to_rfc3339() aria-label=label class="slot">{slot.time}</button></li>
+            }
+            .into_any()
+        }
+    };
     view! {
         <section aria-labelledby="times-heading" class="times">
             <h2 id="times-heading">"Start times"</h2>
             <p class="muted">{day_label}</p>
-            <ul class="legend" aria-label="Key to the times">
-                <li><span class="chip free" aria-hidden="true"></span>"Free"</li>
-                <li><span class="chip taken" aria-hidden="true"></span>"Taken"</li>
-                <li><span class="chip gap" aria-hidden="true"></span>"Break or closed"</li>
-            </ul>
+            <TimesLegend/>
             <ActionForm action=hold attr:class="slot-grid">
                 {offer_fields(venue_id, &effective, effective.resource, &key)}
-                {groups.into_iter().map(|(part, slots, gaps)| {
-                    let heading_id = format!("part-{}", part.to_lowercase());
-                    view! {
-                        <h3 id=heading_id.clone() class="part-of-day">{part}</h3>
-                        <ul class="slots" aria-labelledby=heading_id>
-                            {merge_by_start(slots, gaps).into_iter().map(|item| match item {
-                                Item::Gap(g) => gap_items(std::slice::from_ref(&g)).into_any(),
-                                Item::Slot(slot) => {
-                                    let who = chosen.clone().map(|n| format!(", {n}")).unwrap_or_default();
-                                    if slot.free.is_empty() {
-                                        let label = format!("{}{who}, taken", slot.label);
-                                        view! {
-                                            <li><button type="button" disabled aria-label=label class="slot taken">{slot.time}<span class="sr-hint">" taken"</span></button></li>
-                                        }.into_any()
-                                    } else {
-                                        let label = format!("{}{who}", slot.label);
-                                        view! {
-                                            <li><button type="submit" name="start" value=slot.start.to_rfc3339() aria-label=label class="slot">{slot.time}</button></li>
-                                        }.into_any()
-                                    }
-                                }
-                            }).collect_view()}
-                        </ul>
-                    }
-                }).collect_view()}
+                {grouped_times(&grid.availability.slots, &gaps, button)}
             </ActionForm>
         </section>
     }
     .into_any()
-}
-
-enum Item {
-    Slot(SlotView),
-    Gap(GapView),
-}
-
-/// Slots and gaps in the order of their start.
-fn merge_by_start(slots: Vec<SlotView>, gaps: Vec<GapView>) -> Vec<Item> {
-    let mut items: Vec<Item> = slots
-        .into_iter()
-        .map(Item::Slot)
-        .chain(gaps.into_iter().map(Item::Gap))
-        .collect();
-    items.sort_by_key(|i| match i {
-        Item::Slot(s) => s.start,
-        Item::Gap(g) => g.start,
-    });
-    items
-}
-
-/// "Morning" before 12:00, "Afternoon" to 17:00, "Evening" after, by the
-/// venue's clock ("09:15").
-fn part_of_day(clock: &str) -> &'static str {
-    match clock.get(..2).and_then(|h| h.parse::<u32>().ok()) {
-        Some(h) if h < 12 => "Morning",
-        Some(h) if h < 17 => "Afternoon",
-        _ => "Evening",
-    }
-}
-
-/// The day's slots and gaps under their part of the day, in order, parts
-/// without a start time left out.
-fn part_of_day_groups(
-    slots: &[SlotView],
-    gaps: &[GapView],
-) -> Vec<(&'static str, Vec<SlotView>, Vec<GapView>)> {
-    let mut groups: Vec<(&'static str, Vec<SlotView>, Vec<GapView>)> =
-        ["Morning", "Afternoon", "Evening"]
-            .into_iter()
-            .map(|p| (p, Vec::new(), Vec::new()))
-            .collect();
-    for s in slots {
-        if let Some(g) = groups.iter_mut().find(|g| g.0 == part_of_day(&s.time)) {
-            g.1.push(s.clone());
-        }
-    }
-    for gap in gaps {
-        let part = part_of_day(&gap.label);
-        if let Some(g) = groups.iter_mut().find(|g| g.0 == part) {
-            g.2.push(gap.clone());
-        }
-    }
-    groups.retain(|g| !g.1.is_empty() || !g.2.is_empty());
-    groups
 }
 
 /// The banner when the last choice failed: taken (with alternatives), a

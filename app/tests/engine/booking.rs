@@ -70,6 +70,12 @@ on_both_databases! {
         assert_eq!(at("10:30"), Some(vec![]), "would run into Bob's booking");
         assert_eq!(at("11:00"), Some(vec![]), "Bob's");
         assert_eq!(at("11:45"), Some(vec![anna]));
+        // The calendar counts the day as the grid reads it: its own time free.
+        let offer = Offer::Service(head);
+        let own = ctx.engine.day_counts(spa.id, (june(2), june(2)), offer, specific(anna), false, Some(a.id)).await.unwrap();
+        let others = ctx.engine.day_counts(spa.id, (june(2), june(2)), offer, specific(anna), false, None).await.unwrap();
+        assert_eq!(own[0].free, grid.slots.iter().filter(|s| !s.free.is_empty()).count());
+        assert!(own[0].free > others[0].free, "{own:?} against {others:?}");
         // What the grid offers, the move does; for everyone else the time is taken.
         let moved = ctx.engine.reschedule(alice, a.id, london(2, 10, 15), None).await.unwrap();
         assert_eq!(moved.start, london(2, 10, 15));

@@ -15,7 +15,7 @@ on_both_databases! {
         let c = ctx.customer().await;
         let (anna, head) = (spa.resource("Anna"), spa.service(HEAD));
         let offer = Offer::Service(head);
-        let counts = ctx.engine.day_counts(spa.id, (june(1), june(8)), offer, specific(anna), false).await.unwrap();
+        let counts = ctx.engine.day_counts(spa.id, (june(1), june(8)), offer, specific(anna), false, None).await.unwrap();
         assert_eq!(counts.iter().map(|d| d.date).collect::<Vec<_>>(), (1..=8).map(june).collect::<Vec<_>>());
         for d in &counts {
             let grid = ctx.engine.availability(spa.id, d.date, offer, specific(anna)).await.unwrap();
@@ -35,23 +35,23 @@ on_both_databases! {
             let Some(slot) = grid.slots.iter().find(|s| !s.free.is_empty()) else { break };
             ctx.engine.book(&service_request(c, spa.id, head, specific(anna), slot.start)).await.unwrap();
         }
-        let wednesday = ctx.engine.day_counts(spa.id, (june(3), june(3)), offer, specific(anna), false).await.unwrap();
+        let wednesday = ctx.engine.day_counts(spa.id, (june(3), june(3)), offer, specific(anna), false, None).await.unwrap();
         assert!(wednesday[0].open && wednesday[0].starts > 0 && wednesday[0].free == 0, "{wednesday:?}");
         // Late in the day, today's times have passed: open, nothing left.
         ctx.clock.set(london(1, 19, 0).timestamp());
-        let tonight = ctx.engine.day_counts(spa.id, (june(1), june(1)), offer, specific(anna), false).await.unwrap();
+        let tonight = ctx.engine.day_counts(spa.id, (june(1), june(1)), offer, specific(anna), false, None).await.unwrap();
         assert_eq!((tonight[0].open, tonight[0].starts, tonight[0].free), (true, 0, 0));
         ctx.clock.set(monday_morning());
         // Ben is still free that day: "any therapist" counts him.
-        let any = ctx.engine.day_counts(spa.id, (june(3), june(3)), offer, app::domain::booking::ResourceChoice::Any, false).await.unwrap();
+        let any = ctx.engine.day_counts(spa.id, (june(3), june(3)), offer, app::domain::booking::ResourceChoice::Any, false, None).await.unwrap();
         assert!(any[0].free > 0);
 
         // Looking for the next free time stops at the first day with one.
-        let next = ctx.engine.day_counts(spa.id, (june(3), june(30)), offer, specific(anna), true).await.unwrap();
+        let next = ctx.engine.day_counts(spa.id, (june(3), june(30)), offer, specific(anna), true, None).await.unwrap();
         assert_eq!(next.iter().map(|d| d.date).collect::<Vec<_>>(), vec![june(3), june(4)]);
         assert_eq!(next[1].first_free.as_deref(), Some("Thursday 4 June, 09:00"));
         // Days before today and past the advance window (60 days) are left out.
-        let edges = ctx.engine.day_counts(spa.id, (june(1) - chrono::Duration::days(3), june(1) + chrono::Duration::days(90)), offer, specific(anna), false).await.unwrap();
+        let edges = ctx.engine.day_counts(spa.id, (june(1) - chrono::Duration::days(3), june(1) + chrono::Duration::days(90)), offer, specific(anna), false, None).await.unwrap();
         assert_eq!(edges.first().map(|d| d.date), Some(june(1)));
         assert_eq!(edges.last().map(|d| d.date), Some(june(1) + chrono::Duration::days(60)));
     }
@@ -80,7 +80,7 @@ on_both_databases! {
         let closed = ctx.engine.availability(spa.id, june(4), offer, specific(anna)).await.unwrap();
         assert!(closed.slots.is_empty());
         assert_eq!(closed.gaps.iter().map(|g| (g.label.as_str(), g.kind)).collect::<Vec<_>>(), vec![("09:00 to 18:00", GapKind::Closed)]);
-        let counts = ctx.engine.day_counts(spa.id, (june(4), june(4)), offer, specific(anna), false).await.unwrap();
+        let counts = ctx.engine.day_counts(spa.id, (june(4), june(4)), offer, specific(anna), false, None).await.unwrap();
         assert_eq!((counts[0].open, counts[0].starts, counts[0].free), (false, 0, 0), "closed all day");
     }
 }

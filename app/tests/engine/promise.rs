@@ -194,7 +194,7 @@ on_both_databases! {
         handle.release();
         match mover.await.unwrap() {
             // Off the grid is bad input, named by its field, as for customers.
-            Err(AppError::Invalid { field, message }) => assert!(field == "start" && message.contains("30-minute"), "{field}: {message}"),
+            Err(AppError::Invalid { field, message, .. }) => assert!(field == "start" && message.contains("30-minute"), "{field}: {message}"),
             other => panic!("expected the move to be refused off the new grid, got {other:?}"),
         }
         ctx.assert_invariants("after the move behind the grid change").await;

@@ -86,10 +86,7 @@ impl IntoResponse for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError(AppError::Invalid {
-        field: field.to_owned(),
-        message: message.into(),
-    })
+    ApiError(AppError::invalid(field.to_owned(), message.into()))
 }
 
 /// A JSON body; a malformed one answers 400 naming what is wrong. A text

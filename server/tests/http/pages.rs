@@ -337,6 +337,14 @@ on_both_databases! {
         assert!(html.contains(r#"aria-label="Tuesday 2 June, 10:00, Anna, your booking now""#), "{html}");
         assert!(html.contains(r#"aria-label="Move to Tuesday 2 June, 10:15, Anna""#), "{html}");
         assert!(html.contains(r#"aria-label="Tuesday 2 June, 11:00, taken""#), "Sam's time: {html}");
+        // Grouped as on the venue page, lunch a gap; the calendar counts the
+        // day as this grid reads it (its own time free, Sam's taken).
+        assert!(html.contains(r#"class="part-of-day">Morning"#) && html.contains(r#"class="part-of-day">Afternoon"#), "{html}");
+        assert!(html.contains(r#"<li class="gap">Break 13:00 to 14:00"#) && html.contains("Your booking now"), "{html}");
+        let moves = html.matches(r#"aria-label="Move to Tuesday 2 June, "#).count();
+        assert!(moves > 20, "{html}");
+        let counted = format!(r#"data-date="2026-06-02" aria-label="Tuesday 2 June, {} free times" aria-current="date""#, moves + 1);
+        assert!(html.contains(&counted), "{counted}: {html}");
         // Another day and "any therapist" are a query away.
         let (_, _, html) = c.page(&format!("{page}?date=2026-06-03&resource=0")).await;
         assert!(html.contains(r#"data-date="2026-06-03" aria-label="Wednesday 3 June, 30 free times" aria-current="date""#) && html.contains(r#"<option value="0" selected"#), "{html}");

@@ -76,10 +76,10 @@ pub async fn mark_booking(id: i64, status: String) -> Result<(), AppError> {
     let status = match BookingStatus::parse(&status) {
         Some(s @ (BookingStatus::Completed | BookingStatus::NoShow)) => s,
         _ => {
-            return Err(AppError::Invalid {
-                field: "status".to_owned(),
-                message: "Mark a booking completed or a no-show.".to_owned(),
-            })
+            return Err(AppError::invalid(
+                "status".to_owned(),
+                "Mark a booking completed or a no-show.".to_owned(),
+            ))
         }
     };
     crate::api::state()?

@@ -30,9 +30,11 @@ pub async fn set_staff(
     let admin = ssr::staff().await?;
     let engine = &crate::api::state()?.engine;
     let email = Email::parse(&email)?;
-    let role = Role::parse(&role).ok_or_else(|| AppError::Invalid {
-        field: "role".to_owned(),
-        message: "Choose customer, staff or admin.".to_owned(),
+    let role = Role::parse(&role).ok_or_else(|| {
+        AppError::invalid(
+            "role".to_owned(),
+            "Choose customer, staff or admin.".to_owned(),
+        )
     })?;
     // One venue added or taken away: the engine applies it to the venues
     // the account runs when it commits, not to a list read here.

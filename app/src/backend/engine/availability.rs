@@ -174,7 +174,10 @@ pub struct DayCount {
 
 /// The counts of the bookable days from `from` to `to` (both included),
 /// read in one transaction; with `until_free`, it stops at the first day
-/// with a free time. Days outside the bookable window are left out.
+/// with a free time. Days outside the bookable window are left out. With
+/// `moving`, that booking's own claims are read as free, as its move
+/// would take them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn day_counts_attempt<B: Backend>(
     b: &B,
     now: i64,
@@ -183,6 +186,7 @@ pub(crate) async fn day_counts_attempt<B: Backend>(
     offer: Offer,
     choice: ResourceChoice,
     until_free: bool,
+    moving: Option<BookingId>,
 ) -> Result<Vec<DayCount>, Failure> {
     let mut tx = b.begin_read().await?;
     let venue = tx
@@ -196,7 +200,10 @@ pub(crate) async fn day_counts_attempt<B: Backend>(
     let last = to.min(schedule::local_date(tz, latest));
     let mut counts = Vec::new();
     for date in first.iter_days().take_while(|d| *d <= last) {
-        let day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+        let mut day = Day::load(&mut tx, &venue, tz, date, None, now).await?;
+        if let Some(booking) = moving {
+            day = day.without_booking(booking.0);
+        }
         // A day counts its start times to come; one whose times have all
         // passed (today, late) still counts as open, not as closed.
         let open = !need.grid(&day, i64::MIN, i64::MAX).is_empty();

@@ -439,7 +439,8 @@ impl Engine {
     /// How each bookable day from `from` to `to` looks for a service or a
     /// party size and a resource choice: its start times, the free ones,
     /// the first free one. With `until_free`, the days up to the first
-    /// with a free time.
+    /// with a free time. With `moving` (a booking the caller has checked
+    /// may be moved), its own claims are read as free, as on its grid.
     pub async fn day_counts(
         &self,
         venue: VenueId,
@@ -447,6 +448,7 @@ impl Engine {
         offer: Offer,
         choice: ResourceChoice,
         until_free: bool,
+        moving: Option<BookingId>,
     ) -> Result<Vec<DayCount>, BookingError> {
         with_backend!(&self.db, |b| {
             retrying(&self.counters, || {
@@ -458,6 +460,7 @@ impl Engine {
                     offer,
                     choice,
                     until_free,
+                    moving,
                 )
             })
             .await

@@ -91,3 +91,26 @@ test("set-up saves a resource's week in one form and shows lengths of time with 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: info.outputPath("setup-phone.png"), fullPage: true });
 });
+
+test("set-up saves every treatment with one Save, and a refused row keeps what was typed", async ({ page }, info) => {
+  await logInStaff(page);
+  await page.goto("/admin/venues/1/setup");
+  const services = page.getByRole("form", { name: "Services" });
+  await expect(services.getByRole("button")).toHaveCount(1);
+  const stone = services.getByRole("group", { name: "Hot stone therapy" });
+  const head = services.getByRole("group", { name: "Head and shoulder massage" });
+  await stone.getByLabel("Price").fill("96.00");
+  await head.getByLabel("Length (minutes)").fill("2");
+  await services.getByRole("button", { name: "Save services" }).click();
+  // Refused next to the field; the other row's typing is still there, and nothing saved.
+  await expect(head.getByText("A treatment's length must be from 5 to 720.")).toBeVisible();
+  await expect(stone.getByLabel("Price")).toHaveValue("96.00");
+  await expect(head.getByLabel("Length (minutes)")).toHaveValue("2");
+  await page.screenshot({ path: info.outputPath("setup-services-refused.png"), fullPage: true });
+  await head.getByLabel("Length (minutes)").fill("30");
+  await services.getByRole("button", { name: "Save services" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await page.reload();
+  await expect(page.getByRole("group", { name: "Hot stone therapy" }).getByLabel("Price")).toHaveValue("96.00");
+  await expect(page.getByRole("group", { name: "Head and shoulder massage" }).getByLabel("Length (minutes)")).toHaveValue("30");
+});

@@ -200,6 +200,47 @@ pub struct ServiceSetup {
     pub description: String,
 }
 
+/// One treatment's row of the set-up's services form, as typed: the
+/// form names its fields `services[0][name]` … and sends every row.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceForm {
+    pub id: i64,
+    pub version: i64,
+    pub name: String,
+    pub duration_minutes: String,
+    pub cleanup_minutes: String,
+    /// Checkboxes: present when ticked.
+    #[serde(default)]
+    pub needs_room: Option<String>,
+    #[serde(default)]
+    pub active: Option<String>,
+    #[serde(default)]
+    pub price: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl ServiceForm {
+    /// The row's fields under the names the form gave them.
+    pub fn fields(&self, i: usize) -> Vec<(String, String)> {
+        let tick = |v: &Option<String>| v.clone().unwrap_or_default();
+        [
+            ("id", self.id.to_string()),
+            ("version", self.version.to_string()),
+            ("name", self.name.clone()),
+            ("duration_minutes", self.duration_minutes.clone()),
+            ("cleanup_minutes", self.cleanup_minutes.clone()),
+            ("needs_room", tick(&self.needs_room)),
+            ("active", tick(&self.active)),
+            ("price", tick(&self.price)),
+            ("description", tick(&self.description)),
+        ]
+        .into_iter()
+        .map(|(f, v)| (format!("services[{i}][{f}]"), v))
+        .collect()
+    }
+}
+
 /// A closure or time off, as listed for staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

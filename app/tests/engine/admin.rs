@@ -196,6 +196,36 @@ on_both_databases! {
         assert!(matches!(ctx.engine.change(staff, spa.id, &Change::Hours { resource: a.id, version: saved.version, days: twice }, StrandChoice::Ask).await.unwrap_err(), AppError::Invalid { field, .. } if field == "weekday"));
     }
 
+    async fn several_treatments_are_saved_in_one_step_and_one_bad_row_writes_none(ctx: Ctx) {
+        let spa = ctx.spa().await;
+        let staff = ctx.staff_of(&[spa.id]).await;
+        let services = ctx.engine.venue_setup(staff, spa.id).await.unwrap().services;
+        let edit_of = |s: &app::domain::admin::ServiceSetup, duration: i64, price: Option<i64>| {
+            Change::EditService { id: s.id, version: s.version, name: s.name.clone(), duration_minutes: duration, cleanup_minutes: s.cleanup_minutes, needs_room: s.needs_room, active: s.active, price_cents: price, description: s.description.clone() }
+        };
+        let edit = |i: usize, duration: i64, price: Option<i64>| edit_of(&services[i], duration, price);
+        let audited = actions(&ctx, staff, spa.id).await.len();
+        // The second row is too short: neither is written, the row is named.
+        let bad = [edit(0, services[0].duration_minutes, Some(9900)), edit(1, 2, services[1].price_cents)];
+        let e = ctx.engine.change_many(staff, spa.id, Some("services"), &bad, StrandChoice::Ask).await.unwrap_err();
+        assert!(matches!(&e, AppError::Invalid { field, .. } if field == "services[1][duration_minutes]"), "{e:?}");
+        assert_eq!(ctx.engine.venue_setup(staff, spa.id).await.unwrap().services, services, "nothing written");
+        assert_eq!(actions(&ctx, staff, spa.id).await.len(), audited);
+        // Both right: both written, each with its audit row and its version.
+        let good = [edit(0, services[0].duration_minutes, Some(9900)), edit(2, 75, services[2].price_cents)];
+        ctx.engine.change_many(staff, spa.id, Some("services"), &good, StrandChoice::Ask).await.unwrap();
+        let after = ctx.engine.venue_setup(staff, spa.id).await.unwrap().services;
+        assert_eq!((after[0].price_cents, after[0].version), (Some(9900), services[0].version + 1));
+        assert_eq!(after[1], services[1], "the row left out is untouched");
+        assert_eq!((after[2].duration_minutes, after[2].version), (75, services[2].version + 1));
+        let trail = actions(&ctx, staff, spa.id).await;
+        assert_eq!(&trail[audited..], ["service.edit", "service.edit"]);
+        // The second of them stale: the first is not written either.
+        let stale = [edit_of(&after[2], 90, None), edit(0, 45, Some(100))];
+        assert!(matches!(ctx.engine.change_many(staff, spa.id, Some("services"), &stale, StrandChoice::Ask).await.unwrap_err(), AppError::Stale { .. }));
+        assert_eq!(ctx.engine.venue_setup(staff, spa.id).await.unwrap().services, after);
+    }
+
     async fn a_closure_over_bookings_asks_then_keeps_or_cancels_them(ctx: Ctx) {
         let spa = ctx.spa().await;
         let staff = ctx.staff_of(&[spa.id]).await;

@@ -82,13 +82,9 @@ enum Setup {
     Active(ResourceId, bool),
     /// One service on or off for a resource.
     Offer(ResourceId, ServiceId, bool),
-    Service {
-        id: ServiceId,
-        duration: i64,
-        cleanup: i64,
-        needs_room: bool,
-        active: bool,
-    },
+    /// One or two services edited in one step, as the services form
+    /// saves them: (service, length, cleanup, needs a room, offered).
+    Services(Vec<(ServiceId, i64, i64, bool, bool)>),
     /// Weekdays' hours of a resource, saved in one step as the week's
     /// form does: (weekday, closing time, lunch break).
     Hours {
@@ -332,13 +328,21 @@ impl World {
                 *self.services().choose(rng).unwrap(),
                 rng.gen_bool(0.5),
             ),
-            4 if spa => Setup::Service {
-                id: *self.services().choose(rng).unwrap(),
-                duration: *[30, 45, 60, 90].choose(rng).unwrap(),
-                cleanup: *[0, 15].choose(rng).unwrap(),
-                needs_room: rng.gen_bool(0.5),
-                active: rng.gen_bool(0.85),
-            },
+            4 if spa => Setup::Services({
+                let n = rng.gen_range(1..=2);
+                self.services()
+                    .choose_multiple(rng, n)
+                    .map(|id| {
+                        (
+                            *id,
+                            *[30, 45, 60, 90].choose(rng).unwrap(),
+                            *[0, 15].choose(rng).unwrap(),
+                            rng.gen_bool(0.5),
+                            rng.gen_bool(0.85),
+                        )
+                    })
+                    .collect()
+            }),
             5 | 6 => Setup::Hours {
                 resource: *resources.choose(rng).unwrap(),
                 days: {
@@ -606,27 +610,28 @@ async fn run_setup(
                 offered: *offered,
             }
         }
-        Setup::Service {
-            id,
-            duration,
-            cleanup,
-            needs_room,
-            active,
-        } => {
-            let Some(s) = setup.services.iter().find(|s| s.id == *id) else {
-                return Outcome::Nothing;
-            };
-            Change::EditService {
-                id: *id,
-                version: s.version,
-                name: s.name.clone(),
-                duration_minutes: *duration,
-                cleanup_minutes: *cleanup,
-                needs_room: *needs_room,
-                active: *active,
-                price_cents: s.price_cents,
-                description: s.description.clone(),
+        Setup::Services(edits) => {
+            let mut changes = Vec::new();
+            for (id, duration, cleanup, needs_room, active) in edits {
+                let Some(s) = setup.services.iter().find(|s| s.id == *id) else {
+                    return Outcome::Nothing;
+                };
+                changes.push(Change::EditService {
+                    id: *id,
+                    version: s.version,
+                    name: s.name.clone(),
+                    duration_minutes: *duration,
+                    cleanup_minutes: *cleanup,
+                    needs_room: *needs_room,
+                    active: *active,
+                    price_cents: s.price_cents,
+                    description: s.description.clone(),
+                });
             }
+            let done = engine
+                .change_many(w.staff, venue, Some("services"), &changes, choice)
+                .await;
+            return app_outcome(done, |_| Outcome::Nothing);
         }
         Setup::Hours { resource: id, days } => {
             let Some(r) = resource(*id) else {

@@ -81,6 +81,14 @@ async fn staff(app: &TestApp, email: &str) -> Client {
     c
 }
 
+/// Owned form fields as the client sends them.
+fn post(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect()
+}
+
 on_both_databases! {
     async fn a_customer_booked_at_the_desk_claims_the_account_with_a_link_from_staff(app) {
         let mut sam = staff(&app, "staff@slotkeeper.test").await;
@@ -372,6 +380,76 @@ on_both_databases! {
             last_start.push(r.json["slots"].as_array().unwrap().last().map(|s| parse_time(s["start"].as_str().unwrap())));
         }
         assert_eq!(last_start, vec![Some(parse_time(&london(8, 16, 30))), Some(parse_time(&london(9, 17, 30))), None], "Monday ends at 17:00, Tuesday as before, Saturday off");
+    }
+
+    async fn set_up_saves_every_treatment_in_one_form_and_a_bad_row_saves_none(app) {
+        let mut sam = staff(&app, "staff@slotkeeper.test").await;
+        let setup = "/admin/venues/1/setup";
+        let (_, _, html) = sam.page(setup).await;
+        let html = html.replace("<!>", "");
+        assert_eq!(html.matches("Save services").count(), 1, "one Save for the section: {html}");
+        assert!(!html.contains("Save Head and shoulder massage"), "{html}");
+        // What the form shows, row by row, as it would send it.
+        let value_of = |html: &str, name: &str| {
+            html.split(&format!(r#"name="{name}""#)).nth(1)
+                .and_then(|r| r.split(r#"value=""#).nth(1)).and_then(|r| r.split('"').next())
+                .unwrap_or_else(|| panic!("no {name} in {html}")).to_owned()
+        };
+        let rows = html.matches(r#"][id]""#).count();
+        assert_eq!(rows, 3, "the spa's three treatments");
+        let form = |html: &str, edits: &[(&str, &str)]| {
+            let mut fields = vec![("venue".to_owned(), "1".to_owned())];
+            for i in 0..rows {
+                for f in ["id", "version", "name", "duration_minutes", "cleanup_minutes", "price", "description"] {
+                    let name = format!("services[{i}][{f}]");
+                    let v = edits.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()).unwrap_or_else(|| value_of(html, &name));
+                    fields.push((name, v));
+                }
+                for f in ["needs_room", "active"] {
+                    let name = format!("services[{i}][{f}]");
+                    let tag = html.split(&format!(r#"name="{name}""#)).nth(1).and_then(|r| r.split('>').next()).unwrap_or_default();
+                    if tag.contains("checked") {
+                        fields.push((name, "on".to_owned()));
+                    }
+                }
+            }
+            fields
+        };
+        let prices = |json: &serde_json::Value| json[0]["services"].as_array().unwrap().iter().map(|s| s["price_cents"].clone()).collect::<Vec<_>>();
+        let mut visitor = app.client();
+        let before = prices(&visitor.send(Method::GET, "/api/v1/venues", None).await.json);
+
+        // A new price on the first row and a garbled length on the third:
+        // nothing is saved, the message is next to the field, the typing stays.
+        let bad = form(&html, &[("services[0][price]", "52.50"), ("services[2][duration_minutes]", "long")]);
+        let (status, back) = sam.form_post("/api/admin/services", &post(&bad), setup).await;
+        assert_eq!(status, StatusCode::FOUND);
+        let (_, _, page) = sam.page(&back).await;
+        let page = page.replace("<!>", "");
+        assert!(page.contains("Use a whole number of minutes."), "{page}");
+        assert_eq!(value_of(&page, "services[0][price]"), "52.50", "what was typed is offered again");
+        assert_eq!(value_of(&page, "services[2][duration_minutes]"), "long");
+        assert_eq!(prices(&visitor.send(Method::GET, "/api/v1/venues", None).await.json), before, "nothing saved");
+        // A bad row the engine refuses (too short) names its row too.
+        let short = form(&html, &[("services[0][price]", "52.50"), ("services[1][duration_minutes]", "2")]);
+        let r = sam.call("/api/admin/services", &post(&short)).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert!(r.text.contains("services[1][duration_minutes]"), "{}", r.text);
+        assert_eq!(prices(&visitor.send(Method::GET, "/api/v1/venues", None).await.json), before, "nothing saved");
+
+        // Right, it saves in one step; the rows not changed keep their version.
+        let good = form(&html, &[("services[0][price]", "52.50"), ("services[2][description]", "Warm stones along the back")]);
+        let (status, location) = sam.form_post("/api/admin/services", &post(&good), setup).await;
+        assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/admin/venues/1/setup?saved=services"));
+        let venues = visitor.send(Method::GET, "/api/v1/venues", None).await.json;
+        assert_eq!(venues[0]["services"][0]["price_cents"], 5250);
+        assert_eq!(venues[0]["services"][2]["description"], "Warm stones along the back");
+        let (_, _, after) = sam.page(setup).await;
+        let version = |html: &str, i: usize| value_of(html, &format!("services[{i}][version]")).parse::<i64>().unwrap();
+        assert_eq!([version(&after, 0), version(&after, 1), version(&after, 2)], [version(&html, 0) + 1, version(&html, 1), version(&html, 2) + 1]);
+        // The same form again (old versions) is a conflict, not a silent overwrite.
+        let r = sam.call("/api/admin/services", &post(&good)).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     }
 
     async fn a_save_from_an_old_version_is_refused_and_keeps_what_was_typed(app) {

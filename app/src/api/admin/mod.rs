@@ -28,10 +28,7 @@ pub(crate) mod ssr {
     /// A date staff typed: a real date within two years of today (so
     /// that no time arithmetic meets the ends of the calendar).
     pub fn date(field: &str, s: &str) -> Result<chrono::NaiveDate, AppError> {
-        let invalid = |message: &str| AppError::Invalid {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        };
+        let invalid = |message: &str| AppError::invalid(field.to_owned(), message.to_owned());
         let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map_err(|_| invalid("Use a date like 2026-06-02."))?;
         let now = crate::api::state()?.engine.clock().now();
@@ -44,10 +41,8 @@ pub(crate) mod ssr {
     }
 
     pub fn clock(field: &str, s: &str) -> Result<i64, AppError> {
-        parse_clock(s).ok_or_else(|| AppError::Invalid {
-            field: field.to_owned(),
-            message: "Use a time like 09:30.".to_owned(),
-        })
+        parse_clock(s)
+            .ok_or_else(|| AppError::invalid(field.to_owned(), "Use a time like 09:30.".to_owned()))
     }
 
     /// A checkbox: present when ticked.
@@ -55,11 +50,16 @@ pub(crate) mod ssr {
         v.as_deref().is_some_and(|v| !v.is_empty() && v != "false")
     }
 
-    /// What the form sent, kept in a version conflict or a stranded-
-    /// bookings question so that the page can offer it again.
+    /// What the form sent, kept in a refusal, a version conflict or a
+    /// stranded-bookings question so that the page can offer it again.
     pub fn keep(e: AppError, submitted: BTreeMap<String, String>) -> AppError {
         match e {
             AppError::Stale { .. } => AppError::Stale { submitted },
+            AppError::Invalid { field, message, .. } => AppError::Invalid {
+                field,
+                message,
+                submitted,
+            },
             AppError::Strands { bookings, .. } => AppError::Strands {
                 bookings,
                 submitted,

@@ -59,8 +59,10 @@ pub async fn save_settings(
         "cancellation_window",
         cancellation_window,
         &cancellation_window_unit,
-    )?;
-    let min_notice_minutes = duration_minutes("min_notice", min_notice, &min_notice_unit)?;
+    )
+    .map_err(|e| ssr::keep(e.into(), submitted.clone()))?;
+    let min_notice_minutes = duration_minutes("min_notice", min_notice, &min_notice_unit)
+        .map_err(|e| ssr::keep(e.into(), submitted.clone()))?;
     let c = ssr::Change::Settings {
         version,
         name,
@@ -88,9 +90,11 @@ pub async fn add_resource(
     capacity: Option<i64>,
 ) -> Result<(), AppError> {
     use crate::domain::venue::ResourceKind;
-    let kind = ResourceKind::parse(&kind).ok_or_else(|| AppError::Invalid {
-        field: "kind".to_owned(),
-        message: "Choose a therapist, a room or a table.".to_owned(),
+    let kind = ResourceKind::parse(&kind).ok_or_else(|| {
+        AppError::invalid(
+            "kind".to_owned(),
+            "Choose a therapist, a room or a table.".to_owned(),
+        )
     })?;
     let c = ssr::Change::AddResource {
         kind,
@@ -208,46 +212,88 @@ pub async fn add_service(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-#[server(prefix = "/api/admin", endpoint = "edit_service")]
-pub async fn edit_service(
+/// Every treatment of the venue in one step: the rows that changed are
+/// saved in one transaction, or none is; a refusal names the row's field
+/// (`services[1][duration_minutes]`) and keeps what was typed.
+#[server(prefix = "/api/admin", endpoint = "services")]
+pub async fn save_services(
     venue: i64,
-    id: i64,
-    version: i64,
-    name: String,
-    duration_minutes: i64,
-    cleanup_minutes: i64,
-    needs_room: Option<String>,
-    active: Option<String>,
-    price: Option<String>,
-    description: Option<String>,
+    #[server(default)] services: Vec<crate::domain::admin::ServiceForm>,
+    choice: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::ids::ServiceId;
-    let submitted = submitted!(
-        venue,
-        id,
-        version,
-        name,
-        duration_minutes,
-        cleanup_minutes,
-        needs_room,
-        active,
-        price,
-        description
-    );
-    let c = ssr::Change::EditService {
-        id: ServiceId(id),
-        version,
-        name,
-        duration_minutes,
-        cleanup_minutes,
-        needs_room: ssr::ticked(&needs_room),
-        active: ssr::ticked(&active),
-        price_cents: crate::domain::money::parse_price(price.as_deref().unwrap_or_default())?,
-        description: description.unwrap_or_default(),
+    use crate::domain::admin::StrandChoice;
+    use crate::domain::ids::{ServiceId, VenueId};
+    let mut submitted: std::collections::BTreeMap<String, String> = services
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.fields(i))
+        .collect();
+    submitted.insert("venue".to_owned(), venue.to_string());
+    let keep = |e: AppError| ssr::keep(e, submitted.clone());
+    let staff = ssr::staff().await?;
+    let state = crate::api::state()?;
+    let saved = state
+        .engine
+        .venue_setup(staff, VenueId(venue))
+        .await?
+        .services;
+    let minutes = |i: usize, field: &str, text: &str| {
+        text.trim().parse::<i64>().map_err(|_| {
+            keep(AppError::invalid(
+                format!("services[{i}][{field}]"),
+                "Use a whole number of minutes.",
+            ))
+        })
     };
-    change(venue, c, &None, submitted).await?;
-    leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=service"));
+    let mut changes = Vec::new();
+    for (i, row) in services.iter().enumerate() {
+        let price = crate::domain::money::parse_price(row.price.as_deref().unwrap_or_default())
+            .map_err(|e| {
+                keep(AppError::invalid(
+                    format!("services[{i}][price]"),
+                    e.message,
+                ))
+            })?;
+        let wanted = crate::domain::admin::ServiceSetup {
+            id: ServiceId(row.id),
+            name: row.name.clone(),
+            duration_minutes: minutes(i, "duration_minutes", &row.duration_minutes)?,
+            cleanup_minutes: minutes(i, "cleanup_minutes", &row.cleanup_minutes)?,
+            needs_room: ssr::ticked(&row.needs_room),
+            active: ssr::ticked(&row.active),
+            version: row.version,
+            price_cents: price,
+            description: row.description.clone().unwrap_or_default(),
+        };
+        // A row as it was opened and is still saved writes nothing; the
+        // engine's version check decides the rest.
+        if saved.contains(&wanted) {
+            continue;
+        }
+        changes.push(ssr::Change::EditService {
+            id: wanted.id,
+            version: wanted.version,
+            name: wanted.name,
+            duration_minutes: wanted.duration_minutes,
+            cleanup_minutes: wanted.cleanup_minutes,
+            needs_room: wanted.needs_room,
+            active: wanted.active,
+            price_cents: wanted.price_cents,
+            description: wanted.description,
+        });
+    }
+    state
+        .engine
+        .change_many(
+            staff,
+            VenueId(venue),
+            Some("services"),
+            &changes,
+            StrandChoice::from_form(choice.as_deref()),
+        )
+        .await
+        .map_err(keep)?;
+    leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=services"));
     Ok(())
 }
 

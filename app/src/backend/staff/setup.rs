@@ -30,9 +30,28 @@ impl Engine {
         change: &Change,
         choice: StrandChoice,
     ) -> Result<(), AppError> {
+        self.change_many(staff, venue, None, std::slice::from_ref(change), choice)
+            .await
+    }
+
+    /// Several set-up changes in one transaction, all or none, each with
+    /// its audit row; the stranded-bookings check judges them together.
+    /// With `list`, a refusal of the `i`th names its field
+    /// `{list}[{i}][{field}]`, as a form of rows names it.
+    pub async fn change_many(
+        &self,
+        staff: Staff,
+        venue: VenueId,
+        list: Option<&str>,
+        changes: &[Change],
+        choice: StrandChoice,
+    ) -> Result<(), AppError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let done = with_backend!(self.db(), |b| {
             retrying(self.counters(), || {
-                change_attempt(b, self.clock(), staff, venue, change, choice)
+                change_attempt(b, self.clock(), staff, venue, (list, changes), choice)
             })
             .await
             .map_err(settle_app)
@@ -144,7 +163,7 @@ async fn change_attempt<B: Backend>(
     clock: &Clock,
     staff: Staff,
     venue: VenueId,
-    change: &Change,
+    (list, changes): (Option<&str>, &[Change]),
     choice: StrandChoice,
 ) -> Result<(), Failure> {
     let mut tx = begin_write(b).await?;
@@ -166,7 +185,30 @@ async fn change_attempt<B: Backend>(
         .into_iter()
         .map(|(r, _)| r.id)
         .collect();
-    let applied = apply(&mut tx, &before_row, change, now).await?;
+    let mut applied = Vec::with_capacity(changes.len());
+    for (i, change) in changes.iter().enumerate() {
+        // Each change reads the venue as the ones before it left it.
+        let row = match i {
+            0 => before_row.clone(),
+            _ => tx
+                .venue(venue.0)
+                .await?
+                .ok_or(Failure::App(AppError::Internal))?,
+        };
+        match (apply(&mut tx, &row, change, now).await, list) {
+            (Ok(a), _) => applied.push(a),
+            (Err(Failure::App(AppError::Invalid { field, message, .. })), Some(list)) => {
+                return Err(Failure::App(AppError::invalid(
+                    format!("{list}[{i}][{field}]"),
+                    message,
+                )));
+            }
+            (Err(e), _) => return Err(e),
+        }
+    }
+    let Some(reason) = applied.first().map(|a| a.action) else {
+        return Ok(());
+    };
     let after_row = tx
         .venue(venue.0)
         .await?
@@ -193,7 +235,7 @@ async fn change_attempt<B: Backend>(
                 for (row, _) in &newly {
                     let by = Canceller::Venue {
                         staff: staff.user,
-                        reason: Some(applied.action),
+                        reason: Some(reason),
                     };
                     cancel_in(&mut tx, row, by, now).await?;
                 }
@@ -211,23 +253,34 @@ async fn change_attempt<B: Backend>(
             }
         }
     }
-    tx.insert_audit(&NewAudit {
-        at: now,
-        actor_id: staff.user.0,
-        venue_id: venue.0,
-        resource_id: applied.resource,
-        service_id: applied.service,
-        booking_id: None,
-        action: applied.action,
-        before: applied.before,
-        after: applied
-            .after
-            .map(|a| a + &note)
-            .or((!note.is_empty()).then(|| note.trim().to_owned())),
-    })
-    .await?;
+    // The note on what became of stranded bookings goes with the last.
+    let last = applied.len() - 1;
+    for (i, applied) in applied.iter().enumerate() {
+        let note = if i == last { note.as_str() } else { "" };
+        tx.insert_audit(&NewAudit {
+            at: now,
+            actor_id: staff.user.0,
+            venue_id: venue.0,
+            resource_id: applied.resource,
+            service_id: applied.service,
+            booking_id: None,
+            action: applied.action,
+            before: applied.before.clone(),
+            after: applied
+                .after
+                .clone()
+                .map(|a| a + note)
+                .or((!note.is_empty()).then(|| note.trim().to_owned())),
+        })
+        .await?;
+    }
     pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
-    tracing::info!(venue = venue.0, action = applied.action, "staff change");
+    tracing::info!(
+        venue = venue.0,
+        action = reason,
+        changes = applied.len(),
+        "staff change"
+    );
     Ok(())
 }

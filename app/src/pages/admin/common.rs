@@ -54,8 +54,9 @@ pub(super) fn refusal(e: AppError) -> AnyView {
     }
 }
 
-/// A form value offered again after a version conflict or a question
-/// about stranded bookings, else `current`. `id` tells list items apart.
+/// A form value offered again after a refusal, a version conflict or a
+/// question about stranded bookings, else `current`. `id` tells list
+/// items apart.
 pub(super) fn typed(
     error: Signal<Option<AppError>>,
     id: i64,
@@ -63,7 +64,11 @@ pub(super) fn typed(
     current: String,
 ) -> String {
     let submitted = match error.get_untracked() {
-        Some(AppError::Stale { submitted } | AppError::Strands { submitted, .. }) => submitted,
+        Some(
+            AppError::Stale { submitted }
+            | AppError::Strands { submitted, .. }
+            | AppError::Invalid { submitted, .. },
+        ) => submitted,
         _ => return current,
     };
     let same_item = submitted.get("id").is_none_or(|v| v == &id.to_string());

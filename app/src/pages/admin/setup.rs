@@ -3,7 +3,7 @@
 
 use super::common::{number, query_flag, refusal, typed, StrandsPrompt};
 use crate::api::admin::{
-    load_setup, AddResource, AddService, EditResource, EditService, RemoveClosure, SaveHours,
+    load_setup, AddResource, AddService, EditResource, RemoveClosure, SaveHours, SaveServices,
     SaveSettings, ToggleOffer,
 };
 use crate::components::feedback::{action_error, field_error, FormError};
@@ -24,7 +24,7 @@ pub fn AdminSetupPage() -> impl IntoView {
     let offer = ServerAction::<ToggleOffer>::new();
     let hours = ServerAction::<SaveHours>::new();
     let add_service = ServerAction::<AddService>::new();
-    let edit_service = ServerAction::<EditService>::new();
+    let services = ServerAction::<SaveServices>::new();
     let reopen = ServerAction::<RemoveClosure>::new();
     let setup = Resource::new(
         move || {
@@ -36,7 +36,7 @@ pub fn AdminSetupPage() -> impl IntoView {
                 offer.version().get(),
                 hours.version().get(),
                 add_service.version().get(),
-                edit_service.version().get() + reopen.version().get(),
+                services.version().get() + reopen.version().get(),
             )
         },
         |(v, ..)| load_setup(v),
@@ -48,7 +48,7 @@ pub fn AdminSetupPage() -> impl IntoView {
         offer,
         hours,
         add_service,
-        edit_service,
+        services,
         reopen,
     };
     view! {
@@ -71,7 +71,7 @@ struct SetupActions {
     offer: ServerAction<ToggleOffer>,
     hours: ServerAction<SaveHours>,
     add_service: ServerAction<AddService>,
-    edit_service: ServerAction<EditService>,
+    services: ServerAction<SaveServices>,
     reopen: ServerAction<RemoveClosure>,
 }
 
@@ -159,10 +159,8 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
         <AddResourceForm venue=venue action=actions.add_resource/>
 
         {s.seating_minutes.is_none().then(|| view! {
-            <h2>"Services"</h2>
-            // A stale edit says so in its own form; anything else here.
-            <FormError error=Signal::derive(move || action_error(actions.edit_service.value()).get().filter(|e| !matches!(e, AppError::Stale { .. })))/>
-            {setup.services.into_iter().map(|x| view! { <ServiceEditor s=x venue=venue action=actions.edit_service/> }).collect_view()}
+            <h2 id="services-heading">"Services"</h2>
+            <ServicesForm services=setup.services.clone() venue=venue action=actions.services/>
             <AddServiceForm venue=venue action=actions.add_service/>
         })}
 
@@ -344,40 +342,81 @@ fn AddResourceForm(venue: i64, action: ServerAction<AddResource>) -> impl IntoVi
     }
 }
 
+/// Every treatment in one form with one Save: a row per treatment.
 #[component]
-fn ServiceEditor(s: ServiceSetup, venue: i64, action: ServerAction<EditService>) -> impl IntoView {
+fn ServicesForm(
+    services: Vec<ServiceSetup>,
+    venue: i64,
+    action: ServerAction<SaveServices>,
+) -> impl IntoView {
     let error = action_error(action.value());
-    let id = s.id.0;
-    let mine = move || match error.get() {
-        Some(AppError::Stale { submitted }) => submitted.get("id") == Some(&id.to_string()),
-        _ => false,
-    };
-    let current = format!(
-        "Saved now: “{}”, {} min, cleanup {} min{}.",
-        s.name,
-        s.duration_minutes,
-        s.cleanup_minutes,
-        if s.needs_room { ", needs a room" } else { "" }
-    );
+    let stale = move || matches!(error.get(), Some(AppError::Stale { .. }));
+    let saved_now = services
+        .iter()
+        .map(|s| {
+            format!(
+                "“{}” {} min, cleanup {} min{}",
+                s.name,
+                s.duration_minutes,
+                s.cleanup_minutes,
+                if s.needs_room { ", needs a room" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let rows = services
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let id = s.id.0;
+            let name = move |field: &str| format!("services[{i}][{field}]");
+            let dom = move |field: &str| format!("sv-{field}-{id}");
+            let value = move |field: &str, saved: String| typed(error, id, &name(field), saved);
+            let price = s.price_cents.map(crate::domain::money::plain).unwrap_or_default();
+            view! {
+                <fieldset class="service-form">
+                    <legend>{s.name.clone()}</legend>
+                    <input type="hidden" name=name("id") value=id/>
+                    <input type="hidden" name=name("version") value=s.version/>
+                    <div class="field">
+                        <label for=dom("name")>"Name"</label>
+                        <input id=dom("name") name=name("name") value=value("name", s.name.clone()) required/>
+                        <span class="field-error">{field_error(error, &name("name"))}</span>
+                    </div>
+                    <div class="field">
+                        <label for=dom("dur")>"Length (minutes)"</label>
+                        <input id=dom("dur") name=name("duration_minutes") type="number" value=value("duration_minutes", s.duration_minutes.to_string())/>
+                        <span class="field-error">{field_error(error, &name("duration_minutes"))}</span>
+                    </div>
+                    <div class="field">
+                        <label for=dom("clean")>"Cleanup (minutes)"</label>
+                        <input id=dom("clean") name=name("cleanup_minutes") type="number" value=value("cleanup_minutes", s.cleanup_minutes.to_string())/>
+                        <span class="field-error">{field_error(error, &name("cleanup_minutes"))}</span>
+                    </div>
+                    <div class="field">
+                        <label for=dom("price")>"Price"</label>
+                        <input id=dom("price") name=name("price") inputmode="decimal" size="8" value=value("price", price)/>
+                        <span class="field-error">{field_error(error, &name("price"))}</span>
+                    </div>
+                    <div class="field wide">
+                        <label for=dom("desc")>"Description"</label>
+                        <input id=dom("desc") name=name("description") maxlength="500" value=value("description", s.description.clone())/>
+                        <span class="field-error">{field_error(error, &name("description"))}</span>
+                    </div>
+                    <label class="check"><input type="checkbox" name=name("needs_room") value="on" checked=s.needs_room/>" Needs a room"</label>
+                    <label class="check"><input type="checkbox" name=name("active") value="on" checked=s.active/>" Offered"</label>
+                </fieldset>
+            }
+        })
+        .collect_view();
     view! {
-        <ActionForm action=action attr:class="inline-form service-form">
-            {move || mine().then(|| view! { <p class="form-error" role="alert">{AppError::Stale { submitted: Default::default() }.to_string()} " " {current.clone()}</p> })}
+        <StrandsPrompt error=error endpoint="services"/>
+        <ActionForm action=action attr:class="services-form" attr:aria-labelledby="services-heading">
+            <FormError error=Signal::derive(move || error.get().filter(|e| !matches!(e, AppError::Strands { .. } | AppError::Invalid { .. })))/>
+            {move || stale().then(|| view! { <p class="current">{format!("Saved now: {saved_now}.")}</p> })}
             <input type="hidden" name="venue" value=venue/>
-            <input type="hidden" name="id" value=id/>
-            <input type="hidden" name="version" value=s.version/>
-            <label for=format!("sv-name-{id}")>"Service"</label>
-            <input id=format!("sv-name-{id}") name="name" value=typed(error, id, "name", s.name.clone()) required/>
-            <label for=format!("sv-dur-{id}")>"Length (minutes)"</label>
-            <input id=format!("sv-dur-{id}") name="duration_minutes" type="number" value=typed(error, id, "duration_minutes", s.duration_minutes.to_string())/>
-            <label for=format!("sv-clean-{id}")>"Cleanup (minutes)"</label>
-            <input id=format!("sv-clean-{id}") name="cleanup_minutes" type="number" value=typed(error, id, "cleanup_minutes", s.cleanup_minutes.to_string())/>
-            <label for=format!("sv-price-{id}")>"Price"</label>
-            <input id=format!("sv-price-{id}") name="price" inputmode="decimal" size="8" value=typed(error, id, "price", s.price_cents.map(crate::domain::money::plain).unwrap_or_default())/>
-            <label for=format!("sv-desc-{id}")>"Description"</label>
-            <input id=format!("sv-desc-{id}") name="description" maxlength="500" value=typed(error, id, "description", s.description.clone())/>
-            <label class="check"><input type="checkbox" name="needs_room" value="on" checked=s.needs_room/>" Needs a room"</label>
-            <label class="check"><input type="checkbox" name="active" value="on" checked=s.active/>" Offered"</label>
-            <button type="submit">{format!("Save {}", s.name)}</button>
+            {rows}
+            <button type="submit" class="primary">"Save services"</button>
         </ActionForm>
     }
 }

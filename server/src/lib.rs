@@ -11,6 +11,7 @@ mod sessions;
 use app::backend::config::Settings;
 use app::backend::db::Db;
 use app::backend::engine::{Clock, Engine};
+use app::backend::notify::{Dispatcher, Mailer};
 use app::backend::seed::{self, Seeded};
 use app::backend::throttle::AddressThrottle;
 use app::state::AppState;
@@ -52,6 +53,8 @@ pub enum StartupError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot seed the demo data: {0}")]
     Seed(#[from] seed::SeedError),
+    #[error("cannot send messages: {0}")]
+    Mail(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -65,6 +68,8 @@ pub struct Application {
     router: Router,
     state: AppState,
     settings: Settings,
+    /// Sends the outbox's messages while the app serves.
+    dispatcher: Dispatcher,
     /// SQLite: this process's hold on the database file (see `file_lock`).
     _file_lock: Option<app::backend::file_lock::SqliteFileLock>,
 }
@@ -121,6 +126,15 @@ impl Application {
                     addr: settings.addr,
                     source,
                 })?;
+        // Links in messages lead to the public address, else to this one.
+        let public_url = settings
+            .public_origin
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
+        let mailer = Mailer::from_settings(&settings.mail).map_err(StartupError::Mail)?;
+        tracing::info!("messages to customers: {}", mailer.describe());
+        let dispatcher = Dispatcher::new(engine.clone(), mailer, &settings.mail.from, &public_url)
+            .map_err(StartupError::Mail)?;
         let state = AppState {
             leptos_options,
             engine,
@@ -149,6 +163,7 @@ impl Application {
             router,
             state,
             settings,
+            dispatcher,
             _file_lock: file_lock,
         })
     }
@@ -162,16 +177,21 @@ impl Application {
         &self.state.engine
     }
 
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see
     /// `run_until`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves, sweeping lapsed holds meanwhile, until `stop` completes;
-    /// then stops accepting connections, lets the requests in flight finish
-    /// (for at most `DRAIN`), stops and joins the sweeper, and closes the
-    /// database (SQLite checkpoints its log).
+    /// Serves, sweeping lapsed holds and sending due messages meanwhile,
+    /// until `stop` completes; then stops accepting connections, lets the
+    /// requests in flight finish (for at most `DRAIN`), stops and joins the
+    /// sweeper and the dispatcher, and closes the database (SQLite
+    /// checkpoints its log).
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
@@ -179,6 +199,35 @@ impl Application {
         let engine = self.state.engine.clone();
         let every = self.settings.hold_sweep_every;
         let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let dispatcher = self.dispatcher.clone();
+        let mail_every = self.settings.mail.poll_every;
+        let mut mail_stopped = stopped.clone();
+        let mut sender = StopsWithMe(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(mail_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = mail_stopped.changed() => break,
+                }
+                // A round may take a while (an SMTP server that does not
+                // answer): stopping does not wait for it beyond its claim.
+                // A full batch: more may be due now.
+                loop {
+                    tokio::select! {
+                        round = dispatcher.run_once() => match round {
+                            Ok(r) if r.claimed as i64 >= app::backend::notify::BATCH => continue,
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "sending messages failed");
+                                break;
+                            }
+                        },
+                        _ = mail_stopped.changed() => return,
+                    }
+                }
+            }
+        }));
         let mut sweeper = StopsWithMe(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
@@ -245,6 +294,9 @@ impl Application {
         let _ = stopping.send(true);
         if let Err(e) = (&mut sweeper.0).await {
             tracing::warn!(error = %e, "the sweeper ended badly");
+        }
+        if let Err(e) = (&mut sender.0).await {
+            tracing::warn!(error = %e, "the dispatcher ended badly");
         }
         self.state.engine.db().close().await;
         tracing::info!("stopped");

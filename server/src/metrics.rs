@@ -117,6 +117,39 @@ pub async fn metrics(
         }
         let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
     }
+    let m = &c.messages;
+    out.push_str("# HELP slotkeeper_messages_total Messages to customers by how their attempts ended (this instance's dispatcher).\n");
+    out.push_str("# TYPE slotkeeper_messages_total counter\n");
+    for (outcome, n) in [("sent", &m.sent), ("failed", &m.failed), ("dead", &m.dead)] {
+        let _ = writeln!(
+            out,
+            "slotkeeper_messages_total{{outcome=\"{outcome}\"}} {}",
+            n.load(Ordering::Relaxed)
+        );
+    }
+    // The queue is every venue's: for the token's scraper only.
+    if by_token {
+        match state.engine.outbox_queue().await {
+            Ok(q) => {
+                let age = q
+                    .oldest_due
+                    .map_or(0, |t| (state.engine.clock().now() - t).max(0));
+                let _ = writeln!(
+                    out,
+                    "# HELP slotkeeper_outbox_messages Messages in the outbox by state, all instances.\n\
+                     # TYPE slotkeeper_outbox_messages gauge\n\
+                     slotkeeper_outbox_messages{{state=\"pending\"}} {}\n\
+                     slotkeeper_outbox_messages{{state=\"due\"}} {}\n\
+                     slotkeeper_outbox_messages{{state=\"dead\"}} {}\n\
+                     # HELP slotkeeper_outbox_oldest_due_seconds How long the oldest message due to be sent has waited since it was written.\n\
+                     # TYPE slotkeeper_outbox_oldest_due_seconds gauge\n\
+                     slotkeeper_outbox_oldest_due_seconds {age}",
+                    q.pending, q.due, q.dead
+                );
+            }
+            Err(e) => return ApiError(e.into()).into_response(),
+        }
+    }
     out.push_str("# HELP slotkeeper_db_connections Database pool connections of this instance.\n");
     out.push_str("# TYPE slotkeeper_db_connections gauge\n");
     for (pool, size, idle) in state.engine.db().pool_stats() {

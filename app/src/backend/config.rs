@@ -46,7 +46,31 @@ pub struct Settings {
     /// `SLOTKEEPER_METRICS_TOKEN`: a bearer token that lets a scraper read
     /// `/metrics` without a staff session. Unset: staff sessions only.
     pub metrics_token: Option<String>,
+    /// Where the messages to customers go.
+    pub mail: MailSettings,
 }
+
+/// Where the messages to customers go (see `backend::notify`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailSettings {
+    /// `SLOTKEEPER_SMTP_URL`: an SMTP server, e.g.
+    /// `smtp://user:password@mail.example.com:587?tls=required` (STARTTLS),
+    /// `smtps://…:465` (TLS), or `smtp://127.0.0.1:2525` (plain, for a
+    /// local server). Unset: messages are written as `.eml` files to
+    /// `folder`.
+    pub smtp_url: Option<String>,
+    /// `SLOTKEEPER_MAIL_FROM`: the sender, e.g. `Bookings <bookings@example.com>`.
+    pub from: String,
+    /// `SLOTKEEPER_MAIL_DIR` (default `data/mail`): where messages are
+    /// written without an SMTP server.
+    pub folder: std::path::PathBuf,
+    /// `SLOTKEEPER_MAIL_POLL_MS` (default 2000): how often due messages are
+    /// looked for.
+    pub poll_every: Duration,
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "Slotkeeper <bookings@localhost>";
+pub const DEFAULT_MAIL_DIR: &str = "data/mail";
 
 /// A setting that could not be read; start-up stops with this message.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +159,28 @@ impl Settings {
         let https = public_origin
             .as_deref()
             .is_some_and(|o| o.starts_with("https://"));
+        let from = var("SLOTKEEPER_MAIL_FROM")
+            .map(|f| f.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(SettingError {
+                name: "SLOTKEEPER_MAIL_FROM",
+                message: format!("{from:?} is not an address like Bookings <bookings@example.com>"),
+            });
+        }
+        let smtp_url = var("SLOTKEEPER_SMTP_URL").map(|u| u.trim().to_owned());
+        if let Some(url) = &smtp_url {
+            use lettre::{AsyncSmtpTransport, Tokio1Executor};
+            if let Err(e) = AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
+                return Err(SettingError {
+                    name: "SLOTKEEPER_SMTP_URL",
+                    message: format!(
+                        "{} is not an SMTP address like smtp://user:password@mail.example.com:587?tls=required ({e})",
+                        redact_url(url)
+                    ),
+                });
+            }
+        }
         Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             addr,
@@ -189,6 +235,18 @@ impl Settings {
                 120,
                 0..=1_000_000,
             )? as u32,
+            mail: MailSettings {
+                smtp_url,
+                from,
+                folder: var("SLOTKEEPER_MAIL_DIR")
+                    .unwrap_or_else(|| DEFAULT_MAIL_DIR.to_owned())
+                    .into(),
+                poll_every: Duration::from_millis(number(
+                    "SLOTKEEPER_MAIL_POLL_MS",
+                    2000,
+                    50..=600_000,
+                )?),
+            },
         })
     }
 }
@@ -211,6 +269,9 @@ impl fmt::Debug for Settings {
                 "booking_attempts_per_minute",
                 &self.booking_attempts_per_minute,
             )
+            .field("smtp_url", &self.mail.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail.from)
+            .field("mail_folder", &self.mail.folder)
             .finish()
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod engine;
 pub mod file_lock;
+pub mod notify;
 pub mod pauses;
 pub mod seed;
 pub mod staff;

@@ -61,6 +61,8 @@ pub struct VenueSettings {
     pub version: i64,
     pub currency: String,
     pub address: String,
+    /// How long before a booking its customer is reminded (0: never).
+    pub reminder_minutes: i64,
 }
 
 /// "09:30" → 570. "24:00" is allowed as the end of a day.
@@ -271,6 +273,9 @@ pub struct StaffVenue {
     pub name: String,
     /// Today in the venue's zone, for the day view's first link.
     pub today: NaiveDate,
+    /// Messages to its customers that could not be sent, newest first
+    /// (at most 20): the booking, and what it should have told.
+    pub undelivered: Vec<(BookingId, MessageLine)>,
 }
 
 /// What one cell of the day view shows: a resource during one grid unit.
@@ -452,6 +457,25 @@ pub struct BookingDetail {
     pub movable_to: Vec<(ResourceId, String)>,
     /// Its own therapist or table.
     pub current_resource: Option<ResourceId>,
+    /// What its customer was told, or is to be told, oldest first.
+    pub messages: Vec<MessageLine>,
+}
+
+/// One message to a booking's customer, as staff read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageLine {
+    /// "Booking confirmed", "Cancelled by the venue", "Reminder".
+    pub what: String,
+    /// "sent", "waiting", "not sent yet, will try again", "could not be sent".
+    pub state: String,
+    /// Whether it was given up on: staff may need to tell the customer.
+    pub undelivered: bool,
+    /// When it was written, and when it was sent, in the venue's time.
+    pub written_label: String,
+    pub sent_label: Option<String>,
+    pub attempts: i64,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
 }
 
 /// The free times staff may move a booking to on one day.

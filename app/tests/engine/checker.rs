@@ -4,7 +4,7 @@
 //! instances): holds and bookings of every kind, confirms, releases,
 //! cancellations, staff bookings and moves, customers' reschedules, closures, hours, grid,
 //! resource, offer and service changes, repeated idempotency keys, the
-//! sweeper, and the clock jumping past hold expiry. Random load alone
+//! sweeper, the mail dispatcher, and the clock jumping past hold expiry. Random load alone
 //! rarely lands on the dangerous interleavings, so every round also steers:
 //! it holds a few operations at the engine's pause points (after their
 //! first reads and before their locks, or with their locks held before
@@ -13,7 +13,9 @@
 //! After every round: no two live bookings overlap, no booking that is not
 //! live owns claims, none is half made, every booking an operation was
 //! told about is in the database in a state some acknowledged operation
-//! explains, and no customer has more live holds or upcoming bookings of
+//! explains, every booking's messages tell what became of it (exactly one
+//! confirmation once confirmed, a cancellation exactly when a confirmed
+//! booking was cancelled), and no customer has more live holds or upcoming bookings of
 //! their own making at a venue than its limits (set low here, and one eager
 //! customer sends a third of the requests, so that they are met often). No operation may fail with an internal error.
 //!
@@ -25,6 +27,7 @@ use crate::on_both_databases;
 use crate::support::*;
 use app::backend::catalog::CreatedVenue;
 use app::backend::engine::{Actor, Engine};
+use app::backend::notify::{Dispatcher, Mailer};
 use app::backend::pauses::{pause_at, PauseHandle, Point};
 use app::backend::staff::{Change, Staff, StaffBooking};
 use app::domain::admin::Role;
@@ -36,6 +39,7 @@ use app::domain::input::{DisplayName, Email, IdempotencyKey, PartySize};
 use app::domain::schedule;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Europe::London;
+use lettre::transport::stub::AsyncStubTransport;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -141,6 +145,9 @@ enum Op {
         choice: StrandChoice,
     },
     Sweep,
+    /// A round of the engine's mail dispatcher (one per engine, all
+    /// sending to one stub transport).
+    Dispatch,
     Tick {
         minutes: i64,
     },
@@ -193,6 +200,12 @@ struct Ledger {
 
 struct World {
     engines: Vec<Engine>,
+    /// One mail dispatcher per engine; all send to `mail`.
+    dispatchers: Vec<Dispatcher>,
+    mail: AsyncStubTransport,
+    /// Messages sent again because the clock jumped past a claim while
+    /// it was being sent (see `Round::overtaken`).
+    overtaken: std::sync::atomic::AtomicUsize,
     ctx: Ctx,
     staff: Staff,
     spa: CreatedVenue,
@@ -496,7 +509,8 @@ impl World {
                 None => Op::Sweep,
             },
             76..=91 => self.setup_op(rng, None),
-            92..=95 => Op::Sweep,
+            92..=93 => Op::Sweep,
+            94..=95 => Op::Dispatch,
             _ => Op::Tick {
                 minutes: *[6, 11].choose(rng).unwrap(),
             },
@@ -521,7 +535,7 @@ fn venue_of(w: &World, op: &Op) -> Option<VenueId> {
             .find(|(_, _, b)| b == id)
             .map(|(r, _, _)| r.venue),
         Op::Setup { venue, .. } => Some(*venue),
-        Op::Sweep | Op::Tick { .. } => None,
+        Op::Sweep | Op::Dispatch | Op::Tick { .. } => None,
     }
 }
 
@@ -585,6 +599,7 @@ async fn run_setup(
                 max_upcoming_per_customer: None,
                 currency: None,
                 address: None,
+                reminder_minutes: None,
             }
         }
         Setup::Active(id, active) => {
@@ -779,6 +794,14 @@ async fn run_op(w: Arc<World>, engine: usize, op: Op) -> (Op, Outcome) {
             Ok(_) => Outcome::Nothing,
             Err(err) => Outcome::Broken(format!("the sweeper: {err:?}")),
         },
+        Op::Dispatch => match w.dispatchers[engine % w.dispatchers.len()].run_once().await {
+            Ok(round) => {
+                w.overtaken
+                    .fetch_add(round.overtaken, std::sync::atomic::Ordering::Relaxed);
+                Outcome::Nothing
+            }
+            Err(err) => Outcome::Broken(format!("the dispatcher: {err:?}")),
+        },
         Op::Tick { minutes } => {
             let clock = &w.ctx.clock;
             clock.set(clock.now() + minutes * 60);
@@ -968,7 +991,23 @@ async fn check(ctx: Ctx, engines: Vec<Engine>) {
     for _ in 0..CUSTOMERS {
         customers.push(ctx.user_with_role(Role::Customer).await);
     }
+    let mail = AsyncStubTransport::new_ok();
+    let dispatchers = engines
+        .iter()
+        .map(|e| {
+            Dispatcher::new(
+                e.clone(),
+                Mailer::Stub(mail.clone()),
+                "Bookings <bookings@check.example>",
+                "http://check.example",
+            )
+            .unwrap()
+        })
+        .collect();
     let world = Arc::new(World {
+        dispatchers,
+        mail,
+        overtaken: Default::default(),
         engines,
         ctx: ctx.clone(),
         staff,
@@ -1053,6 +1092,37 @@ async fn check(ctx: Ctx, engines: Vec<Engine>) {
     assert!(
         told > 0,
         "seed {seed}: no operation made a booking in {rounds} rounds"
+    );
+    // What is due goes out; no message was sent twice by the dispatchers
+    // that ran among the operations, but for those whose claim ran out
+    // while they were sent (the clock jumps minutes at once here).
+    for d in &world.dispatchers {
+        while d.run_once().await.expect("a last dispatcher round").sent > 0 {}
+    }
+    let overtaken = world.overtaken.load(std::sync::atomic::Ordering::Relaxed);
+    let mut ids: Vec<String> = world
+        .mail
+        .messages()
+        .await
+        .into_iter()
+        .filter_map(|(_, text)| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("Message-ID: ").map(str::to_owned))
+        })
+        .collect();
+    let sent = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len() + overtaken,
+        sent,
+        "seed {seed}: {sent} emails for {} messages, {overtaken} of them sent again after their claim ran out",
+        ids.len()
+    );
+    assert_eq!(
+        ctx.engine.outbox_queue().await.unwrap().due,
+        0,
+        "seed {seed}: messages left unsent"
     );
     eprintln!("checker on {}: seed {seed}, {rounds} rounds, {told} bookings and holds acknowledged, every invariant held", ctx.db.engine_name());
 }

@@ -9,5 +9,6 @@ mod calendar;
 mod checker;
 mod concurrency;
 mod guard;
+mod outbox;
 mod promise;
 mod seeding;

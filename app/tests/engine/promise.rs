@@ -41,6 +41,7 @@ fn grid(setup: &VenueSetup, minutes: i64) -> Change {
         max_upcoming_per_customer: None,
         currency: None,
         address: None,
+        reminder_minutes: None,
     }
 }
 

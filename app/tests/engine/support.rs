@@ -347,6 +347,11 @@ impl Ctx {
             .len()
     }
 
+    /// Every message in the outbox, whatever its state.
+    pub async fn outbox_rows(&self) -> i64 {
+        count(&self.db, "SELECT COUNT(*) FROM outbox").await
+    }
+
     pub async fn live_bookings(&self) -> i64 {
         count(
             &self.db,
@@ -359,7 +364,12 @@ impl Ctx {
     /// claims of a booking that is not live, no half-made booking.
     pub async fn assert_invariants(&self, when: &str) {
         let found = self.engine.invariants().await.expect("invariant queries");
-        let (overlaps, ghosts, half) = (found.overlaps, found.ghost_claims, found.half_made);
+        let (overlaps, ghosts, half, untold) = (
+            found.overlaps,
+            found.ghost_claims,
+            found.half_made,
+            found.untold,
+        );
         assert!(
             overlaps.is_empty(),
             "{when}: overlapping live bookings {overlaps:?}"
@@ -369,6 +379,10 @@ impl Ctx {
             "{when}: bookings not live but still claiming {ghosts:?}"
         );
         assert!(half.is_empty(), "{when}: half-made bookings {half:?}");
+        assert!(
+            untold.is_empty(),
+            "{when}: bookings whose messages do not tell what became of them {untold:?}"
+        );
     }
 }
 
@@ -392,5 +406,6 @@ pub fn settings_with_limits(
         max_upcoming_per_customer: upcoming,
         currency: None,
         address: None,
+        reminder_minutes: None,
     }
 }

@@ -916,3 +916,30 @@ mod booking_attempts_are_throttled_per_client_address {
         run(Engine::Postgres).await;
     }
 }
+
+on_both_databases! {
+    async fn a_booking_is_mailed_to_its_customer_and_staff_see_that_it_went(app) {
+        let mut c = app.customer("mailme@example.com").await;
+        let s = spa(&mut c).await;
+        let made = c.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(2, 10, 0)))).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+        let id = made.json["id"].as_i64().unwrap();
+        // Without an SMTP server, the message is a .eml file in the folder.
+        let mail = app.wait_for_mail(&["mailme@example.com", "Booking confirmed"]).await;
+        assert!(mail.contains(&format!(".booking-{id}@localhost>")), "{mail}");
+        assert!(mail.contains("text/calendar") && mail.contains("text/html"), "{mail}");
+        let cancel = c.send(Method::DELETE, &format!("/api/v1/bookings/{id}"), None).await;
+        assert!(cancel.status.is_success(), "{}", cancel.json);
+        app.wait_for_mail(&["mailme@example.com", "Booking cancelled"]).await;
+        assert_eq!(app.mail().len(), 2, "one message each");
+        let metrics = app.client().send_with(Method::GET, "/metrics", None, &[("authorization", &format!("Bearer {METRICS_TOKEN}"))]).await.text;
+        assert!(metrics.contains("slotkeeper_messages_total{outcome=\"sent\"} 2"), "{metrics}");
+        assert!(metrics.contains("slotkeeper_outbox_messages{state=\"pending\"} 0"), "{metrics}");
+        assert!(metrics.contains("slotkeeper_outbox_oldest_due_seconds 0"), "{metrics}");
+        let mut staff = app.client();
+        staff.log_in("staff@slotkeeper.test", "slotkeeper-demo").await;
+        let (_, _, html) = staff.page(&format!("/admin/bookings/{id}")).await;
+        assert!(html.contains("Messages to the customer") && html.contains("Booking confirmed") && html.contains("Cancelled by the customer"), "{html}");
+        assert!(html.contains("sent at"), "{html}");
+    }
+}

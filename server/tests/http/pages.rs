@@ -434,7 +434,12 @@ on_both_databases! {
         let (status, _, body) = c.page(&format!("/bookings/{id}/calendar.ics")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.starts_with("BEGIN:VCALENDAR\r\n"));
-        assert!(body.contains("DTSTART:20260602T090000Z\r\nDTEND:20260602T100000Z\r\n"));
+        assert!(body.contains("\r\nDTSTART:20260602T090000Z\r\n") && body.contains("\r\nDTEND:20260602T100000Z\r\n"), "{body}");
+        assert!(body.contains("\r\nUID:booking-") && body.contains("BEGIN:VALARM\r\n"), "{body}");
+        assert_eq!(body.matches("PRODID:").count(), 1, "{body}");
+        // Long lines folded at 75 octets, continued after a space.
+        assert!(body.split("\r\n").all(|l| l.len() <= 75), "{body}");
+        assert!(body.contains("\r\n "), "the description is folded: {body}");
         assert!(body.contains("SUMMARY:Full body massage at Harbour Spa"));
         let mut other = app.customer("xia@example.com").await;
         assert_eq!(other.page(&format!("/bookings/{id}/calendar.ics")).await.0, StatusCode::NOT_FOUND);

@@ -35,6 +35,8 @@ pub async fn save_settings(
     max_upcoming_per_customer: Option<i64>,
     currency: Option<String>,
     address: Option<String>,
+    reminder: Option<i64>,
+    reminder_unit: Option<String>,
     choice: Option<String>,
 ) -> Result<(), AppError> {
     let submitted = submitted!(
@@ -52,7 +54,9 @@ pub async fn save_settings(
         max_holds_per_customer,
         max_upcoming_per_customer,
         currency,
-        address
+        address,
+        reminder,
+        reminder_unit
     );
     use crate::domain::input::duration_minutes;
     let cancellation_window_minutes = duration_minutes(
@@ -63,6 +67,13 @@ pub async fn save_settings(
     .map_err(|e| ssr::keep(e.into(), submitted.clone()))?;
     let min_notice_minutes = duration_minutes("min_notice", min_notice, &min_notice_unit)
         .map_err(|e| ssr::keep(e.into(), submitted.clone()))?;
+    let reminder_minutes = match reminder {
+        Some(n) => Some(
+            duration_minutes("reminder", n, reminder_unit.as_deref().unwrap_or("hours"))
+                .map_err(|e| ssr::keep(e.into(), submitted.clone()))?,
+        ),
+        None => None,
+    };
     let c = ssr::Change::Settings {
         version,
         name,
@@ -76,6 +87,7 @@ pub async fn save_settings(
         max_upcoming_per_customer,
         currency,
         address,
+        reminder_minutes,
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=settings"));

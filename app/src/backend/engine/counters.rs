@@ -25,6 +25,18 @@ pub struct Counters {
     /// How long booking transactions waited for their locks (SQLite: the
     /// writer connection and `BEGIN IMMEDIATE`; Postgres: `FOR UPDATE`).
     pub lock_wait_seconds: Histogram,
+    /// What this instance's dispatcher did with the outbox's messages.
+    pub messages: MessageCounters,
+}
+
+/// Messages by how their attempts ended (one instance).
+#[derive(Debug, Default)]
+pub struct MessageCounters {
+    pub sent: AtomicU64,
+    /// Attempts that failed, the last ones of dead messages among them.
+    pub failed: AtomicU64,
+    /// Messages given up on.
+    pub dead: AtomicU64,
 }
 
 /// Booking and hold attempts by outcome.

@@ -15,7 +15,7 @@ use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
 use crate::backend::store::prelude::*;
-use crate::backend::store::{BookingRow, NewAudit, Store};
+use crate::backend::store::{BookingRow, MessageKind, NewAudit, NewMessage, Store};
 
 pub(crate) async fn confirm_attempt<B: Backend>(
     b: &B,
@@ -32,6 +32,15 @@ pub(crate) async fn confirm_attempt<B: Backend>(
     // at all; the row lock decides. The note and phone go with it.
     if tx.confirm_hold(id.0, customer.0, now, details).await? {
         let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
+        tx.insert_message(&NewMessage {
+            booking_id: row.id,
+            kind: MessageKind::Confirmed,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            detail: None,
+            now,
+        })
+        .await?;
         let booking = booking_from_row(&mut tx, row).await?;
         pauses::pause(Point::BeforeCommit).await;
         tx.commit().await?;
@@ -143,17 +152,43 @@ impl Canceller<'_> {
 }
 
 /// Cancels a live booking in `tx`, whose resources the caller has locked:
-/// its claims and occupancy go, its status says who cancelled it, and a
-/// venue's cancellation leaves an audit row.
+/// its row is locked and read again (a confirm, which takes only the row,
+/// may have come first), its claims and occupancy go, its status says who
+/// cancelled it, a venue's cancellation leaves an audit row, and the
+/// customer of a confirmed booking is told (with the venue's reason). A
+/// booking no longer live is left as it is.
 pub(crate) async fn cancel_in<S: Store>(
     tx: &mut S,
     row: &BookingRow,
     by: Canceller<'_>,
     now: i64,
 ) -> Result<(), Failure> {
+    let Some(row) = tx
+        .lock_booking(row.id)
+        .await?
+        .filter(|r| r.status.is_live())
+    else {
+        return Ok(());
+    };
     tx.delete_claims(row.id).await?;
     tx.set_status(row.id, BookingStatus::Cancelled, Some(by.as_str()), now)
         .await?;
+    if row.status == BookingStatus::Confirmed {
+        let (kind, detail) = match by {
+            Canceller::Customer => (MessageKind::Cancelled, None),
+            Canceller::Venue { reason, .. } => (MessageKind::VenueCancelled, reason),
+        };
+        tx.insert_message(&NewMessage {
+            booking_id: row.id,
+            kind,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            detail,
+            now,
+        })
+        .await?;
+        tx.drop_reminder(row.id).await?;
+    }
     if let Canceller::Venue { staff, reason } = by {
         tx.insert_audit(&NewAudit {
             at: now,

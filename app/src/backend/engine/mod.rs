@@ -32,10 +32,10 @@ mod shortcut;
 pub use availability::DayCount;
 pub(crate) use availability::{able_resources, move_times_attempt};
 pub use clock::Clock;
-pub use counters::{Counters, Outcomes};
+pub use counters::{Counters, MessageCounters, Outcomes};
 
 pub(crate) use day::{Day, Openness};
-pub(crate) use failure::{retrying, settle_app, Failure};
+pub(crate) use failure::{retrying, settle, settle_app, Failure};
 pub(crate) use holds::{cancel_in, Canceller};
 pub(crate) use locks::{begin_write, lock_booking_resources, LockSet};
 pub(crate) use moves::{Moved, Mover};
@@ -55,7 +55,6 @@ use super::pauses::{self, Point};
 use super::stats::{Event, Recorder};
 use super::store::Overlap;
 use crate::backend::store::prelude::*;
-use failure::settle;
 use holds::{confirm_attempt, end_attempt, may_see, Ending};
 use look::{look, Hint, Looked};
 use place::{attempt_place, fingerprint, replayed, Placed};
@@ -572,6 +571,9 @@ impl Engine {
                 if asked.contains(&Check::HalfMade) {
                     found.half_made = ids(tx.half_made(now).await?);
                 }
+                if asked.contains(&Check::Untold) {
+                    found.untold = ids(tx.untold().await?);
+                }
                 Ok::<_, Failure>(found)
             }
             .await
@@ -586,10 +588,16 @@ enum Check {
     Overlaps,
     GhostClaims,
     HalfMade,
+    Untold,
 }
 
 impl Check {
-    const ALL: &'static [Check] = &[Check::Overlaps, Check::GhostClaims, Check::HalfMade];
+    const ALL: &'static [Check] = &[
+        Check::Overlaps,
+        Check::GhostClaims,
+        Check::HalfMade,
+        Check::Untold,
+    ];
 }
 
 /// What the invariant checks found: always nothing.
@@ -602,6 +610,11 @@ pub struct Invariants {
     /// Live bookings still to come whose claims or occupancy rows do not
     /// match their time, resources and the venue's grid.
     pub half_made: Vec<BookingId>,
+    /// Bookings whose outbox does not tell what became of them: a
+    /// confirmed booking with no confirmation (or two), a cancelled one
+    /// told of its cancellation without having been confirmed, or not told
+    /// though it had been.
+    pub untold: Vec<BookingId>,
 }
 
 fn ids(rows: Vec<i64>) -> Vec<BookingId> {

@@ -26,7 +26,7 @@ use crate::backend::db::{is_guard_violation, with_backend, Backend};
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::Event;
 use crate::backend::store::prelude::*;
-use crate::backend::store::{BookingRow, NewAudit};
+use crate::backend::store::{BookingRow, MessageKind, NewAudit, NewMessage};
 
 /// Who moves a booking, and so under whose rules.
 #[derive(Clone, Copy, Debug)]
@@ -233,6 +233,24 @@ async fn move_attempt<B: Backend>(
         .await?;
     tx.reschedule(row.id, span.start, span.end, spot.occupied.end, now)
         .await?;
+    // The customer of a confirmed booking is told, with the time it had;
+    // a reminder not sent yet was for that time.
+    if row.status == BookingStatus::Confirmed {
+        let earlier = schedule::label(tz, row.starts_at);
+        tx.insert_message(&NewMessage {
+            booking_id: row.id,
+            kind: match mover {
+                Mover::Staff(_) => MessageKind::Moved,
+                Mover::Customer(_) => MessageKind::Rescheduled,
+            },
+            starts_at: span.start,
+            ends_at: span.end,
+            detail: Some(&earlier),
+            now,
+        })
+        .await?;
+        tx.drop_reminder(row.id).await?;
+    }
     let names: HashMap<i64, String> = resources.iter().map(|r| (r.id, r.name.clone())).collect();
     let with = |rs: &[i64]| {
         rs.iter()

@@ -22,7 +22,9 @@ use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
 use crate::backend::store::prelude::*;
-use crate::backend::store::{BookingRow, NewAudit, NewBooking, Store, VenueRow};
+use crate::backend::store::{
+    BookingRow, MessageKind, NewAudit, NewBooking, NewMessage, Store, VenueRow,
+};
 use crate::domain::booking::{BookingError, RuleViolation};
 
 /// The answer of a placing attempt: the booking, and whether this attempt
@@ -126,9 +128,6 @@ async fn check_customer_limits<S: Store>(
     }
     Ok(())
 }
-
-/// One attempt at a hold or booking, in one write transaction: the steps
-/// of the booking protocol.
 
 /// One attempt at a hold or booking, in one write transaction: the steps
 /// of the booking protocol.
@@ -249,6 +248,18 @@ pub(crate) async fn attempt_place<B: Backend>(
     tx.insert_booking_resources(id, &spot.resources).await?;
     tx.insert_claims(id, &spot.resources, spot.occupied, spot.unit)
         .await?;
+    // A booking made at once is told; a hold is told when confirmed.
+    if status == BookingStatus::Confirmed {
+        tx.insert_message(&NewMessage {
+            booking_id: id,
+            kind: MessageKind::Booked,
+            starts_at: spot.span.start,
+            ends_at: spot.span.end,
+            detail: None,
+            now,
+        })
+        .await?;
+    }
     if let Rules::Staff { by } = rules {
         tx.insert_audit(&NewAudit {
             at: now,

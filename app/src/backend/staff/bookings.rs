@@ -40,7 +40,7 @@ impl Engine {
         id: BookingId,
     ) -> Result<BookingDetail, AppError> {
         let now = self.clock().now();
-        let (booking, customer, history, created, date, time, movable, current) =
+        let (booking, customer, history, created, date, time, movable, current, messages) =
             with_backend!(self.db(), |b| {
                 async {
                     let mut tx = b.begin_read().await?;
@@ -69,6 +69,12 @@ impl Engine {
                         .find(|u| movable.iter().any(|(m, _)| m == u));
                     let date = schedule::local_date(tz, row.starts_at);
                     let time = schedule::clock(tz, row.starts_at);
+                    let messages = tx
+                        .messages_of(row.id)
+                        .await?
+                        .into_iter()
+                        .map(|m| crate::backend::notify::message_line(&m, tz))
+                        .collect::<Vec<_>>();
                     let booking = booking_from_row(&mut tx, row).await?;
                     Ok::<_, Failure>((
                         booking,
@@ -85,6 +91,7 @@ impl Engine {
                         time,
                         movable,
                         current,
+                        messages,
                     ))
                 }
                 .await
@@ -107,6 +114,7 @@ impl Engine {
             time,
             movable_to: movable,
             current_resource: current,
+            messages,
         })
     }
 

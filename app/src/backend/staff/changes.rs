@@ -35,6 +35,9 @@ pub enum Change {
         currency: Option<String>,
         /// Where the venue is (None keeps it; empty clears it).
         address: Option<String>,
+        /// How long before a booking its customer is reminded, 0 for
+        /// never (None keeps it).
+        reminder_minutes: Option<i64>,
     },
     AddResource {
         kind: ResourceKind,
@@ -130,6 +133,7 @@ pub(super) fn settings_json(v: &VenueRow) -> String {
         "max_upcoming_per_customer": v.max_upcoming_per_customer,
         "currency": v.currency,
         "address": v.address,
+        "reminder_minutes": v.reminder_minutes,
     })
     .to_string()
 }
@@ -213,6 +217,7 @@ pub(super) async fn apply<S: Store>(
             max_upcoming_per_customer,
             currency,
             address,
+            reminder_minutes,
         } => {
             if ![5, 10, 15, 20, 30, 60].contains(grid_minutes) {
                 return Err(invalid(
@@ -279,6 +284,16 @@ pub(super) async fn apply<S: Store>(
                 address: match address {
                     Some(a) => check_text("address", a, 200, "The address")?,
                     None => venue.address.clone(),
+                },
+                reminder_minutes: match reminder_minutes {
+                    Some(m) if (0..=14 * 24 * 60).contains(m) => *m,
+                    Some(_) => {
+                        return Err(invalid(
+                            "reminder_minutes",
+                            "A reminder goes at most 14 days before the booking (0 for none).",
+                        ))
+                    }
+                    None => venue.reminder_minutes,
                 },
                 ..venue.clone()
             };

@@ -29,7 +29,7 @@ pub use team::StaffAccount;
 
 use crate::domain::admin::{ClosureView, Role, StaffVenue};
 use crate::domain::error::AppError;
-use crate::domain::ids::{ResourceId, UserId, VenueId};
+use crate::domain::ids::{BookingId, ResourceId, UserId, VenueId};
 use crate::domain::input::InvalidInput;
 use crate::domain::schedule;
 use chrono::NaiveDate;
@@ -38,7 +38,7 @@ use std::collections::HashMap;
 
 use super::db::{with_backend, Backend};
 use super::engine::{settle_app, venue_zone, Engine, Failure};
-use super::store::{BookingRow, ClosureRow, ResourceRow, Store, VenueRow};
+use super::store::{BookingRow, ClosureRow, MessageState, ResourceRow, Store, VenueRow};
 use crate::backend::store::prelude::*;
 
 /// A signed-in staff member or admin.
@@ -226,10 +226,22 @@ impl Engine {
                 for v in tx.venues().await? {
                     if ids.contains(&v.id) {
                         let tz = venue_zone(&v)?;
+                        let undelivered = tx
+                            .messages_at(v.id, MessageState::Dead, 20)
+                            .await?
+                            .iter()
+                            .map(|m| {
+                                (
+                                    BookingId(m.booking_id),
+                                    crate::backend::notify::message_line(m, tz),
+                                )
+                            })
+                            .collect();
                         out.push(StaffVenue {
                             id: VenueId(v.id),
                             name: v.name,
                             today: schedule::local_date(tz, now),
+                            undelivered,
                         });
                     }
                 }

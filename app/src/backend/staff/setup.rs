@@ -147,6 +147,7 @@ impl Engine {
                         version: v.version,
                         currency: v.currency.clone(),
                         address: v.address.clone(),
+                        reminder_minutes: v.reminder_minutes,
                     },
                     resources,
                     services,

@@ -19,6 +19,7 @@ mod bookings;
 mod catalog;
 mod invariants;
 mod locks;
+mod outbox;
 mod rows;
 mod team;
 
@@ -29,6 +30,7 @@ pub use bookings::Bookings;
 pub use catalog::Catalog;
 pub use invariants::Checks;
 pub use locks::Locks;
+pub use outbox::{MessageKind, MessageRow, MessageState, NewMessage, Outbox, QueueRow};
 pub use rows::*;
 pub use team::Team;
 
@@ -82,13 +84,20 @@ where
 }
 
 /// The statements of the app, on one transaction: every concern's.
-pub trait Store: Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity {}
+pub trait Store:
+    Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity + Outbox
+{
+}
 
-impl<T> Store for T where T: Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity
-{}
+impl<T> Store for T where
+    T: Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity + Outbox
+{
+}
 
 /// Every concern's trait, for code that calls statements on a concrete
 /// transaction (inside `with_backend!`): `use crate::backend::store::prelude::*`.
 pub mod prelude {
-    pub use super::{Accounts, Activity, Audit, Bookings, Catalog, Checks, Locks, Store, Team};
+    pub use super::{
+        Accounts, Activity, Audit, Bookings, Catalog, Checks, Locks, Outbox, Store, Team,
+    };
 }

@@ -13,20 +13,23 @@ use sqlx::FromRow;
 #[derive(Debug, thiserror::Error)]
 #[error("unknown {what} {value:?} in the database")]
 pub struct UnknownName {
-    what: &'static str,
-    value: String,
+    pub(super) what: &'static str,
+    pub(super) value: String,
 }
 
 macro_rules! read_by_name {
     ($ty:ty, $what:literal) => {
         impl TryFrom<String> for $ty {
-            type Error = UnknownName;
-            fn try_from(value: String) -> Result<Self, UnknownName> {
-                <$ty>::parse(&value).ok_or(UnknownName { what: $what, value })
+            type Error = $crate::backend::store::UnknownName;
+            fn try_from(value: String) -> Result<Self, $crate::backend::store::UnknownName> {
+                <$ty>::parse(&value)
+                    .ok_or($crate::backend::store::UnknownName { what: $what, value })
             }
         }
     };
 }
+pub(super) use read_by_name;
+
 read_by_name!(BookingStatus, "booking status");
 read_by_name!(ResourceKind, "resource kind");
 read_by_name!(Role, "role");
@@ -54,6 +57,8 @@ pub struct VenueRow {
     pub currency: String,
     /// Where it is, as people write it; empty when not given.
     pub address: String,
+    /// How long before a booking its customer is reminded (0: never).
+    pub reminder_minutes: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -261,7 +266,7 @@ pub struct NewVenueRow<'a> {
 pub(super) const VENUE_COLUMNS: &str =
     "id, name, timezone, grid_minutes, hold_minutes, cancellation_window_minutes, \
      min_notice_minutes, advance_days, seating_minutes, max_holds_per_customer, \
-     max_upcoming_per_customer, version, setup_version, currency, address";
+     max_upcoming_per_customer, version, setup_version, currency, address, reminder_minutes";
 
 pub(super) const BOOKING_COLUMNS: &str =
     "id, customer_id, venue_id, service_id, party_size, starts_at, \

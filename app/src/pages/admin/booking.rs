@@ -276,5 +276,41 @@ fn BookingAdmin(
         })}
         <h2>"History"</h2>
         <AuditTable entries=b.history.clone()/>
+        <h2 id="messages-heading">"Messages to the customer"</h2>
+        <MessagesTable messages=b.messages.clone()/>
     }
+}
+
+/// What the customer was told, and whether it reached them.
+#[component]
+fn MessagesTable(messages: Vec<crate::domain::admin::MessageLine>) -> impl IntoView {
+    if messages.is_empty() {
+        return view! { <p class="muted">"None: a hold is told when it is confirmed."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="messages" aria-labelledby="messages-heading">
+            <thead><tr><th scope="col">"Message"</th><th scope="col">"Written"</th><th scope="col">"State"</th></tr></thead>
+            <tbody>
+                {messages.into_iter().map(|m| {
+                    let class = if m.undelivered { "undelivered" } else { "" };
+                    let state = match &m.sent_label {
+                        Some(at) => format!("{} at {at}", m.state),
+                        None => m.state.clone(),
+                    };
+                    view! {
+                        <tr class=class>
+                            <td>{m.what}</td>
+                            <td>{m.written_label}</td>
+                            <td>
+                                {state}
+                                {m.error.filter(|_| m.undelivered).map(|e| view! { <br/><span class="muted">{format!("Last error: {e}")}</span> })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }

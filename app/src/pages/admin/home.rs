@@ -29,6 +29,18 @@ pub fn AdminHome() -> impl IntoView {
                                     <a href=format!("/admin/venues/{}/setup", v.id)>"Set-up"</a>
                                     " · "
                                     <a href=format!("/admin/venues/{}/audit", v.id)>"Audit trail"</a>
+                                    {(!v.undelivered.is_empty()).then(|| view! {
+                                        <p class="warning">{format!("Messages that could not be sent to customers ({}): tell them another way.", v.undelivered.len())}</p>
+                                        <ul>
+                                            {v.undelivered.iter().map(|(booking, m)| view! {
+                                                <li>
+                                                    <a href=format!("/admin/bookings/{booking}")>{format!("Booking #{booking}")}</a>
+                                                    {format!(": {}, written {}", m.what, m.written_label)}
+                                                    {m.error.clone().map(|e| format!(" ({e})"))}
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    })}
                                 </li>
                             }).collect_view()}
                         </ul>

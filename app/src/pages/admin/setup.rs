@@ -95,8 +95,8 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
         )
     };
     let current = format!(
-        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {}, minimum notice {}, advance window {} days, at most {} holds and {} upcoming bookings per customer.",
-        s.name, s.grid_minutes, s.hold_minutes, spoken(s.cancellation_window_minutes), spoken(s.min_notice_minutes), s.advance_days, s.max_holds_per_customer, s.max_upcoming_per_customer
+        "Saved now: name “{}”, grid {} min, holds {} min, cancellation window {}, minimum notice {}, reminder {}, advance window {} days, at most {} holds and {} upcoming bookings per customer.",
+        s.name, s.grid_minutes, s.hold_minutes, spoken(s.cancellation_window_minutes), spoken(s.min_notice_minutes), if s.reminder_minutes == 0 { "none".to_owned() } else { format!("{} before", spoken(s.reminder_minutes)) }, s.advance_days, s.max_holds_per_customer, s.max_upcoming_per_customer
     );
     let saved = query_flag("saved");
     let services = setup.services.clone();
@@ -126,6 +126,8 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
                 label="Free cancellation until, before the start" engine_field="cancellation_window_minutes"/>
             <DurationField error=error venue=venue id="s-notice" name="min_notice" minutes=s.min_notice_minutes
                 label="Minimum notice for a booking" engine_field="min_notice_minutes"/>
+            <DurationField error=error venue=venue id="s-reminder" name="reminder" minutes=s.reminder_minutes
+                label="Email customers a reminder, before the start (0 for none)" engine_field="reminder_minutes"/>
             <label for="s-advance">"Advance window (days)"</label>
             <input id="s-advance" name="advance_days" type="number" value=t("advance_days", s.advance_days) required/>
             <span class="field-error">{field_error(error, "advance_days")}</span>

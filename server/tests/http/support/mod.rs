@@ -49,6 +49,8 @@ static ONE_SERVER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_
 pub struct TestApp {
     pub base: String,
     pub clock: Clock,
+    /// Where the app writes its mail (no SMTP server in these tests).
+    pub mail_dir: std::path::PathBuf,
     database: TestDatabase,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     _turn: tokio::sync::MutexGuard<'static, ()>,
@@ -95,6 +97,16 @@ impl TestApp {
     ) -> TestApp {
         let turn = ONE_SERVER_AT_A_TIME.lock().await;
         let database = TestDatabase::create(engine).await;
+        let mail_dir = std::env::temp_dir().join(format!(
+            "slotkeeper-mail-{}-{}",
+            std::process::id(),
+            database
+                .url
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("db")
+                .replace(['.', '?', '='], "-")
+        ));
         let mut env: HashMap<String, String> = HashMap::from([
             ("DATABASE_URL".to_owned(), database.url.clone()),
             ("SLOTKEEPER_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
@@ -107,6 +119,11 @@ impl TestApp {
             ),
             // The tests book the demo venues as the demo accounts.
             ("SLOTKEEPER_DEMO_DATA".to_owned(), "on".to_owned()),
+            (
+                "SLOTKEEPER_MAIL_DIR".to_owned(),
+                mail_dir.display().to_string(),
+            ),
+            ("SLOTKEEPER_MAIL_POLL_MS".to_owned(), "100".to_owned()),
         ]);
         env.extend(more(&database.url));
         let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("test settings");
@@ -120,6 +137,7 @@ impl TestApp {
         TestApp {
             base,
             clock,
+            mail_dir,
             database,
             server,
             _turn: turn,
@@ -155,6 +173,39 @@ impl TestApp {
         self.server.abort();
         let _ = self.server.await;
         self.database.remove().await;
+        let _ = std::fs::remove_dir_all(&self.mail_dir);
+    }
+
+    /// The messages the app has written to its mail folder so far.
+    pub fn mail(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+
+    /// Waits (up to ten seconds) until the mail folder holds a message
+    /// that contains every one of `parts`, and returns it.
+    pub async fn wait_for_mail(&self, parts: &[&str]) -> String {
+        for _ in 0..100 {
+            if let Some(m) = self
+                .mail()
+                .into_iter()
+                .find(|m| parts.iter().all(|p| m.contains(p)))
+            {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no message with {parts:?} in {} after ten seconds; there are {}",
+            self.mail_dir.display(),
+            self.mail().len()
+        );
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {

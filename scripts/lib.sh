@@ -84,6 +84,32 @@ ensure_pgbouncer() {
   system_install pgbouncer "PgBouncer is missing and there is no apt-get: install it."
 }
 
+# Debian's python3-aiosmtpd (1.4.3 on Debian 12), run with Debian's own
+# Python: a real SMTP server for the browser suite to read the app's mail.
+ensure_aiosmtpd() {
+  if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then return; fi
+  system_install python3-aiosmtpd "aiosmtpd is missing for /usr/bin/python3 and there is no apt-get: install python3-aiosmtpd."
+}
+
+# Starts an SMTP server on a free port that keeps every message it is
+# given in the Maildir $1 (its log in $2). Sets $smtp_url and $smtp_pid.
+start_smtp() {
+  local dir=$1 log=$2 port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox "$dir" >"$log" 2>&1 &
+  smtp_pid=$!
+  for _ in $(seq 1 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      smtp_url="smtp://127.0.0.1:$port"
+      return
+    fi
+    sleep 0.1
+  done
+  cat "$log" >&2 || true
+  echo "the SMTP server did not start" >&2
+  exit 1
+}
+
 # Starts PgBouncer in transaction pooling in front of the Postgres server
 # of URL $1 (postgres://user[:password]@host[:port]/db), on a free port,
 # with its config and log in a new folder. Sets $pgbouncer_url (the same
@@ -159,7 +185,9 @@ cargo_target_dir() {
 # a free port, logging to $2, with the demo data; sets $url once it answers.
 # Its pid joins the caller's `server_pids`, which the caller's cleanup ends.
 start_app() {
+  # Without an SMTP server, its mail goes beside its log.
   DATABASE_URL="$1" SLOTKEEPER_ADDR=127.0.0.1:0 LEPTOS_SITE_ROOT=target/site SLOTKEEPER_DEMO_DATA=on \
+    SLOTKEEPER_MAIL_DIR="${SLOTKEEPER_MAIL_DIR:-$(dirname "$2")/mail}" \
     RUST_LOG=warn,slotkeeper=info "$target_dir/debug/slotkeeper" >"$2" 2>&1 &
   local pid=$!
   server_pids+=("$pid")

@@ -208,6 +208,14 @@ pub async fn place_hold(
     Ok(())
 }
 
+/// A fresh idempotency key for a form a page shows (its "Hold it again"):
+/// one per render, so that a double click repeats one request but a later
+/// visit makes a new one.
+#[server(prefix = "/api", endpoint = "form_key")]
+pub async fn new_form_key() -> Result<String, AppError> {
+    Ok(crate::one_time::fresh_form_key())
+}
+
 /// One of the signed-in customer's bookings or holds.
 #[server(prefix = "/api", endpoint = "my_booking")]
 pub async fn my_booking(id: i64) -> Result<BookingView, AppError> {

@@ -1,6 +1,6 @@
 //! The confirm page: what is held and until when; confirm or release.
 
-use crate::api::booking::{my_booking, ConfirmHold, PlaceHold, ReleaseHold};
+use crate::api::booking::{my_booking, new_form_key, ConfirmHold, PlaceHold, ReleaseHold};
 use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
 use crate::components::feedback::{action_error, field_error, FormError};
 use crate::domain::booking::BookingStatus;
@@ -13,13 +13,16 @@ use leptos_meta::Title;
 pub fn HoldPage() -> impl IntoView {
     let id = booking_id_param();
     let booking = Resource::new(id, my_booking);
+    // "Hold it again" sends a key of this render's: holding again after a
+    // release, from the page shown anew, is a new request.
+    let key = Resource::new(id, |_| new_form_key());
     view! {
         <Title text="Confirm your booking"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match booking.await {
-                    Ok(b) => view! { <Held b=b/> }.into_any(),
-                    Err(e) => booking_unavailable(e, format!("/holds/{}", id()), "hold"),
+                match (booking.await, key.await) {
+                    (Ok(b), Ok(key)) => view! { <Held b=b again_key=key/> }.into_any(),
+                    (Err(e), _) | (_, Err(e)) => booking_unavailable(e, format!("/holds/{}", id()), "hold"),
                 }
             })}
         </Transition>
@@ -27,7 +30,7 @@ pub fn HoldPage() -> impl IntoView {
 }
 
 #[component]
-fn Held(b: BookingView) -> impl IntoView {
+fn Held(b: BookingView, again_key: String) -> impl IntoView {
     let confirm = ServerAction::<ConfirmHold>::new();
     let release = ServerAction::<ReleaseHold>::new();
     let again = ServerAction::<PlaceHold>::new();
@@ -89,6 +92,7 @@ fn Held(b: BookingView) -> impl IntoView {
         <FormError error=release_error/>
         <FormError error=again_error/>
         {move || if lapsed.get() {
+            let again_key = again_key.clone();
             let expiry = expiry.clone();
             let (start, times_link) = (start.clone(), times_link.clone());
             let service = (!service.is_empty()).then(|| service.clone());
@@ -103,7 +107,7 @@ fn Held(b: BookingView) -> impl IntoView {
                         {service.map(|v| view! { <input type="hidden" name="service" value=v/> })}
                         {party.map(|v| view! { <input type="hidden" name="party" value=v/> })}
                         {resource.map(|v| view! { <input type="hidden" name="resource" value=v/> })}
-                        <input type="hidden" name="key" value=format!("hold-again-{id}")/>
+                        <input type="hidden" name="key" value=again_key/>
                         <button type="submit" class="primary">"Hold it again"</button>
                     </ActionForm>
                     <a href=times_link>"Choose another time"</a>

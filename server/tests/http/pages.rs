@@ -51,7 +51,6 @@ on_both_databases! {
         let at = london(2, 10, 0);
         let (_, hold) = c.form_post("/api/place_hold", &hold_fields(&at, "lapse-key-1"), SPA_PAGE).await;
         assert!(hold.starts_with("/holds/"), "{hold}");
-        let id = hold.trim_start_matches("/holds/").to_owned();
         // Past its expiry, before any sweep: no Confirm that could only fail.
         app.clock.set(app.clock.now() + 11 * 60);
         let (_, _, html) = c.page(&hold).await;
@@ -59,8 +58,12 @@ on_both_databases! {
         assert!(!html.contains("Confirm booking"), "{html}");
         let times = "/venues/1?service=1&amp;resource=1&amp;date=2026-06-02";
         assert!(html.contains(&format!(r#"href="{times}""#)), "back to the grid it came from: {html}");
-        // Holding it again makes a new hold of the same time.
-        let fields = [("venue", "1"), ("start", "2026-06-02T09:00:00+00:00"), ("service", "1"), ("resource", "1"), ("key", &format!("hold-again-{id}"))];
+        // Holding it again makes a new hold of the same time, with the
+        // key of the page as rendered (a new one at each visit).
+        let key_of = |html: &str| html.split(r#"name="key" value=""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or_else(|| panic!("no key in {html}")).to_owned();
+        let key = key_of(&html);
+        assert_ne!(key_of(&c.page(&hold).await.2), key, "each visit its own key");
+        let fields = [("venue", "1"), ("start", "2026-06-02T09:00:00+00:00"), ("service", "1"), ("resource", "1"), ("key", key.as_str())];
         let (status, again) = c.form_post("/api/place_hold", &fields, &hold).await;
         assert_eq!(status, StatusCode::FOUND);
         assert!(again.starts_with("/holds/") && again != hold, "{again}");
@@ -71,6 +74,10 @@ on_both_databases! {
         let back = times.replace("&amp;", "&");
         let (_, location) = c.form_post("/api/release_hold", &[("id", &new_id), ("back", &back)], &again).await;
         assert_eq!(location, back);
+        // The lapsed hold was expired by the new hold's transaction: its
+        // page no longer offers to hold it again.
+        let (_, _, html) = c.page(&hold).await;
+        assert!(html.contains("This hold is over") && !html.contains("Hold it again"), "{html}");
         // A back that is not this venue's page is not followed.
         let (_, third) = c.form_post("/api/place_hold", &hold_fields(&london(2, 11, 0), "lapse-key-3"), SPA_PAGE).await;
         let third_id = third.trim_start_matches("/holds/").to_owned();

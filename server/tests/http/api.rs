@@ -942,4 +942,35 @@ on_both_databases! {
         assert!(html.contains("Messages to the customer") && html.contains("Booking confirmed") && html.contains("Cancelled by the customer"), "{html}");
         assert!(html.contains("sent at"), "{html}");
     }
+
+    async fn a_message_that_cannot_be_sent_is_tried_again_then_shown_to_staff_as_not_sent(app) {
+        let mut c = app.customer("nomail@example.com").await;
+        let s = spa(&mut c).await;
+        // Mail cannot be written: its folder is gone (a full disk, a server that refuses).
+        std::fs::remove_dir_all(&app.mail_dir).unwrap();
+        std::fs::write(&app.mail_dir, b"not a folder").unwrap();
+        let made = c.send(Method::POST, "/api/v1/bookings", Some(head_with(&s, s.anna, &london(3, 10, 0)))).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+        let id = made.json["id"].as_i64().unwrap();
+        let mut staff = app.client();
+        staff.log_in("staff@slotkeeper.test", "slotkeeper-demo").await;
+        // Each failed attempt is tried again later; the clock is moved on to each.
+        let mut html = String::new();
+        for _ in 0..200 {
+            html = staff.page(&format!("/admin/bookings/{id}")).await.2;
+            if html.contains("could not be sent") {
+                break;
+            }
+            app.clock.set(app.clock.now() + 3600);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(html.contains("could not be sent (8 attempts)") && html.contains("Last error"), "{html}");
+        let (_, _, home) = staff.page("/admin").await;
+        assert!(home.contains("Messages that could not be sent to customers (1)"), "{home}");
+        assert!(home.contains(&format!(r#"href="/admin/bookings/{id}""#)), "{home}");
+        let metrics = app.client().send_with(Method::GET, "/metrics", None, &[("authorization", &format!("Bearer {METRICS_TOKEN}"))]).await.text;
+        assert!(metrics.contains("slotkeeper_outbox_messages{state=\"dead\"} 1"), "{metrics}");
+        assert!(metrics.contains("slotkeeper_messages_total{outcome=\"dead\"} 1"), "{metrics}");
+        std::fs::remove_file(&app.mail_dir).unwrap();
+    }
 }

@@ -177,10 +177,6 @@ impl Application {
         &self.state.engine
     }
 
-    pub fn dispatcher(&self) -> &Dispatcher {
-        &self.dispatcher
-    }
-
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully (see
     /// `run_until`).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -210,9 +206,10 @@ impl Application {
                     _ = tick.tick() => {}
                     _ = mail_stopped.changed() => break,
                 }
-                // A round may take a while (an SMTP server that does not
-                // answer): stopping does not wait for it beyond its claim.
-                // A full batch: more may be due now.
+                // Rounds one after another while they take full batches.
+                // Stopping does not wait for a round (an SMTP server may
+                // not answer): a message it took is sent again once its
+                // claim runs out.
                 loop {
                     tokio::select! {
                         round = dispatcher.run_once() => match round {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::catalog;
 use super::db::{with_backend, Backend, Db};
-use super::store::{DbResult, VenueRow};
+use super::store::{DbResult, MessageKind, MessageRow, MessageState, VenueRow};
 use crate::backend::store::prelude::*;
 
 /// How a venue's time is shown.
@@ -165,4 +165,36 @@ pub async fn venue_zone(db: &Db, venue: i64) -> DbResult<Option<Tz>> {
         tx.venue(venue).await?
     });
     Ok(row.map(|v| zone(&v)))
+}
+
+/// A message as staff read it, times in the venue's zone `tz`.
+pub fn message_line(m: &MessageRow, tz: chrono_tz::Tz) -> crate::domain::admin::MessageLine {
+    let what = match m.kind {
+        MessageKind::Booked => "Booking confirmed",
+        MessageKind::Confirmed => "Hold confirmed",
+        MessageKind::Cancelled => "Cancelled by the customer",
+        MessageKind::VenueCancelled => "Cancelled by the venue",
+        MessageKind::Rescheduled => "Rescheduled by the customer",
+        MessageKind::Moved => "Moved by the venue",
+        MessageKind::Reminder => "Reminder",
+    };
+    let state = match m.state {
+        MessageState::Sent => "sent".to_owned(),
+        MessageState::Pending if m.attempts == 0 => "waiting to be sent".to_owned(),
+        MessageState::Pending => format!(
+            "not sent yet: will try again at {}",
+            schedule::clock(tz, m.due_at)
+        ),
+        MessageState::Dead => format!("could not be sent ({} attempts)", m.attempts),
+        MessageState::Dropped => "not needed: the booking changed first".to_owned(),
+    };
+    crate::domain::admin::MessageLine {
+        what: what.to_owned(),
+        state,
+        undelivered: m.state == MessageState::Dead,
+        written_label: schedule::label(tz, m.created_at),
+        sent_label: m.sent_at.map(|t| schedule::label(tz, t)),
+        attempts: m.attempts,
+        error: m.last_error.clone(),
+    }
 }

@@ -1105,10 +1105,7 @@ async fn check(ctx: Ctx, engines: Vec<Engine>) {
         .messages()
         .await
         .into_iter()
-        .filter_map(|(_, text)| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("Message-ID: ").map(str::to_owned))
-        })
+        .filter_map(|(_, text)| mail_header(&text, "Message-ID"))
         .collect();
     let sent = ids.len();
     ids.sort();

@@ -56,15 +56,6 @@ async fn sent(stub: &AsyncStubTransport) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A header of a formatted message, unfolded.
-fn header(message: &str, name: &str) -> Option<String> {
-    let head = message.split("\r\n\r\n").next()?;
-    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
-    unfolded
-        .split("\r\n")
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
-}
-
 on_both_databases! {
     async fn every_change_a_customer_must_hear_of_writes_one_message_with_it(ctx: Ctx) {
         use MessageKind::*;
@@ -176,12 +167,12 @@ on_both_databases! {
         assert_eq!(message.state, MessageState::Sent);
         assert_eq!(message.attempts, 1);
         assert_eq!(
-            header(text, "Message-ID").as_deref(),
+            mail_header(text, "Message-ID").as_deref(),
             Some(format!("<message-{}.booking-{}@spa.example>", message.id, a.id).as_str())
         );
-        let subject = header(text, "Subject").unwrap();
+        let subject = mail_header(text, "Subject").unwrap();
         assert!(subject.contains("Booking confirmed") || subject.starts_with("=?utf-8?"), "{subject}");
-        assert_eq!(header(text, "From").as_deref(), Some("\"Spa bookings\" <bookings@spa.example>"));
+        assert_eq!(mail_header(text, "From").as_deref(), Some("\"Spa bookings\" <bookings@spa.example>"));
         assert!(text.contains("multipart/alternative") && text.contains("text/html"), "text and HTML parts");
         assert!(text.contains("Tuesday 2 June, 10:00"), "when, in the venue's time");
         assert!(text.contains("https://book.example.com/bookings"), "how to cancel or reschedule");
@@ -265,7 +256,7 @@ on_both_databases! {
         let mut message_ids = Vec::new();
         for stub in [&stub_a, &stub_b] {
             for (_, text) in sent(stub).await {
-                message_ids.push(header(&text, "Message-ID").unwrap());
+                message_ids.push(mail_header(&text, "Message-ID").unwrap());
             }
         }
         let distinct: BTreeSet<_> = message_ids.iter().cloned().collect();

@@ -316,6 +316,15 @@ pub fn refused(result: Result<Booking, BookingError>) -> BookingError {
     }
 }
 
+/// A header of a formatted email, unfolded.
+pub fn mail_header(message: &str, name: &str) -> Option<String> {
+    let head = message.split("\r\n\r\n").next()?;
+    let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+}
+
 /// Runs one read-only statement that returns a count, on either engine.
 async fn count(db: &Db, sql: &str) -> i64 {
     match db {

@@ -27,7 +27,7 @@ use crate::backend::config::MailSettings;
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{booking_from_row, retrying, settle, Engine, Failure};
 use crate::backend::store::prelude::*;
-use crate::backend::store::{MessageKind, MessageRow, MessageState, QueueRow};
+use crate::backend::store::{MessageKind, MessageRow, QueueRow};
 use crate::backend::views::booking_views;
 use crate::domain::booking::{BookingError, BookingStatus};
 use crate::domain::ids::BookingId;
@@ -170,10 +170,6 @@ impl Dispatcher {
         })
     }
 
-    pub fn mailer(&self) -> &Mailer {
-        &self.mailer
-    }
-
     /// One round: writes the reminders that fell due, then takes the due
     /// messages and sends each.
     pub async fn run_once(&self) -> Result<Round, BookingError> {
@@ -255,22 +251,21 @@ impl Dispatcher {
                     );
                 }
                 Settle::Dropped => round.dropped += 1,
-                Settle::Retry(e, _) | Settle::Dead(e) => {
-                    c.failed.fetch_add(1, Ordering::Relaxed);
-                    if matches!(how, Settle::Dead(_)) {
-                        round.dead += 1;
-                        c.dead.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        round.failed += 1;
-                    }
-                    tracing::warn!(
-                        message = m.id,
-                        booking = m.booking_id,
-                        attempt = m.attempts,
-                        error = %e,
-                        "sending a message failed"
-                    );
+                Settle::Retry(..) => round.failed += 1,
+                Settle::Dead(_) => {
+                    round.dead += 1;
+                    c.dead.fetch_add(1, Ordering::Relaxed);
                 }
+            }
+            if let Settle::Retry(e, _) | Settle::Dead(e) = how {
+                c.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    message = m.id,
+                    booking = m.booking_id,
+                    attempt = m.attempts,
+                    error = %e,
+                    "sending a message failed"
+                );
             }
         }
         Ok(round)
@@ -391,38 +386,6 @@ async fn read_facts<B: Backend>(
     };
     let booking = booking_from_row(&mut tx, row).await?;
     Ok(Some((booking, user.email, user.display_name)))
-}
-
-/// A message as staff read it, times in the venue's zone `tz`.
-pub fn message_line(m: &MessageRow, tz: chrono_tz::Tz) -> crate::domain::admin::MessageLine {
-    let what = match m.kind {
-        MessageKind::Booked => "Booking confirmed",
-        MessageKind::Confirmed => "Hold confirmed",
-        MessageKind::Cancelled => "Cancelled by the customer",
-        MessageKind::VenueCancelled => "Cancelled by the venue",
-        MessageKind::Rescheduled => "Rescheduled by the customer",
-        MessageKind::Moved => "Moved by the venue",
-        MessageKind::Reminder => "Reminder",
-    };
-    let state = match m.state {
-        MessageState::Sent => "sent".to_owned(),
-        MessageState::Pending if m.attempts == 0 => "waiting to be sent".to_owned(),
-        MessageState::Pending => format!(
-            "not sent yet: will try again at {}",
-            schedule::clock(tz, m.due_at)
-        ),
-        MessageState::Dead => format!("could not be sent ({} attempts)", m.attempts),
-        MessageState::Dropped => "not needed: the booking changed first".to_owned(),
-    };
-    crate::domain::admin::MessageLine {
-        what: what.to_owned(),
-        state,
-        undelivered: m.state == MessageState::Dead,
-        written_label: schedule::label(tz, m.created_at),
-        sent_label: m.sent_at.map(|t| schedule::label(tz, t)),
-        attempts: m.attempts,
-        error: m.last_error.clone(),
-    }
 }
 
 impl Engine {

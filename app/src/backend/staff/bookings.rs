@@ -73,7 +73,7 @@ impl Engine {
                         .messages_of(row.id)
                         .await?
                         .into_iter()
-                        .map(|m| crate::backend::notify::message_line(&m, tz))
+                        .map(|m| crate::backend::views::message_line(&m, tz))
                         .collect::<Vec<_>>();
                     let booking = booking_from_row(&mut tx, row).await?;
                     Ok::<_, Failure>((

@@ -233,7 +233,7 @@ impl Engine {
                             .map(|m| {
                                 (
                                     BookingId(m.booking_id),
-                                    crate::backend::notify::message_line(m, tz),
+                                    crate::backend::views::message_line(m, tz),
                                 )
                             })
                             .collect();

@@ -177,6 +177,7 @@ pub fn message_line(m: &MessageRow, tz: chrono_tz::Tz) -> crate::domain::admin::
         MessageKind::Rescheduled => "Rescheduled by the customer",
         MessageKind::Moved => "Moved by the venue",
         MessageKind::Reminder => "Reminder",
+        MessageKind::WaitlistOffer => "Waitlist offer",
     };
     let state = match m.state {
         MessageState::Sent => "sent".to_owned(),

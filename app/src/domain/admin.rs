@@ -63,6 +63,8 @@ pub struct VenueSettings {
     pub address: String,
     /// How long before a booking its customer is reminded (0: never).
     pub reminder_minutes: i64,
+    /// How long a waitlist offer is held for its customer.
+    pub offer_minutes: i64,
 }
 
 /// "09:30" → 570. "24:00" is allowed as the end of a day.
@@ -352,6 +354,8 @@ pub struct DayView {
     /// Fresh at each load: the idempotency key of the form that books for
     /// a customer (a resubmitted form finds the booking already made).
     pub form_key: String,
+    /// The day's waitlist, in line order, with who waits.
+    pub waitlist: Vec<super::waitlist::WaitlistEntry>,
 }
 
 /// Consecutive units of one resource that show the same thing: one

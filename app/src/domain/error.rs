@@ -39,6 +39,10 @@ pub enum AppError {
     /// booking ended: the booking it stands for is not this request's.
     #[error("{message}")]
     IdempotencyMismatch { message: String },
+    /// The same thing asked for again while the first still stands (a
+    /// second waitlist entry for one wish).
+    #[error("{message}")]
+    Duplicate { message: String },
     /// No such thing, or not yours (the two look the same).
     #[error("Not found.")]
     NotFound,
@@ -116,6 +120,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::SlotTaken { .. }
             | AppError::EmailInUse
+            | AppError::Duplicate { .. }
             | AppError::Stale { .. }
             | AppError::Strands { .. } => 409,
             AppError::RateLimited { .. } => 429,

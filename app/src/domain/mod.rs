@@ -11,6 +11,7 @@ pub mod input;
 pub mod money;
 pub mod venue;
 pub mod views;
+pub mod waitlist;
 
 #[cfg(feature = "ssr")]
 pub mod schedule;

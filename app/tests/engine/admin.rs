@@ -147,6 +147,7 @@ on_both_databases! {
                 currency: None,
                 address: None,
                 reminder_minutes: None,
+                offer_minutes: None,
         };
         ctx.engine.change(staff, spa.id, &settings(15), StrandChoice::Ask).await.unwrap();
         assert!(matches!(
@@ -414,7 +415,7 @@ on_both_databases! {
             Change::AddResource { kind: app::domain::venue::ResourceKind::Therapist, name: "Dana".into(), capacity: None },
             Change::EditResource { id: anna.id, version: anna.version, name: "Anna B".into(), capacity: None, active: true },
             Change::AddService { name: "Facial".into(), duration_minutes: 45, cleanup_minutes: 15, needs_room: true, price_cents: None, description: String::new() },
-            Change::Settings { version: s.version, name: s.name.clone(), grid_minutes: 15, hold_minutes: 5, cancellation_window_minutes: 60, min_notice_minutes: 30, advance_days: 30, seating_minutes: None, max_holds_per_customer: None, max_upcoming_per_customer: None, currency: None, address: None, reminder_minutes: None },
+            Change::Settings { version: s.version, name: s.name.clone(), grid_minutes: 15, hold_minutes: 5, cancellation_window_minutes: 60, min_notice_minutes: 30, advance_days: 30, seating_minutes: None, max_holds_per_customer: None, max_upcoming_per_customer: None, currency: None, address: None, reminder_minutes: None, offer_minutes: None },
             closure(Some(anna.id), london(5, 9, 0), london(5, 10, 0)),
         ] {
             ctx.engine.change(staff, spa.id, &change, StrandChoice::Ask).await.unwrap();
@@ -466,7 +467,7 @@ on_both_databases! {
         // 30 minutes and 15 of cleanup: occupies 10:00-10:45.
         let a = ctx.engine.book(&service_request(c, spa.id, spa.service(HEAD), anna, london(2, 10, 0))).await.unwrap();
         let s = ctx.engine.venue_setup(staff, spa.id).await.unwrap().settings;
-        let to_grid = |version, minutes| Change::Settings { version, name: s.name.clone(), grid_minutes: minutes, hold_minutes: s.hold_minutes, cancellation_window_minutes: s.cancellation_window_minutes, min_notice_minutes: s.min_notice_minutes, advance_days: s.advance_days, seating_minutes: None, max_holds_per_customer: None, max_upcoming_per_customer: None, currency: None, address: None, reminder_minutes: None };
+        let to_grid = |version, minutes| Change::Settings { version, name: s.name.clone(), grid_minutes: minutes, hold_minutes: s.hold_minutes, cancellation_window_minutes: s.cancellation_window_minutes, min_notice_minutes: s.min_notice_minutes, advance_days: s.advance_days, seating_minutes: None, max_holds_per_customer: None, max_upcoming_per_customer: None, currency: None, address: None, reminder_minutes: None, offer_minutes: None };
         ctx.engine.change(staff, spa.id, &to_grid(s.version, 30), StrandChoice::Ask).await.unwrap();
         let now = ctx.engine.booking(Actor::customer(c), a.id).await.unwrap();
         assert_eq!(now.occupied_until, london(2, 11, 0), "its buffer now ends on the 30-minute grid");

@@ -12,3 +12,4 @@ mod guard;
 mod outbox;
 mod promise;
 mod seeding;
+mod waitlist;

@@ -42,6 +42,7 @@ fn grid(setup: &VenueSetup, minutes: i64) -> Change {
         currency: None,
         address: None,
         reminder_minutes: None,
+        offer_minutes: None,
     }
 }
 

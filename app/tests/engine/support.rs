@@ -370,7 +370,8 @@ impl Ctx {
     }
 
     /// The invariants of the booking protocol, all at once: no overlap, no
-    /// claims of a booking that is not live, no half-made booking.
+    /// claims of a booking that is not live, no half-made booking, every
+    /// booking told, no waitlist entry out of step or passed over.
     pub async fn assert_invariants(&self, when: &str) {
         let found = self.engine.invariants().await.expect("invariant queries");
         let (overlaps, ghosts, half, untold) = (
@@ -391,6 +392,11 @@ impl Ctx {
         assert!(
             untold.is_empty(),
             "{when}: bookings whose messages do not tell what became of them {untold:?}"
+        );
+        assert!(
+            found.waitlist_astray.is_empty(),
+            "{when}: waitlist entries out of step with their holds, or passed over {:?}",
+            found.waitlist_astray
         );
     }
 }
@@ -416,5 +422,6 @@ pub fn settings_with_limits(
         currency: None,
         address: None,
         reminder_minutes: None,
+        offer_minutes: None,
     }
 }

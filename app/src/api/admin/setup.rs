@@ -37,6 +37,7 @@ pub async fn save_settings(
     address: Option<String>,
     reminder: Option<i64>,
     reminder_unit: Option<String>,
+    offer_minutes: Option<i64>,
     choice: Option<String>,
 ) -> Result<(), AppError> {
     let submitted = submitted!(
@@ -56,7 +57,8 @@ pub async fn save_settings(
         currency,
         address,
         reminder,
-        reminder_unit
+        reminder_unit,
+        offer_minutes
     );
     use crate::domain::input::duration_minutes;
     let cancellation_window_minutes = duration_minutes(
@@ -88,6 +90,7 @@ pub async fn save_settings(
         currency,
         address,
         reminder_minutes,
+        offer_minutes,
     };
     change(venue, c, &choice, submitted).await?;
     leptos_axum::redirect(&format!("/admin/venues/{venue}/setup?saved=settings"));

@@ -10,12 +10,15 @@ use super::clock::Clock;
 use super::failure::Failure;
 use super::locks::{begin_write, lock_booking_resources, LockSet};
 use super::rows::booking_from_row;
+use super::rules::venue_zone;
+use super::waitlist::{offer_waiting, OfferRun};
 use super::Actor;
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
 use crate::backend::store::prelude::*;
 use crate::backend::store::{BookingRow, MessageKind, NewAudit, NewMessage, Store};
+use crate::domain::waitlist::WaitlistState;
 
 pub(crate) async fn confirm_attempt<B: Backend>(
     b: &B,
@@ -56,9 +59,11 @@ pub(crate) async fn confirm_attempt<B: Backend>(
         // Confirming twice (a double click) answers with the booking.
         BookingStatus::Confirmed => Ok(booking_from_row(&mut tx, row).await?),
         BookingStatus::Held => {
-            let expired = tx.expire_hold(id.0, now).await?;
-            tx.commit().await?;
-            if let Some(venue) = expired {
+            // Lapsed: it is expired as the sweeper would, under its
+            // resources' locks, and its time offered to the waitlist.
+            drop(tx);
+            let run = expire_one(b, id.0, now).await?;
+            for venue in run.expired {
                 stats.record(venue, now, Event::HoldExpired);
             }
             Err(BookingError::HoldExpired.into())
@@ -82,13 +87,14 @@ pub(crate) async fn end_attempt<B: Backend>(
     actor: Actor,
     id: BookingId,
     how: Ending,
-) -> Result<Booking, Failure> {
+) -> Result<(Booking, OfferRun), Failure> {
     let mut tx = begin_write(b).await?;
     let row = tx.booking(id.0).await?.ok_or(BookingError::NotFound)?;
     if !may_see(&mut tx, actor, &row).await? {
         return Err(BookingError::NotFound.into());
     }
-    lock_booking_resources(&mut tx, &mut LockSet::default(), id.0).await?;
+    let mut locks = LockSet::default();
+    lock_booking_resources(&mut tx, &mut locks, id.0).await?;
     // Read again under the locks: a concurrent confirm, which takes only
     // the booking's row, has either committed (and is seen here) or waits
     // for this transaction (and then finds the hold gone).
@@ -96,7 +102,9 @@ pub(crate) async fn end_attempt<B: Backend>(
     let now = clock.now();
     match (how, row.status) {
         // Ending twice answers with the ended booking.
-        (_, BookingStatus::Cancelled) => return Ok(booking_from_row(&mut tx, row).await?),
+        (_, BookingStatus::Cancelled) => {
+            return Ok((booking_from_row(&mut tx, row).await?, OfferRun::default()))
+        }
         (Ending::Release, BookingStatus::Held) | (Ending::Cancel, BookingStatus::Held) => {}
         (Ending::Cancel, BookingStatus::Confirmed) => {
             let venue = tx
@@ -122,12 +130,45 @@ pub(crate) async fn end_attempt<B: Backend>(
         Canceller::Customer
     };
     cancel_in(&mut tx, &row, by, now).await?;
+    // The time is free: those waiting for it come first.
+    let tz = venue_zone(
+        &tx.venue(row.venue_id)
+            .await?
+            .ok_or(BookingError::Internal)?,
+    )?;
+    let day = schedule::local_date(tz, row.starts_at);
+    let run = offer_waiting(&mut tx, &mut locks, row.venue_id, Some(&[day]), now).await?;
     let ended = tx.booking(row.id).await?.ok_or(BookingError::Internal)?;
     let booking = booking_from_row(&mut tx, ended).await?;
     pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
     tracing::info!(booking = row.id, by = by.as_str(), "booking cancelled");
-    Ok(booking)
+    Ok((booking, run))
+}
+
+/// Expires one lapsed hold in its own transaction, under its resources'
+/// locks as every writer of claims takes them (a set-up change that
+/// rewrites the venue's claims holds them all, so a hold it read as live
+/// cannot lapse under it), and offers its time to the waitlist.
+pub(crate) async fn expire_one<B: Backend>(b: &B, id: i64, now: i64) -> Result<OfferRun, Failure> {
+    let mut tx = begin_write(b).await?;
+    let mut locks = LockSet::default();
+    lock_booking_resources(&mut tx, &mut locks, id).await?;
+    let mut run = OfferRun::default();
+    if let Some(freed) = tx.expire_hold(id, now).await? {
+        run.expired.push(freed.venue_id);
+        let tz = venue_zone(
+            &tx.venue(freed.venue_id)
+                .await?
+                .ok_or(BookingError::Internal)?,
+        )?;
+        let day = schedule::local_date(tz, freed.starts_at);
+        let more = offer_waiting(&mut tx, &mut locks, freed.venue_id, Some(&[day]), now).await?;
+        run.offered = more.offered;
+        run.expired.extend(more.expired);
+    }
+    tx.commit().await?;
+    Ok(run)
 }
 
 /// Who cancels a booking.
@@ -173,6 +214,8 @@ pub(crate) async fn cancel_in<S: Store>(
     tx.delete_claims(row.id).await?;
     tx.set_status(row.id, BookingStatus::Cancelled, Some(by.as_str()), now)
         .await?;
+    // An offer let go (or cancelled by the venue) is no longer on offer.
+    tx.settle_offer(row.id, WaitlistState::Lapsed, now).await?;
     if row.status == BookingStatus::Confirmed {
         let (kind, detail) = match by {
             Canceller::Customer => (MessageKind::Cancelled, None),

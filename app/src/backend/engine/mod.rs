@@ -28,6 +28,7 @@ mod place;
 mod rows;
 mod rules;
 mod shortcut;
+mod waitlist;
 
 pub use availability::DayCount;
 pub(crate) use availability::{able_resources, move_times_attempt};
@@ -41,6 +42,7 @@ pub(crate) use locks::{begin_write, lock_booking_resources, LockSet};
 pub(crate) use moves::{Moved, Mover};
 pub(crate) use rows::{booking_from_row, lapsed};
 pub(crate) use rules::{venue_zone, Rules};
+pub(crate) use waitlist::{entry_views, offer_waiting, OfferRun};
 
 use crate::domain::booking::{
     Availability, Booking, BookingError, BookingRequest, ContactDetails, Offer, ResourceChoice,
@@ -378,10 +380,11 @@ impl Engine {
             .await
             .map_err(settle)
         });
-        if ended.is_ok() {
+        ended.map(|(booking, run)| {
             self.changed();
-        }
-        ended
+            self.after_offers(&run);
+            booking
+        })
     }
 
     /// A booking, if `actor` may see it.
@@ -504,26 +507,12 @@ impl Engine {
                     tx.due_holds(now, 100).await?
                 };
                 let mut expired = 0;
-                let mut venues = Vec::new();
-                // One short transaction a hold, which locks the hold's
-                // resources first, as every writer of claims does: a set-up
-                // change that rewrites the venue's claims (a new grid) holds
-                // them all, so a hold it read as live cannot lapse under it
-                // and keep the claims it is given.
+                // One short transaction a hold (see `expire_one`), which
+                // offers its time to the waitlist.
                 for id in due {
-                    let mut tx = begin_write(b).await?;
-                    lock_booking_resources(&mut tx, &mut LockSet::default(), id).await?;
-                    if let Some(venue) = tx.expire_hold(id, now).await? {
-                        venues.push(venue);
-                        expired += 1;
-                    }
-                    tx.commit().await?;
-                }
-                if !venues.is_empty() {
-                    self.changed();
-                }
-                for venue in venues {
-                    self.stats.record(venue, now, Event::HoldExpired);
+                    let run = holds::expire_one(b, id, now).await?;
+                    expired += run.expired.len();
+                    self.after_offers(&run);
                 }
                 Ok::<usize, Failure>(expired)
             })
@@ -574,6 +563,9 @@ impl Engine {
                 if asked.contains(&Check::Untold) {
                     found.untold = ids(tx.untold().await?);
                 }
+                if asked.contains(&Check::Waitlist) {
+                    found.waitlist_astray = tx.waitlist_astray().await?;
+                }
                 Ok::<_, Failure>(found)
             }
             .await
@@ -589,6 +581,7 @@ enum Check {
     GhostClaims,
     HalfMade,
     Untold,
+    Waitlist,
 }
 
 impl Check {
@@ -597,6 +590,7 @@ impl Check {
         Check::GhostClaims,
         Check::HalfMade,
         Check::Untold,
+        Check::Waitlist,
     ];
 }
 
@@ -615,6 +609,9 @@ pub struct Invariants {
     /// told of its cancellation without having been confirmed, or not told
     /// though it had been.
     pub untold: Vec<BookingId>,
+    /// Waitlist entries whose state does not match their hold, or waiting
+    /// entries passed over for a later one with the very same wish.
+    pub waitlist_astray: Vec<i64>,
 }
 
 fn ids(rows: Vec<i64>) -> Vec<BookingId> {

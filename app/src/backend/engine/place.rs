@@ -18,12 +18,13 @@ use super::need::{need_for, Need};
 use super::rows::booking_from_row;
 use super::rules::{check_time_rules, venue_zone, Mode, Rules};
 use super::shortcut::Taken;
+use super::waitlist::offer_waiting;
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
 use crate::backend::store::prelude::*;
 use crate::backend::store::{
-    BookingRow, MessageKind, NewAudit, NewBooking, NewMessage, Store, VenueRow,
+    BookingRow, Freed, MessageKind, NewAudit, NewBooking, NewMessage, Store, VenueRow,
 };
 use crate::domain::booking::{BookingError, RuleViolation};
 
@@ -214,7 +215,7 @@ pub(crate) async fn attempt_place<B: Backend>(
         &need,
         req.start.timestamp(),
         rules,
-        &locks,
+        &mut locks,
         now,
     )
     .await?;
@@ -227,8 +228,9 @@ pub(crate) async fn attempt_place<B: Backend>(
         Offer::Service(s) => (Some(s.0), None),
         Offer::Table(p) => (None, Some(p.get())),
     };
-    let id = tx
-        .insert_booking(&NewBooking {
+    let id = write_booking(
+        &mut tx,
+        &NewBooking {
             customer_id: req.customer.0,
             venue_id: venue.id,
             service_id,
@@ -243,11 +245,12 @@ pub(crate) async fn attempt_place<B: Backend>(
             now,
             price_cents: need.price_cents,
             currency: need.price_cents.map(|_| venue.currency.as_str()),
-        })
-        .await?;
-    tx.insert_booking_resources(id, &spot.resources).await?;
-    tx.insert_claims(id, &spot.resources, spot.occupied, spot.unit)
-        .await?;
+        },
+        &spot.resources,
+        spot.occupied,
+        spot.unit,
+    )
+    .await?;
     // A booking made at once is told; a hold is told when confirmed.
     if status == BookingStatus::Confirmed {
         tx.insert_message(&NewMessage {
@@ -319,10 +322,27 @@ pub(crate) async fn attempt_place<B: Backend>(
     })
 }
 
+/// Writes a booking and what it takes: its row, its resources and its
+/// claims, under the schema's guards. The booking transaction and a
+/// waitlist offer write with it.
+pub(crate) async fn write_booking<S: Store>(
+    tx: &mut S,
+    booking: &NewBooking<'_>,
+    resources: &[i64],
+    occupied: Span,
+    unit: i64,
+) -> Result<i64, Failure> {
+    let id = tx.insert_booking(booking).await?;
+    tx.insert_booking_resources(id, resources).await?;
+    tx.insert_claims(id, resources, occupied, unit).await?;
+    Ok(id)
+}
+
 /// Where a booking of `need` at `start` goes, decided under the locks:
 /// the venue's time rules for `rules`, the lapsed holds on the locked
-/// resources expired, the first free candidate with a room if needed.
-/// A booking and a staff move place with it.
+/// resources expired (and their time offered to the waitlist first, which
+/// may lock more), the first free candidate with a room if needed. A
+/// booking and a staff move place with it.
 pub(crate) struct Spot {
     pub span: Span,
     /// The span with the buffer, up to the grid: what the claims cover.
@@ -343,13 +363,22 @@ pub(crate) async fn find_spot<S: Store>(
     need: &Need,
     start: i64,
     rules: Rules,
-    locks: &LockSet,
+    locks: &mut LockSet,
     now: i64,
 ) -> Result<Spot, Failure> {
     check_time_rules(venue, now, start, rules)?;
     let unit = venue.grid_minutes * 60;
     let (span, occupied) = need.spans(start, unit);
-    let expired = expire_lapsed(tx, locks.locked(), now).await?;
+    let freed = expire_lapsed(tx, locks.locked(), now).await?;
+    let mut expired: Vec<i64> = freed.iter().map(|f| f.venue_id).collect();
+    if !freed.is_empty() {
+        let days: Vec<_> = freed
+            .iter()
+            .map(|f| schedule::local_date(tz, f.starts_at))
+            .collect();
+        let run = offer_waiting(tx, locks, venue.id, Some(&days), now).await?;
+        expired.extend(run.expired);
+    }
     let (primary, resources) = pick(tx, venue, tz, need, span, occupied, now).await?;
     Ok(Spot {
         span,
@@ -362,14 +391,14 @@ pub(crate) async fn find_spot<S: Store>(
 }
 
 /// Expires the lapsed holds on `resources` (locked by the caller), so that
-/// they let go of their claims; returns their venues. Their rows are
+/// they let go of their claims; returns where their time was. Their rows are
 /// locked in id order, like everything else, so two bookers expiring
 /// overlapping sets of holds cannot deadlock.
 pub(crate) async fn expire_lapsed<S: Store>(
     tx: &mut S,
     resources: &[i64],
     now: i64,
-) -> Result<Vec<i64>, Failure> {
+) -> Result<Vec<Freed>, Failure> {
     let mut due = Vec::new();
     for r in resources {
         due.extend(tx.due_holds_on(*r, now).await?);

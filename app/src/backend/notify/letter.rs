@@ -62,6 +62,10 @@ impl Letter {
             MessageKind::Reminder => {
                 format!("Reminder: {} at {}, {}", v.what, v.venue_name, v.when)
             }
+            MessageKind::WaitlistOffer => format!(
+                "A time came free for you: {} at {}, {}",
+                v.what, v.venue_name, v.when
+            ),
         }
     }
 
@@ -91,6 +95,12 @@ impl Letter {
                 v.venue_name
             ),
             MessageKind::Reminder => "A reminder of your booking, coming up soon.".to_owned(),
+            MessageKind::WaitlistOffer => format!(
+                "You are on the waitlist, and a time came free: we are holding it for you \
+                 until {}. Confirm it to book it; if you do not, it goes to the next person \
+                 waiting.",
+                v.hold_expires_label.as_deref().unwrap_or("a little while")
+            ),
         }
     }
 
@@ -115,6 +125,11 @@ impl Letter {
         facts
     }
 
+    /// A waitlist offer: a hold, not yet a booking, so no calendar file.
+    fn is_offer(&self) -> bool {
+        self.kind == MessageKind::WaitlistOffer
+    }
+
     fn is_cancellation(&self) -> bool {
         matches!(
             self.kind,
@@ -125,7 +140,12 @@ impl Letter {
     /// What the customer may do next, with its link.
     fn next_steps(&self) -> Vec<(String, String)> {
         let base = self.public_url.trim_end_matches('/');
-        if self.is_cancellation() {
+        if self.is_offer() {
+            vec![(
+                "Confirm it, or let it go".to_owned(),
+                format!("{base}/holds/{}", self.view.booking.id),
+            )]
+        } else if self.is_cancellation() {
             vec![(
                 "Book another time".to_owned(),
                 format!("{base}{}", self.view.times_link),
@@ -220,22 +240,24 @@ impl Letter {
         let ics_type =
             ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
                 .expect("a valid content type");
-        Message::builder()
+        let builder = Message::builder()
             .from(from.clone())
             .to(self.to.clone())
             .subject(self.subject())
             .message_id(Some(format!(
                 "<message-{}.booking-{}@{host}>",
                 self.message_id, self.view.booking.id
-            )))
-            .multipart(
-                MultiPart::mixed()
-                    .multipart(MultiPart::alternative_plain_html(self.text(), self.html()))
-                    .singlepart(
-                        Attachment::new(format!("booking-{}.ics", self.view.booking.id))
-                            .body(calendar, ics_type),
-                    ),
-            )
+            )));
+        let body = MultiPart::alternative_plain_html(self.text(), self.html());
+        if self.is_offer() {
+            return builder.multipart(body);
+        }
+        builder.multipart(
+            MultiPart::mixed().multipart(body).singlepart(
+                Attachment::new(format!("booking-{}.ics", self.view.booking.id))
+                    .body(calendar, ics_type),
+            ),
+        )
     }
 }
 

@@ -305,6 +305,14 @@ impl Dispatcher {
         {
             return Ok(None);
         }
+        // An offer taken or gone before its turn came is not sent: its
+        // confirmation tells the rest.
+        if m.kind == MessageKind::WaitlistOffer
+            && (booking.status != BookingStatus::Held
+                || booking.hold_expires_at.is_none_or(|t| t.timestamp() <= now))
+        {
+            return Ok(None);
+        }
         booking.start = schedule::to_datetime(m.starts_at);
         booking.end = schedule::to_datetime(m.ends_at);
         let view = match booking_views(db, vec![booking], now).await {

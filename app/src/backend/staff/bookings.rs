@@ -13,8 +13,8 @@ use super::audit::audit_entries;
 use super::{authorize, check_staff_instant, staff_booking, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
-    able_resources, booking_from_row, lock_booking_resources, move_times_attempt, retrying,
-    settle_app, venue_zone, Engine, Failure, LockSet, Moved, Mover,
+    able_resources, booking_from_row, lock_booking_resources, move_times_attempt, offer_waiting,
+    retrying, settle_app, venue_zone, Engine, Failure, LockSet, Moved, Mover, OfferRun,
 };
 use crate::backend::store::prelude::*;
 use crate::backend::store::NewAudit;
@@ -222,7 +222,8 @@ impl Engine {
                     .await?
                     .ok_or(Failure::App(AppError::NotFound))?;
                 authorize(&mut tx, staff, row.venue_id).await?;
-                lock_booking_resources(&mut tx, &mut LockSet::default(), row.id).await?;
+                let mut locks = LockSet::default();
+                lock_booking_resources(&mut tx, &mut locks, row.id).await?;
                 let row = tx
                     .lock_booking(id.0)
                     .await?
@@ -244,10 +245,18 @@ impl Engine {
                         message: "A booking can be marked once it has started.".to_owned(),
                     }));
                 }
-                if status == BookingStatus::NoShow {
-                    tx.delete_claims(row.id).await?;
-                }
                 tx.set_status(row.id, status, None, now).await?;
+                let mut run = OfferRun::default();
+                if status == BookingStatus::NoShow {
+                    // The rest of its time is free: the waitlist first.
+                    tx.delete_claims(row.id).await?;
+                    let venue = tx
+                        .venue(row.venue_id)
+                        .await?
+                        .ok_or(Failure::App(AppError::Internal))?;
+                    let day = schedule::local_date(venue_zone(&venue)?, row.starts_at);
+                    run = offer_waiting(&mut tx, &mut locks, venue.id, Some(&[day]), now).await?;
+                }
                 tx.insert_audit(&NewAudit {
                     at: now,
                     actor_id: staff.user.0,
@@ -270,6 +279,7 @@ impl Engine {
                 let booking = booking_from_row(&mut tx, row).await?;
                 tx.commit().await?;
                 self.changed();
+                self.after_offers(&run);
                 Ok::<Booking, Failure>(booking)
             })
             .await

@@ -38,6 +38,8 @@ pub enum Change {
         /// How long before a booking its customer is reminded, 0 for
         /// never (None keeps it).
         reminder_minutes: Option<i64>,
+        /// How long a waitlist offer is held (None keeps it).
+        offer_minutes: Option<i64>,
     },
     AddResource {
         kind: ResourceKind,
@@ -134,6 +136,7 @@ pub(super) fn settings_json(v: &VenueRow) -> String {
         "currency": v.currency,
         "address": v.address,
         "reminder_minutes": v.reminder_minutes,
+        "offer_minutes": v.offer_minutes,
     })
     .to_string()
 }
@@ -218,6 +221,7 @@ pub(super) async fn apply<S: Store>(
             currency,
             address,
             reminder_minutes,
+            offer_minutes,
         } => {
             if ![5, 10, 15, 20, 30, 60].contains(grid_minutes) {
                 return Err(invalid(
@@ -294,6 +298,12 @@ pub(super) async fn apply<S: Store>(
                         ))
                     }
                     None => venue.reminder_minutes,
+                },
+                offer_minutes: match offer_minutes {
+                    Some(m) => {
+                        check_range("offer_minutes", *m, 5, 24 * 60, "A waitlist offer's hold")?
+                    }
+                    None => venue.offer_minutes,
                 },
                 ..venue.clone()
             };

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use super::{check_staff_date, closure_view, venue_for, Names, Staff};
 use crate::backend::db::{with_backend, Backend};
-use crate::backend::engine::{lapsed, settle_app, Day, Engine, Failure};
+use crate::backend::engine::{entry_views, lapsed, settle_app, Day, Engine, Failure};
 use crate::backend::store::{BookingRow, ResourceRow, Store, VenueRow};
 
 impl Engine {
@@ -219,5 +219,9 @@ async fn build_day<S: Store>(
             .collect(),
         tables: v.seating_minutes.is_some(),
         form_key: format!("staff-{:024x}", rand::random::<u128>() >> 32),
+        waitlist: {
+            let rows = tx.entries_on(v.id, &date.to_string()).await?;
+            entry_views(tx, rows, true, now).await?
+        },
     })
 }

@@ -21,6 +21,7 @@ mod day_view;
 mod setup;
 mod strands;
 mod team;
+mod waitlist;
 
 pub use crate::domain::admin::{format_clock, parse_clock};
 pub use bookings::StaffBooking;

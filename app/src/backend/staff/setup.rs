@@ -14,7 +14,8 @@ use super::strands::{describe, stranded};
 use super::{authorize, closure_view, venue_for, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
-    begin_write, cancel_in, retrying, settle_app, venue_zone, Canceller, Clock, Engine, Failure,
+    begin_write, cancel_in, offer_waiting, retrying, settle_app, venue_zone, Canceller, Clock,
+    Engine, Failure, LockSet, OfferRun,
 };
 use crate::backend::pauses::{self, Point};
 use crate::backend::store::prelude::*;
@@ -56,10 +57,10 @@ impl Engine {
             .await
             .map_err(settle_app)
         });
-        if done.is_ok() {
+        done.map(|run| {
             self.changed();
-        }
-        done
+            self.after_offers(&run);
+        })
     }
 
     /// Everything the set-up page edits.
@@ -148,6 +149,7 @@ impl Engine {
                         currency: v.currency.clone(),
                         address: v.address.clone(),
                         reminder_minutes: v.reminder_minutes,
+                        offer_minutes: v.offer_minutes,
                     },
                     resources,
                     services,
@@ -166,7 +168,7 @@ async fn change_attempt<B: Backend>(
     venue: VenueId,
     (list, changes): (Option<&str>, &[Change]),
     choice: StrandChoice,
-) -> Result<(), Failure> {
+) -> Result<OfferRun, Failure> {
     let mut tx = begin_write(b).await?;
     authorize(&mut tx, staff, venue.0).await?;
     if !B::Tx::LOCKS_AT_BEGIN {
@@ -208,7 +210,7 @@ async fn change_attempt<B: Backend>(
         }
     }
     let Some(reason) = applied.first().map(|a| a.action) else {
-        return Ok(());
+        return Ok(OfferRun::default());
     };
     let after_row = tx
         .venue(venue.0)
@@ -254,6 +256,9 @@ async fn change_attempt<B: Backend>(
             }
         }
     }
+    // Time the change freed (a closure removed, longer hours, a booking
+    // cancelled) goes to those waiting first; the venue is locked whole.
+    let run = offer_waiting(&mut tx, &mut LockSet::default(), venue.0, None, now).await?;
     // The note on what became of stranded bookings goes with the last.
     let last = applied.len() - 1;
     for (i, applied) in applied.iter().enumerate() {
@@ -283,5 +288,5 @@ async fn change_attempt<B: Backend>(
         changes = applied.len(),
         "staff change"
     );
-    Ok(())
+    Ok(run)
 }

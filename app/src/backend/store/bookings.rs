@@ -34,13 +34,14 @@ pub trait Bookings: Send {
         limit: i64,
     ) -> impl Future<Output = DbResult<Vec<i64>>> + Send;
 
-    /// Expires one hold if it is still held and due; frees its claims.
-    /// Returns the hold's venue when it expired it.
+    /// Expires one hold if it is still held and due; frees its claims, and
+    /// a waitlist offer it was lapses. Returns where the freed time was
+    /// when it expired it.
     fn expire_hold(
         &mut self,
         id: i64,
         now: i64,
-    ) -> impl Future<Output = DbResult<Option<i64>>> + Send;
+    ) -> impl Future<Output = DbResult<Option<Freed>>> + Send;
 
     fn booking(&mut self, id: i64) -> impl Future<Output = DbResult<Option<BookingRow>>> + Send;
 
@@ -88,7 +89,8 @@ pub trait Bookings: Send {
     /// Lets go of a booking's claims and occupancy rows: its time is free.
     fn delete_claims(&mut self, booking: i64) -> impl Future<Output = DbResult<()>> + Send;
 
-    /// held → confirmed, only for this customer's unexpired hold.
+    /// held → confirmed, only for this customer's unexpired hold; a waitlist
+    /// offer it was is booked.
     fn confirm_hold(
         &mut self,
         id: i64,
@@ -195,19 +197,28 @@ macro_rules! impl_bookings {
                 .await
             }
 
-            async fn expire_hold(&mut self, id: i64, now: i64) -> DbResult<Option<i64>> {
-                let venue = query_scalar::<$db, i64>(
+            async fn expire_hold(&mut self, id: i64, now: i64) -> DbResult<Option<Freed>> {
+                let freed = query_as::<$db, Freed>(
                     "UPDATE bookings SET status = 'expired', updated_at = $2, version = version + 1 \
-                     WHERE id = $1 AND status = 'held' AND hold_expires_at <= $2 RETURNING venue_id",
+                     WHERE id = $1 AND status = 'held' AND hold_expires_at <= $2 \
+                     RETURNING venue_id, starts_at",
                 )
                 .bind(id)
                 .bind(now)
                 .fetch_optional(&mut **self)
                 .await?;
-                if venue.is_some() {
+                if freed.is_some() {
                     self.delete_claims(id).await?;
+                    query::<$db>(
+                        "UPDATE waitlist SET state = 'lapsed', updated_at = $2 \
+                         WHERE hold_id = $1 AND state = 'offered'",
+                    )
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut **self)
+                    .await?;
                 }
-                Ok(venue)
+                Ok(freed)
             }
 
             async fn booking(&mut self, id: i64) -> DbResult<Option<BookingRow>> {
@@ -349,7 +360,19 @@ macro_rules! impl_bookings {
                 .execute(&mut **self)
                 .await?
                 .rows_affected()
-                    == 1)
+                    == 1
+                    && {
+                        // A waitlist offer it was is taken.
+                        query::<$db>(
+                            "UPDATE waitlist SET state = 'booked', updated_at = $2 \
+                             WHERE hold_id = $1 AND state = 'offered'",
+                        )
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut **self)
+                        .await?;
+                        true
+                    })
             }
 
             async fn set_status(

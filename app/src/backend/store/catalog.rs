@@ -407,7 +407,7 @@ macro_rules! impl_catalog {
                      cancellation_window_minutes = $6, min_notice_minutes = $7, advance_days = $8, \
                      seating_minutes = $9, max_holds_per_customer = $10, \
                      max_upcoming_per_customer = $11, currency = $12, address = $13, \
-                     reminder_minutes = $14, version = version + 1 \
+                     reminder_minutes = $14, offer_minutes = $15, version = version + 1 \
                      WHERE id = $1 AND version = $2",
                 )
                 .bind(v.id)
@@ -424,6 +424,7 @@ macro_rules! impl_catalog {
                 .bind(&v.currency)
                 .bind(&v.address)
                 .bind(v.reminder_minutes)
+                .bind(v.offer_minutes)
                 .execute(&mut **self)
                 .await?
                 .rows_affected()

@@ -22,6 +22,7 @@ mod locks;
 mod outbox;
 mod rows;
 mod team;
+mod waitlist;
 
 pub use accounts::Accounts;
 pub use activity::Activity;
@@ -33,6 +34,7 @@ pub use locks::Locks;
 pub use outbox::{MessageKind, MessageRow, MessageState, NewMessage, Outbox, QueueRow};
 pub use rows::*;
 pub use team::Team;
+pub use waitlist::{EntryRow, NewEntry, Waitlist};
 
 pub type DbResult<T> = Result<T, sqlx::Error>;
 
@@ -85,12 +87,12 @@ where
 
 /// The statements of the app, on one transaction: every concern's.
 pub trait Store:
-    Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity + Outbox
+    Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity + Outbox + Waitlist
 {
 }
 
 impl<T> Store for T where
-    T: Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity + Outbox
+    T: Locks + Catalog + Bookings + Checks + Accounts + Team + Audit + Activity + Outbox + Waitlist
 {
 }
 
@@ -98,6 +100,6 @@ impl<T> Store for T where
 /// transaction (inside `with_backend!`): `use crate::backend::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        Accounts, Activity, Audit, Bookings, Catalog, Checks, Locks, Outbox, Store, Team,
+        Accounts, Activity, Audit, Bookings, Catalog, Checks, Locks, Outbox, Store, Team, Waitlist,
     };
 }

@@ -25,10 +25,13 @@ pub enum MessageKind {
     Moved,
     /// The booking is soon.
     Reminder,
+    /// A time came free for a waitlist entry; the booking is the hold
+    /// kept for the customer to confirm.
+    WaitlistOffer,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 7] = [
+    pub const ALL: [MessageKind; 8] = [
         MessageKind::Booked,
         MessageKind::Confirmed,
         MessageKind::Cancelled,
@@ -36,6 +39,7 @@ impl MessageKind {
         MessageKind::Rescheduled,
         MessageKind::Moved,
         MessageKind::Reminder,
+        MessageKind::WaitlistOffer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,7 @@ impl MessageKind {
             MessageKind::Rescheduled => "rescheduled",
             MessageKind::Moved => "moved",
             MessageKind::Reminder => "reminder",
+            MessageKind::WaitlistOffer => "waitlist_offer",
         }
     }
 

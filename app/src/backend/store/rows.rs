@@ -34,6 +34,13 @@ read_by_name!(BookingStatus, "booking status");
 read_by_name!(ResourceKind, "resource kind");
 read_by_name!(Role, "role");
 
+/// Where a booking that let go of its time had it.
+#[derive(Clone, Copy, Debug, FromRow)]
+pub struct Freed {
+    pub venue_id: i64,
+    pub starts_at: i64,
+}
+
 #[derive(Clone, Debug, FromRow)]
 pub struct VenueRow {
     pub id: i64,
@@ -59,6 +66,8 @@ pub struct VenueRow {
     pub address: String,
     /// How long before a booking its customer is reminded (0: never).
     pub reminder_minutes: i64,
+    /// How long a waitlist offer is held for its customer.
+    pub offer_minutes: i64,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -266,7 +275,8 @@ pub struct NewVenueRow<'a> {
 pub(super) const VENUE_COLUMNS: &str =
     "id, name, timezone, grid_minutes, hold_minutes, cancellation_window_minutes, \
      min_notice_minutes, advance_days, seating_minutes, max_holds_per_customer, \
-     max_upcoming_per_customer, version, setup_version, currency, address, reminder_minutes";
+     max_upcoming_per_customer, version, setup_version, currency, address, reminder_minutes, \
+     offer_minutes";
 
 pub(super) const BOOKING_COLUMNS: &str =
     "id, customer_id, venue_id, service_id, party_size, starts_at, \

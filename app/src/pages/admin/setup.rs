@@ -128,6 +128,9 @@ fn Setup(setup: VenueSetup, actions: SetupActions) -> impl IntoView {
                 label="Minimum notice for a booking" engine_field="min_notice_minutes"/>
             <DurationField error=error venue=venue id="s-reminder" name="reminder" minutes=s.reminder_minutes
                 label="Email customers a reminder, before the start (0 for none)" engine_field="reminder_minutes"/>
+            <label for="s-offer">"Hold a freed time for the next on the waitlist (minutes)"</label>
+            <input id="s-offer" name="offer_minutes" type="number" min="5" max="1440" value=t("offer_minutes", s.offer_minutes) required/>
+            <span class="field-error">{field_error(error, "offer_minutes")}</span>
             <label for="s-advance">"Advance window (days)"</label>
             <input id="s-advance" name="advance_days" type="number" value=t("advance_days", s.advance_days) required/>
             <span class="field-error">{field_error(error, "advance_days")}</span>

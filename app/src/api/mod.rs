@@ -7,6 +7,7 @@ pub mod admin;
 pub mod booking;
 pub mod reschedule;
 pub mod venues;
+pub mod waitlist;
 
 /// The shared state, from the Leptos context the server provides.
 #[cfg(feature = "ssr")]

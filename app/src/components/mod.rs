@@ -3,3 +3,4 @@ pub mod day_picker;
 pub mod feedback;
 pub mod layout;
 pub mod times;
+pub mod waitlist;

@@ -1,11 +1,13 @@
 //! My bookings: upcoming, past and cancelled; cancel; add to a calendar.
 
 use crate::api::booking::{my_booking, my_bookings, CancelBooking};
+use crate::api::waitlist::{my_waitlist, LeaveWaitlist};
 use crate::components::booking::{booking_id_param, booking_unavailable, BookingSummary};
 use crate::components::feedback::{action_error, FormError};
 use crate::domain::booking::BookingStatus;
 use crate::domain::error::AppError;
 use crate::domain::views::BookingView;
+use crate::domain::waitlist::{WaitlistEntry, WaitlistState};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,12 +23,16 @@ pub fn BookingsPage() -> impl IntoView {
     let confirmed = move || query.read().get("confirmed");
     let cancelled = move || query.read().get("cancelled");
     let rescheduled = move || query.read().get("rescheduled");
+    let waiting = move || query.read().get("waiting");
+    let left = move || query.read().get("left");
     view! {
         <Title text="My bookings"/>
         <h1>"My bookings"</h1>
         {move || confirmed().map(|_| view! { <p class="notice" role="status">"Booked. See you then!"</p> })}
         {move || cancelled().map(|_| view! { <p class="notice" role="status">"Cancelled. The time is free for others again."</p> })}
         {move || rescheduled().map(|_| view! { <p class="notice" role="status">"Rescheduled. Your booking has its new time below."</p> })}
+        {move || waiting().map(|_| view! { <p class="notice" role="status">"You are on the waitlist. If a time comes free, it is held for you and we email you."</p> })}
+        {move || left().map(|_| view! { <p class="notice" role="status">"You left the waitlist."</p> })}
         <FormError error=cancel_error/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -56,6 +62,74 @@ pub fn BookingsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Waitlist/>
+    }
+}
+
+/// The customer's waitlist entries: those still in line (or offered a
+/// time) with a way to leave, then what became of the others.
+#[component]
+fn Waitlist() -> impl IntoView {
+    let leave = ServerAction::<LeaveWaitlist>::new();
+    let entries = Resource::new(move || leave.version().get(), |_| my_waitlist());
+    let error = action_error(leave.value());
+    view! {
+        <section id="waitlist" aria-labelledby="waitlist-heading">
+            <h2 id="waitlist-heading">"Waitlist"</h2>
+            <FormError error=error/>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p>"You are not waiting for anything. When a day is full, you can join its waitlist from the venue's page."</p>
+                        }.into_any(),
+                        Ok(list) => {
+                            let (live, ended): (Vec<_>, Vec<_>) = list.into_iter().partition(|e| e.state.is_live() && !e.past);
+                            view! {
+                                <ul class="bookings">
+                                    {live.into_iter().map(|e| view! { <WaitlistItem e=e leave=Some(leave)/> }).collect_view()}
+                                </ul>
+                                {(!ended.is_empty()).then(|| view! {
+                                    <h3>"Earlier entries"</h3>
+                                    <ul class="bookings">
+                                        {ended.into_iter().take(10).map(|e| view! { <WaitlistItem e=e leave=None/> }).collect_view()}
+                                    </ul>
+                                })}
+                            }.into_any()
+                        }
+                        Err(AppError::Unauthorized) => ().into_any(),
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn WaitlistItem(e: WaitlistEntry, leave: Option<ServerAction<LeaveWaitlist>>) -> impl IntoView {
+    let heading = format!("{} at {}, {}", e.what, e.venue_name, e.day_label);
+    let leave_label = format!("Leave the waitlist: {heading}");
+    let offered = e
+        .hold
+        .filter(|_| e.state == WaitlistState::Offered && e.hold_expires_at.is_some());
+    view! {
+        <li class="booking waitlist-entry">
+            <article aria-label=heading.clone()>
+                <h3>{heading.clone()}</h3>
+                <p>{format!("With {} · {}", e.with, e.range_label())}</p>
+                <p class="status">{e.status_label.clone()}</p>
+                <div class="actions">
+                    {offered.map(|h| view! { <a href=format!("/holds/{h}")>"Confirm the time held for you"</a> })}
+                    {leave.map(|leave| view! {
+                        <ActionForm action=leave attr:class="inline-form">
+                            <input type="hidden" name="id" value=e.id/>
+                            <button type="submit" aria-label=leave_label>"Leave the waitlist"</button>
+                        </ActionForm>
+                    })}
+                </div>
+            </article>
+        </li>
     }
 }
 

@@ -7,6 +7,7 @@ use crate::api::booking::{load_slot_grid, load_venue_page, PlaceHold};
 use crate::components::day_picker::DayPicker;
 use crate::components::feedback::action_error;
 use crate::components::times::{gap_items, grouped_times, TimesLegend};
+use crate::components::waitlist::WaitlistJoin;
 use crate::domain::booking::{Alternative, SlotView};
 use crate::domain::error::AppError;
 use crate::domain::ids::ResourceId;
@@ -316,6 +317,23 @@ fn Grid(
         .into_any();
     }
     let key = grid.form_key.clone();
+    // A day whose every time is taken: the waitlist is the way in.
+    let full = grid
+        .availability
+        .slots
+        .iter()
+        .all(|s| s.free.is_empty())
+        .then(|| {
+            let lead = format!(
+                "Every time on {day_label} is taken{}. Wait for one to come free:",
+                chosen.as_ref().map(|n| format!(" with {n}")).unwrap_or_default()
+            );
+            view! {
+                <p class="full-day" role="status">{format!("Fully booked on {day_label}.")}</p>
+                <WaitlistJoin venue_id=venue_id date=grid.date.to_string() day_label=day_label.clone()
+                    service=effective.service party=effective.party resource=effective.resource lead=lead/>
+            }
+        });
     let who = chosen.map(|n| format!(", {n}")).unwrap_or_default();
     let button = move |slot: SlotView| {
         if slot.free.is_empty() {
@@ -335,7 +353,8 @@ fn Grid(
     view! {
         <section aria-labelledby="times-heading" class="times">
             <h2 id="times-heading">"Start times"</h2>
-            <p class="muted">{day_label}</p>
+            <p class="muted">{day_label.clone()}</p>
+            {full}
             <TimesLegend/>
             <ActionForm action=hold attr:class="slot-grid">
                 {offer_fields(venue_id, &effective, effective.resource, &key)}
@@ -371,6 +390,14 @@ fn Conflict(
         let body = match e {
             AppError::SlotTaken { alternatives } => {
                 let c = effective.clone();
+                let wait = c.date.clone().and_then(|d| {
+                    let day = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?;
+                    Some(view! {
+                        <WaitlistJoin venue_id=venue_id date=d day_label=day.format("%A %-d %B").to_string()
+                            service=c.service party=c.party resource=c.resource
+                            lead="None of these suit you? Wait for a time on this day to come free:".to_owned()/>
+                    })
+                });
                 view! {
                     <h2>"That time was just taken"</h2>
                     <p>"Someone else booked it a moment before you. These times are free:"</p>
@@ -383,6 +410,7 @@ fn Conflict(
                             </ul>
                         }.into_any()
                     }}
+                    {wait}
                 }.into_any()
             }
             AppError::Unauthorized => {

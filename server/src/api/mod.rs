@@ -7,6 +7,7 @@ mod bookings;
 pub mod document;
 mod session;
 mod venues;
+mod waitlist;
 
 use app::auth;
 use app::domain::error::AppError;
@@ -54,6 +55,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::day))
         .routes(routes!(admin::close))
         .routes(routes!(admin::stats))
+        .routes(routes!(waitlist::join, waitlist::mine))
+        .routes(routes!(waitlist::leave))
+        .routes(routes!(waitlist::venue_day))
         .routes(routes!(document::openapi))
 }
 

@@ -113,6 +113,34 @@ fn Day(
                 }
             }).collect_view()}
         </div>
+        <section aria-labelledby="waitlist-heading">
+            <h2 id="waitlist-heading">"Waitlist"</h2>
+            {if day.waitlist.is_empty() {
+                view! { <p>"Nobody is waiting for this day."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="waitlist">
+                        <caption class="sr-hint">"The waitlist of this day, first in line first"</caption>
+                        <thead><tr><th scope="col">"#"</th><th scope="col">"Customer"</th><th scope="col">"Wants"</th><th scope="col">"With"</th><th scope="col">"Starts"</th><th scope="col">"State"</th></tr></thead>
+                        <tbody>
+                            {day.waitlist.iter().enumerate().map(|(i, e)| view! {
+                                <tr>
+                                    <td>{i + 1}</td>
+                                    <td>{format!("{} ({})", e.customer_name.clone().unwrap_or_default(), e.customer_email.clone().unwrap_or_default())}</td>
+                                    <td>{e.what.clone()}</td>
+                                    <td>{e.with.clone()}</td>
+                                    <td>{e.range_label()}</td>
+                                    <td>
+                                        {staff_state(e)}
+                                        {e.hold.map(|h| view! { " " <a href=format!("/admin/bookings/{h}")>{format!("booking #{h}")}</a> })}
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
         <h2>"Bookings"</h2>
         {day.bookings.is_empty().then(|| view! { <p>"No bookings this day."</p> })}
         <ul class="bookings">
@@ -314,5 +342,21 @@ fn agenda_item(b: &DayBlock) -> AnyView {
             view! { <li class="agenda-item"><strong>{span}</strong>" "{cell_text(other)}</li> }
                 .into_any()
         }
+    }
+}
+
+/// A waitlist entry's state, as staff read it.
+fn staff_state(e: &crate::domain::waitlist::WaitlistEntry) -> String {
+    use crate::domain::waitlist::WaitlistState;
+    match e.state {
+        WaitlistState::Waiting if e.past => "waited; the day passed".to_owned(),
+        WaitlistState::Waiting => "waiting".to_owned(),
+        WaitlistState::Offered => match &e.offer_label {
+            Some(o) => format!("offered {o}"),
+            None => "offered (ran out)".to_owned(),
+        },
+        WaitlistState::Booked => "booked from the waitlist".to_owned(),
+        WaitlistState::Lapsed => "offer not taken in time".to_owned(),
+        WaitlistState::Left => "left the waitlist".to_owned(),
     }
 }

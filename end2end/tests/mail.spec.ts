@@ -1,50 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { simpleParser, type ParsedMail } from "mailparser";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { book, dayFrom, newCustomer, SECOND_URL } from "./helpers";
-
-/**
- * The Maildir the real SMTP server of scripts/test (aiosmtpd) keeps what
- * the app sends in. The suite needs it: without, it says so and fails.
- */
-const MAILDIR = process.env.SLOTKEEPER_E2E_MAILDIR;
-
-/** Every message delivered to `to` so far, parsed. */
-async function mailTo(to: string): Promise<ParsedMail[]> {
-  if (!MAILDIR) throw new Error("set SLOTKEEPER_E2E_MAILDIR to the Maildir of the SMTP server the app sends to (scripts/test does)");
-  const found: ParsedMail[] = [];
-  for (const folder of ["new", "cur"]) {
-    let names: string[] = [];
-    try {
-      names = await readdir(join(MAILDIR, folder));
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const raw = await readFile(join(MAILDIR, folder, name));
-      const mail = await simpleParser(raw);
-      const addresses = [mail.to ?? []].flat().flatMap((a) => a.value.map((v) => v.address));
-      if (addresses.includes(to)) found.push(mail);
-    }
-  }
-  return found;
-}
-
-/** Waits until `to` has a message whose subject starts with `subject`; returns them all. */
-async function waitForMail(to: string, subject: string): Promise<ParsedMail[]> {
-  let all: ParsedMail[] = [];
-  await expect
-    .poll(
-      async () => {
-        all = await mailTo(to);
-        return all.filter((m) => m.subject?.startsWith(subject)).length;
-      },
-      { timeout: 20_000, message: `a message "${subject}…" to ${to}` },
-    )
-    .toBeGreaterThan(0);
-  return all;
-}
+import { book, dayFrom, mailTo, newCustomer, SECOND_URL, waitForMail } from "./helpers";
 
 const where = SECOND_URL ? " (two app instances share the outbox)" : "";
 

@@ -156,6 +156,7 @@ pub struct DayQuery {
         (status = 400, description = "Invalid input: the date.", body = ApiError),
         (status = 401, description = "Not signed in.", body = ApiError),
         (status = 403, description = "Not staff of this venue (or a customer).", body = ApiError),
+        (status = 404, description = "No such venue (an id that is not one).", body = ApiError),
         (status = 503, description = "The database stayed busy; try again.", body = ApiError),
     )
 )]

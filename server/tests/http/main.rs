@@ -9,3 +9,4 @@ mod api;
 mod operator;
 mod pages;
 mod site;
+mod waitlist;

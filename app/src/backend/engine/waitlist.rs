@@ -225,23 +225,17 @@ pub(crate) async fn offer_waiting<S: Store>(
     Ok(run)
 }
 
-/// Checks a wish against the venue as read under the locks: a day to
-/// come, within the advance window, on which someone who can do it works.
-fn check_day(
-    venue: &VenueRow,
-    wish: &Wish,
-    day: &Day,
-    need: &Need,
-    now: i64,
-) -> Result<(), Failure> {
-    let tz = day.tz;
+fn refuse(message: &str) -> Failure {
+    Failure::App(AppError::Refused {
+        message: message.to_owned(),
+    })
+}
+
+/// Checks a wish's day: to come, and within the advance window (before
+/// any calendar arithmetic on it).
+fn check_date(venue: &VenueRow, tz: chrono_tz::Tz, wish: &Wish, now: i64) -> Result<(), Failure> {
     let today = schedule::local_date(tz, now);
     let last = schedule::local_date(tz, bookable_range(venue, now).1);
-    let refuse = |message: &str| {
-        Failure::App(AppError::Refused {
-            message: message.to_owned(),
-        })
-    };
     if wish.date < today {
         return Err(refuse("That day has passed."));
     }
@@ -251,6 +245,19 @@ fn check_day(
             venue.advance_days
         )));
     }
+    Ok(())
+}
+
+/// Checks a wish against its day as read under the locks: someone who can
+/// do it works that day, and the range has a start still to come.
+fn check_day(
+    venue: &VenueRow,
+    wish: &Wish,
+    day: &Day,
+    need: &Need,
+    now: i64,
+) -> Result<(), Failure> {
+    let tz = day.tz;
     let lo = schedule::local_instant(tz, wish.date, wish.from_minute, Ambiguity::Earliest);
     let hi = schedule::local_instant(tz, wish.date, wish.to_minute, Ambiguity::Latest);
     let starts = need.grid(day, lo, hi);
@@ -261,8 +268,13 @@ fn check_day(
             "No time in that range is ever offered that day."
         }));
     }
-    if starts.iter().all(|(t, _)| *t < now) {
-        return Err(refuse("Every time in that range has passed."));
+    // Only starts a customer may still book (past the minimum notice) can
+    // ever be offered.
+    let earliest = bookable_range(venue, now).0;
+    if starts.iter().all(|(t, _)| *t < earliest) {
+        return Err(refuse(
+            "Every time in that range has passed or is too soon to book.",
+        ));
     }
     Ok(())
 }
@@ -285,6 +297,7 @@ async fn join_attempt<B: Backend>(b: &B, engine: &Engine, wish: &Wish) -> Result
     };
     let now = engine.clock().now();
     let tz = venue_zone(&venue)?;
+    check_date(&venue, tz, wish, now)?;
     let day = Day::load(&mut tx, &venue, tz, wish.date, None, now).await?;
     check_day(&venue, wish, &day, &need, now)?;
     tx.lock_customer(wish.customer.0).await?;

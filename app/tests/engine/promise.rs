@@ -274,6 +274,19 @@ on_both_databases! {
             BookingError::IdempotencyKeySpent { status: BookingStatus::Cancelled }
         );
         assert_eq!(ctx.live_bookings().await, 1);
+        // Also when someone else has the time since, and the engine
+        // remembers it as taken (a third customer was just refused it):
+        // the repeat is answered by its key, not by that memory.
+        let [bob, carol] = ctx.customers(2).await[..] else { unreachable!() };
+        ctx.engine.book(&BookingRequest { customer: bob, idempotency_key: key(), ..first.clone() }).await.unwrap();
+        let late = BookingRequest { customer: carol, idempotency_key: key(), ..first.clone() };
+        assert!(matches!(refused(ctx.engine.book(&late).await), BookingError::SlotTaken { .. }));
+        assert!(matches!(refused(ctx.engine.book(&late).await), BookingError::SlotTaken { .. }));
+        assert_eq!(
+            refused(ctx.engine.book(&first).await),
+            BookingError::IdempotencyKeySpent { status: BookingStatus::Cancelled }
+        );
+        assert_eq!(refused(ctx.engine.book(&other).await), BookingError::IdempotencyMismatch);
         // The AppError the pages and the API answer with.
         let e: AppError = BookingError::IdempotencyMismatch.into();
         assert_eq!(e.status(), 422);

@@ -191,7 +191,7 @@ impl Engine {
             self.look(b, req, rules).await
         };
         let Some(hint) = looked else {
-            return Err(self.refuse(b, req).await);
+            return self.refused(b, req, mode, rules).await;
         };
         pauses::pause(Point::AfterLook).await;
         let result = {
@@ -230,7 +230,7 @@ impl Engine {
             }
         };
         let Some(result) = result else {
-            return Err(self.refuse(b, req).await);
+            return self.refused(b, req, mode, rules).await;
         };
         match result {
             Ok(placed) => Ok(self.remember(req, mode, placed)),
@@ -276,6 +276,25 @@ impl Engine {
                 tracing::debug!(failure = ?f, "fast refusal check skipped");
                 Some(Hint::default())
             }
+        }
+    }
+
+    /// The look (or the memory of one) found the slot taken. A repeat of a
+    /// request the customer made before is answered as the transaction
+    /// would (its booking, wherever it is now, or why not): the memory
+    /// knows only who holds the slot now, not a booking since moved or
+    /// ended. Only then the refusal, with alternatives.
+    async fn refused<B: Backend>(
+        &self,
+        b: &B,
+        req: &BookingRequest,
+        mode: Mode,
+        rules: Rules,
+    ) -> Result<Booking, BookingError> {
+        match self.replay(b, req, mode, rules).await {
+            Ok(Some(existing)) => Ok(existing),
+            Ok(None) => Err(self.refuse(b, req).await),
+            Err(f) => Err(settle(f)),
         }
     }
 

@@ -62,7 +62,7 @@ pub async fn stats(
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
     /// The day, in the venue's time: YYYY-MM-DD.
-    date: NaiveDate,
+    pub date: NaiveDate,
 }
 
 /// Staff: a venue's day: resources, grid rows, bookings, closures.

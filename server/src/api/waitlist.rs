@@ -1,7 +1,7 @@
 //! The waitlist in the API: join the line of a full day, see and leave
 //! your entries; staff see a venue's line of a day.
 
-use super::admin::StaffUser;
+use super::admin::{DayQuery, StaffUser};
 use super::venues::{choice, offer};
 use super::{invalid, ApiError, ApiResult, Body, ClientAddress, Id, Query, SignedIn};
 use app::domain::ids::VenueId;
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// What to wait for: a treatment (`service_id`) or a table for a party
 /// (`party_size`), exactly one, on a day, perhaps with one therapist or
@@ -134,13 +134,6 @@ pub async fn leave(
     Id(id): Id,
 ) -> ApiResult<Json<WaitlistEntry>> {
     Ok(Json(state.engine.leave_waitlist(user.0.id, id).await?))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DayQuery {
-    /// The day, in the venue's time: YYYY-MM-DD.
-    date: NaiveDate,
 }
 
 /// Staff: a venue's waitlist of a day, in line order, with who waits.

@@ -4,9 +4,11 @@ use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
 use std::future::Future;
 
 use super::rows::*;
+use super::waitlist::Waitlist;
 use super::DbResult;
 use super::{kept, query, query_as, query_scalar};
 use crate::domain::booking::BookingStatus;
+use crate::domain::waitlist::WaitlistState;
 
 /// Bookings, their resources and their claims (with the occupancy rows the overlap guard checks), holds and their expiry.
 pub trait Bookings: Send {
@@ -209,14 +211,7 @@ macro_rules! impl_bookings {
                 .await?;
                 if freed.is_some() {
                     self.delete_claims(id).await?;
-                    query::<$db>(
-                        "UPDATE waitlist SET state = 'lapsed', updated_at = $2 \
-                         WHERE hold_id = $1 AND state = 'offered'",
-                    )
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut **self)
-                    .await?;
+                    Waitlist::settle_offer(self, id, WaitlistState::Lapsed, now).await?;
                 }
                 Ok(freed)
             }
@@ -363,14 +358,7 @@ macro_rules! impl_bookings {
                     == 1
                     && {
                         // A waitlist offer it was is taken.
-                        query::<$db>(
-                            "UPDATE waitlist SET state = 'booked', updated_at = $2 \
-                             WHERE hold_id = $1 AND state = 'offered'",
-                        )
-                        .bind(id)
-                        .bind(now)
-                        .execute(&mut **self)
-                        .await?;
+                        Waitlist::settle_offer(self, id, WaitlistState::Booked, now).await?;
                         true
                     })
             }

@@ -24,9 +24,14 @@ for (const javaScriptEnabled of [true, false]) {
     await pb.getByRole("button", { name: label, exact: true }).click();
     const banner = pb.getByRole("alert").filter({ hasText: "just taken" });
     await expect(banner).toBeVisible();
+    // The grid below has reloaded (the time shows as taken): with
+    // JavaScript, the banner is drawn again with it.
+    await expect(pb.getByRole("button", { name: `${label}, taken`, exact: true })).toBeVisible();
     const join = banner.getByRole("region", { name: /^Join the waitlist for / });
     await join.getByLabel("Earliest start (optional)").fill(time);
     await join.getByLabel("Latest start (optional)").fill(time);
+    await expect(join.getByLabel("Earliest start (optional)")).toHaveValue(time);
+    await expect(join.getByLabel("Latest start (optional)")).toHaveValue(time);
     await join.getByRole("button", { name: "Join the waitlist" }).click();
     await expect(pb).toHaveURL(/\/bookings\?waiting=\d+/);
     await expect(pb.getByRole("status")).toHaveText(/You are on the waitlist/);

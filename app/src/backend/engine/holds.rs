@@ -10,8 +10,7 @@ use super::clock::Clock;
 use super::failure::Failure;
 use super::locks::{begin_write, lock_booking_resources, LockSet};
 use super::rows::booking_from_row;
-use super::rules::venue_zone;
-use super::waitlist::{offer_waiting, OfferRun};
+use super::waitlist::{offer_waiting, Lines, OfferRun};
 use super::Actor;
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
@@ -131,13 +130,8 @@ pub(crate) async fn end_attempt<B: Backend>(
     };
     cancel_in(&mut tx, &row, by, now).await?;
     // The time is free: those waiting for it come first.
-    let tz = venue_zone(
-        &tx.venue(row.venue_id)
-            .await?
-            .ok_or(BookingError::Internal)?,
-    )?;
-    let day = schedule::local_date(tz, row.starts_at);
-    let run = offer_waiting(&mut tx, &mut locks, row.venue_id, Some(&[day]), now).await?;
+    let freed = [row.starts_at];
+    let run = offer_waiting(&mut tx, &mut locks, row.venue_id, Lines::Freed(&freed), now).await?;
     let ended = tx.booking(row.id).await?.ok_or(BookingError::Internal)?;
     let booking = booking_from_row(&mut tx, ended).await?;
     pauses::pause(Point::BeforeCommit).await;
@@ -156,16 +150,16 @@ pub(crate) async fn expire_one<B: Backend>(b: &B, id: i64, now: i64) -> Result<O
     lock_booking_resources(&mut tx, &mut locks, id).await?;
     let mut run = OfferRun::default();
     if let Some(freed) = tx.expire_hold(id, now).await? {
+        let starts = [freed.starts_at];
+        run = offer_waiting(
+            &mut tx,
+            &mut locks,
+            freed.venue_id,
+            Lines::Freed(&starts),
+            now,
+        )
+        .await?;
         run.expired.push(freed.venue_id);
-        let tz = venue_zone(
-            &tx.venue(freed.venue_id)
-                .await?
-                .ok_or(BookingError::Internal)?,
-        )?;
-        let day = schedule::local_date(tz, freed.starts_at);
-        let more = offer_waiting(&mut tx, &mut locks, freed.venue_id, Some(&[day]), now).await?;
-        run.offered = more.offered;
-        run.expired.extend(more.expired);
     }
     tx.commit().await?;
     Ok(run)

@@ -42,7 +42,7 @@ pub(crate) use locks::{begin_write, lock_booking_resources, LockSet};
 pub(crate) use moves::{Moved, Mover};
 pub(crate) use rows::{booking_from_row, lapsed};
 pub(crate) use rules::{venue_zone, Rules};
-pub(crate) use waitlist::{entry_views, offer_waiting, OfferRun};
+pub(crate) use waitlist::{entry_views, offer_waiting, Lines, OfferRun};
 
 use crate::domain::booking::{
     Availability, Booking, BookingError, BookingRequest, ContactDetails, Offer, ResourceChoice,
@@ -191,7 +191,7 @@ impl Engine {
             self.look(b, req, rules).await
         };
         let Some(hint) = looked else {
-            return self.refused(b, req, mode, rules).await;
+            return self.repeat_or_conflict(b, req, mode, rules, true).await;
         };
         pauses::pause(Point::AfterLook).await;
         let result = {
@@ -230,7 +230,7 @@ impl Engine {
             }
         };
         let Some(result) = result else {
-            return self.refused(b, req, mode, rules).await;
+            return self.repeat_or_conflict(b, req, mode, rules, true).await;
         };
         match result {
             Ok(placed) => Ok(self.remember(req, mode, placed)),
@@ -243,11 +243,7 @@ impl Engine {
                 self.counters
                     .unique_violations
                     .fetch_add(1, Ordering::Relaxed);
-                match self.replay(b, req, mode, rules).await {
-                    Ok(Some(existing)) => Ok(existing),
-                    Ok(None) => Err(self.conflict(b, req).await),
-                    Err(f) => Err(settle(f)),
-                }
+                self.repeat_or_conflict(b, req, mode, rules, false).await
             }
             Err(f) => Err(settle(f)),
         }
@@ -279,21 +275,24 @@ impl Engine {
         }
     }
 
-    /// The look (or the memory of one) found the slot taken. A repeat of a
-    /// request the customer made before is answered as the transaction
+    /// A request that was not placed: refused by the look (or the memory
+    /// of one, `looked`), or caught by a guard of the schema. A repeat of
+    /// a request the customer made before is answered as the transaction
     /// would (its booking, wherever it is now, or why not): the memory
     /// knows only who holds the slot now, not a booking since moved or
-    /// ended. Only then the refusal, with alternatives.
-    async fn refused<B: Backend>(
+    /// ended. Otherwise the conflict, with alternatives.
+    async fn repeat_or_conflict<B: Backend>(
         &self,
         b: &B,
         req: &BookingRequest,
         mode: Mode,
         rules: Rules,
+        looked: bool,
     ) -> Result<Booking, BookingError> {
         match self.replay(b, req, mode, rules).await {
             Ok(Some(existing)) => Ok(existing),
-            Ok(None) => Err(self.refuse(b, req).await),
+            Ok(None) if looked => Err(self.refuse(b, req).await),
+            Ok(None) => Err(self.conflict(b, req).await),
             Err(f) => Err(settle(f)),
         }
     }

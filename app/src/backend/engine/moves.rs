@@ -18,10 +18,10 @@ use super::clock::Clock;
 use super::failure::{retrying, settle, Failure};
 use super::locks::{begin_write, LockSet};
 use super::need::need_for;
-use super::place::{expire_lapsed, find_spot};
+use super::place::find_spot;
 use super::rows::{booking_from_row, lapsed};
 use super::rules::{venue_zone, Rules};
-use super::waitlist::offer_waiting;
+use super::waitlist::{expire_and_offer, offer_waiting, Lines};
 use super::Engine;
 use crate::backend::db::{is_guard_violation, with_backend, Backend};
 use crate::backend::pauses::{self, Point};
@@ -226,14 +226,7 @@ async fn move_attempt<B: Backend>(
     // Lapsed holds let go (their time offered to the waitlist) before the
     // booking's own claims go, so that no offer is made of its own time;
     // then it may move within its own time, and is placed as a booking is.
-    let freed = expire_lapsed(&mut tx, locks.locked(), now).await?;
-    if !freed.is_empty() {
-        let days: Vec<_> = freed
-            .iter()
-            .map(|f| schedule::local_date(tz, f.starts_at))
-            .collect();
-        offer_waiting(&mut tx, &mut locks, venue.id, Some(&days), now).await?;
-    }
+    expire_and_offer(&mut tx, &mut locks, venue.id, now).await?;
     tx.delete_claims(row.id).await?;
     let spot = find_spot(&mut tx, &venue, tz, &need, start, rules, &mut locks, now).await?;
     let (span, new_resources) = (spot.span, spot.resources);
@@ -248,7 +241,7 @@ async fn move_attempt<B: Backend>(
         &mut tx,
         &mut locks,
         venue.id,
-        Some(&[schedule::local_date(tz, row.starts_at)]),
+        Lines::Freed(&[row.starts_at]),
         now,
     )
     .await?;

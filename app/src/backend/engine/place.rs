@@ -18,7 +18,7 @@ use super::need::{need_for, Need};
 use super::rows::booking_from_row;
 use super::rules::{check_time_rules, venue_zone, Mode, Rules};
 use super::shortcut::Taken;
-use super::waitlist::offer_waiting;
+use super::waitlist::expire_and_offer;
 use crate::backend::db::Backend;
 use crate::backend::pauses::{self, Point};
 use crate::backend::stats::{Event, Recorder};
@@ -369,16 +369,7 @@ pub(crate) async fn find_spot<S: Store>(
     check_time_rules(venue, now, start, rules)?;
     let unit = venue.grid_minutes * 60;
     let (span, occupied) = need.spans(start, unit);
-    let freed = expire_lapsed(tx, locks.locked(), now).await?;
-    let mut expired: Vec<i64> = freed.iter().map(|f| f.venue_id).collect();
-    if !freed.is_empty() {
-        let days: Vec<_> = freed
-            .iter()
-            .map(|f| schedule::local_date(tz, f.starts_at))
-            .collect();
-        let run = offer_waiting(tx, locks, venue.id, Some(&days), now).await?;
-        expired.extend(run.expired);
-    }
+    let expired = expire_and_offer(tx, locks, venue.id, now).await?.expired;
     let (primary, resources) = pick(tx, venue, tz, need, span, occupied, now).await?;
     Ok(Spot {
         span,

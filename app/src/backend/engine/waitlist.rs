@@ -58,28 +58,65 @@ fn entry_date(e: &EntryRow) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&e.day, "%Y-%m-%d").ok()
 }
 
-/// Offers the free time on `days` of the venue (every day, without) to
-/// those waiting for it, in line order, each entry at most one hold: the
+/// Whose line an offer run reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lines<'a> {
+    /// The venue's days of these instants (the starts of what was freed).
+    Freed(&'a [i64]),
+    /// One day of the venue's calendar.
+    Day(NaiveDate),
+    /// Every day to come (a set-up change may free time on any).
+    All,
+}
+
+/// Expires the lapsed holds on the locked resources and offers their time
+/// to the waitlist: what a transaction does before it places anything.
+pub(crate) async fn expire_and_offer<S: Store>(
+    tx: &mut S,
+    locks: &mut LockSet,
+    venue_id: i64,
+    now: i64,
+) -> Result<OfferRun, Failure> {
+    let freed = expire_lapsed(tx, locks.locked(), now).await?;
+    if freed.is_empty() {
+        return Ok(OfferRun::default());
+    }
+    let starts: Vec<i64> = freed.iter().map(|f| f.starts_at).collect();
+    let mut run = offer_waiting(tx, locks, venue_id, Lines::Freed(&starts), now).await?;
+    run.expired.extend(freed.iter().map(|f| f.venue_id));
+    Ok(run)
+}
+
+/// Offers the free time on the days of `lines` at the venue to those
+/// waiting for it, in line order, each entry at most one hold: the
 /// earliest free start in its range. The caller holds the locks of what
 /// it freed; `locks` grows to every resource the line could take.
 pub(crate) async fn offer_waiting<S: Store>(
     tx: &mut S,
     locks: &mut LockSet,
     venue_id: i64,
-    days: Option<&[NaiveDate]>,
+    lines: Lines<'_>,
     now: i64,
 ) -> Result<OfferRun, Failure> {
     let mut run = OfferRun::default();
-    let mut days: Option<Vec<NaiveDate>> = days.map(|d| {
-        let mut d = d.to_vec();
-        d.sort_unstable();
-        d.dedup();
-        d
-    });
     let Some(venue) = tx.venue(venue_id).await? else {
         return Ok(run);
     };
     let tz = venue_zone(&venue)?;
+    let mut days: Option<Vec<NaiveDate>> = match lines {
+        Lines::Freed(starts) => Some(
+            starts
+                .iter()
+                .map(|t| schedule::local_date(tz, *t))
+                .collect(),
+        ),
+        Lines::Day(d) => Some(vec![d]),
+        Lines::All => None,
+    };
+    if let Some(d) = &mut days {
+        d.sort_unstable();
+        d.dedup();
+    }
     // Days that have passed wait for nothing.
     let today = schedule::local_date(tz, now).to_string();
     // The line, and what each wish needs, read under the locks of all of
@@ -335,7 +372,7 @@ async fn join_attempt<B: Backend>(b: &B, engine: &Engine, wish: &Wish) -> Result
     }
     let id = tx.insert_entry(&new).await?;
     // A time may be free already: the first in line gets it, now.
-    let run = offer_waiting(&mut tx, &mut locks, venue.id, Some(&[wish.date]), now).await?;
+    let run = offer_waiting(&mut tx, &mut locks, venue.id, Lines::Day(wish.date), now).await?;
     pauses::pause(Point::BeforeCommit).await;
     tx.commit().await?;
     engine.after_offers(&run);
@@ -379,9 +416,9 @@ async fn leave_attempt<B: Backend>(
         if let Some(row) = tx.booking(hold).await? {
             if row.status == BookingStatus::Held {
                 cancel_in(&mut tx, &row, Canceller::Customer, now).await?;
-                let date =
-                    schedule::local_date(venue_tz(&mut tx, row.venue_id).await?, row.starts_at);
-                run = offer_waiting(&mut tx, &mut locks, row.venue_id, Some(&[date]), now).await?;
+                let freed = [row.starts_at];
+                run = offer_waiting(&mut tx, &mut locks, row.venue_id, Lines::Freed(&freed), now)
+                    .await?;
             }
         }
     }
@@ -389,14 +426,6 @@ async fn leave_attempt<B: Backend>(
     tx.commit().await?;
     engine.after_offers(&run);
     Ok(())
-}
-
-async fn venue_tz<S: Store>(tx: &mut S, venue: i64) -> Result<chrono_tz::Tz, Failure> {
-    let v = tx
-        .venue(venue)
-        .await?
-        .ok_or(Failure::App(AppError::Internal))?;
-    venue_zone(&v)
 }
 
 /// The entries with the names people read: the venue, the treatment or

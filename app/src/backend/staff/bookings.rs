@@ -14,7 +14,7 @@ use super::{authorize, check_staff_instant, staff_booking, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
     able_resources, booking_from_row, lock_booking_resources, move_times_attempt, offer_waiting,
-    retrying, settle_app, venue_zone, Engine, Failure, LockSet, Moved, Mover, OfferRun,
+    retrying, settle_app, venue_zone, Engine, Failure, Lines, LockSet, Moved, Mover, OfferRun,
 };
 use crate::backend::store::prelude::*;
 use crate::backend::store::NewAudit;
@@ -250,12 +250,10 @@ impl Engine {
                 if status == BookingStatus::NoShow {
                     // The rest of its time is free: the waitlist first.
                     tx.delete_claims(row.id).await?;
-                    let venue = tx
-                        .venue(row.venue_id)
-                        .await?
-                        .ok_or(Failure::App(AppError::Internal))?;
-                    let day = schedule::local_date(venue_zone(&venue)?, row.starts_at);
-                    run = offer_waiting(&mut tx, &mut locks, venue.id, Some(&[day]), now).await?;
+                    let freed = [row.starts_at];
+                    run =
+                        offer_waiting(&mut tx, &mut locks, row.venue_id, Lines::Freed(&freed), now)
+                            .await?;
                 }
                 tx.insert_audit(&NewAudit {
                     at: now,

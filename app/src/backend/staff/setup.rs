@@ -15,7 +15,7 @@ use super::{authorize, closure_view, venue_for, Staff};
 use crate::backend::db::{with_backend, Backend};
 use crate::backend::engine::{
     begin_write, cancel_in, offer_waiting, retrying, settle_app, venue_zone, Canceller, Clock,
-    Engine, Failure, LockSet, OfferRun,
+    Engine, Failure, Lines, LockSet, OfferRun,
 };
 use crate::backend::pauses::{self, Point};
 use crate::backend::store::prelude::*;
@@ -258,7 +258,7 @@ async fn change_attempt<B: Backend>(
     }
     // Time the change freed (a closure removed, longer hours, a booking
     // cancelled) goes to those waiting first; the venue is locked whole.
-    let run = offer_waiting(&mut tx, &mut LockSet::default(), venue.0, None, now).await?;
+    let run = offer_waiting(&mut tx, &mut LockSet::default(), venue.0, Lines::All, now).await?;
     // The note on what became of stranded bookings goes with the last.
     let last = applied.len() - 1;
     for (i, applied) in applied.iter().enumerate() {
